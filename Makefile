@@ -1,0 +1,28 @@
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+
+.PHONY: demo test install install-test bench clean
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PIP) install --upgrade pip
+
+install: $(PY)
+	$(PIP) install -e .[plot,pandas]
+
+install-test: $(PY)
+	$(PIP) install -e .[test,plot,pandas]
+
+demo: install
+	$(VENV)/bin/expfam demo
+
+test: install-test
+	$(PY) -m pytest -q
+
+bench: install-test
+	$(PY) benchmarks/bench_fit.py
+	$(PY) benchmarks/bench_groups.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info src/*.egg-info expfam_demo.png

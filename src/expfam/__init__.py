@@ -1,0 +1,22 @@
+"""expfam: maximum likelihood as KL minimisation, for exponential families.
+
+Maximising the likelihood minimises ``KL(p_data || p_w)``, that is the cross-entropy,
+which samples estimate by a Monte Carlo average.  For an exponential family the gradient
+is a residual, ``E_data[u] - E_model[u]``, so the exact fit is moment matching.
+"""
+
+from . import errors
+from .divergence import MonteCarloEstimate, cross_entropy, entropy, kl, mc_cross_entropy, mc_kl
+from .families import FAMILIES, ExponentialFamily, resolve_family
+from .families import *  # noqa: F401,F403  (every family class)
+from .families import __all__ as _family_names
+from .fit import FitResult, fit
+from .stats import SufficientStats
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "errors", "fit", "FitResult", "SufficientStats", "kl", "entropy", "cross_entropy",
+    "mc_cross_entropy", "mc_kl", "MonteCarloEstimate", "FAMILIES", "ExponentialFamily",
+    "resolve_family", *[n for n in _family_names if n not in ("SolveResult",)],
+]

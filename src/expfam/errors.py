@@ -1,0 +1,71 @@
+"""Typed errors raised by expfam.
+
+Every error that concerns bad input names what was wrong and where (index, value,
+expected support), so that a user can find the offending row.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ExpfamError",
+    "DataError",
+    "NonFiniteError",
+    "SupportError",
+    "EmptyDataError",
+    "ShapeError",
+    "WeightError",
+    "ParameterError",
+    "BoundaryError",
+    "FamilyMismatchError",
+    "ConvergenceWarning",
+]
+
+
+class ExpfamError(Exception):
+    """Base class of every error raised by expfam."""
+
+
+class DataError(ExpfamError, ValueError):
+    """The data cannot be used as given."""
+
+
+class NonFiniteError(DataError):
+    """The data (or weights) contain NaN or +-inf."""
+
+
+class SupportError(DataError):
+    """A value lies outside the support of the family."""
+
+
+class EmptyDataError(DataError):
+    """There is no data (or a group has no data)."""
+
+
+class ShapeError(DataError):
+    """The data, weights or labels have the wrong shape."""
+
+
+class WeightError(DataError):
+    """Weights are negative, non-finite or all zero."""
+
+
+class ParameterError(ExpfamError, ValueError):
+    """A parameter lies outside its domain."""
+
+
+class BoundaryError(ExpfamError, ValueError):
+    """The maximum-likelihood estimate does not exist.
+
+    The empirical mean of the sufficient statistics lies on the boundary of the mean
+    domain (all values equal, a category never observed, all counts zero...). Pass a
+    ``pseudo_count`` to regularise with a conjugate prior.
+    """
+
+
+class FamilyMismatchError(ExpfamError, TypeError):
+    """Two distributions are not members of the same family (with the same fixed
+    parameters), so a closed form that needs that does not apply."""
+
+
+class ConvergenceWarning(UserWarning):
+    """An iterative solver stopped before reaching its tolerance."""

@@ -1,0 +1,125 @@
+"""Poisson distribution.
+
+``u(x) = x``, ``eta = log(lam)``, ``log h = -log(x!)``, ``A(eta) = exp(eta)``.
+``E[log x!]`` (for the entropy) has no closed form: it is summed over the support
+within ``lam +- 40 sqrt(lam)`` (truncation error below 1e-300), and for
+``lam > 1e5`` taken from the asymptotic series of the entropy (error ``O(lam^-4)``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special, stats
+
+from ._base import ExponentialFamily, broadcast_params, closed_form, require
+
+_LARGE = 1e5
+
+
+def expected_log_factorial(lam: np.ndarray) -> np.ndarray:
+    """``E[log x!]`` for ``x ~ Poisson(lam)``, elementwise."""
+    lam = np.asarray(lam, dtype=np.float64)
+    out = np.empty(lam.shape)
+    flat, res = lam.ravel(), out.ravel()
+    for i, l in enumerate(flat):
+        if l > _LARGE:
+            # H = log(2 pi e lam)/2 - 1/(12 lam) - 1/(24 lam^2) - 19/(360 lam^3)
+            h = 0.5 * np.log(2 * np.pi * np.e * l) - 1 / (12 * l) - 1 / (24 * l**2) - 19 / (360 * l**3)
+            res[i] = h - l + l * np.log(l)
+            continue
+        half = 40 * np.sqrt(l) + 40
+        k = np.arange(max(0, int(l - half)), int(l + half) + 1, dtype=np.float64)
+        logf = special.gammaln(k + 1)
+        res[i] = np.sum(np.exp(k * np.log(l) - l - logf) * logf) if l > 0 else 0.0
+    return out
+
+
+class Poisson(ExponentialFamily):
+    """Poisson distribution on ``{0, 1, 2, ...}``.
+
+    Parameters
+    ----------
+    rate : array_like
+        Mean ``lam > 0``.
+    """
+
+    name = "poisson"
+    discrete = True
+    param_names = ("rate",)
+    support = "{0, 1, 2, ...}"
+    boundary_hint = "all counts are zero"
+
+    def __init__(self, rate=1.0):
+        self._init_natural(self.natural_from_params({}, rate=rate), {})
+
+    @classmethod
+    def natural_dim(cls, fixed):
+        return 1
+
+    @classmethod
+    def natural_from_params(cls, fixed, rate=1.0):
+        p = broadcast_params(rate=rate)
+        require(p["rate"] > 0, p["rate"], "rate", "> 0")
+        return np.log(p["rate"])[..., None]
+
+    @classmethod
+    def params_from_natural(cls, eta, fixed):
+        return {"rate": np.exp(eta[..., 0])}
+
+    @classmethod
+    def sufficient_statistics(cls, x, fixed):
+        return np.asarray(x, dtype=np.float64)[..., None]
+
+    @classmethod
+    def log_base_measure(cls, x, fixed):
+        return -special.gammaln(np.asarray(x) + 1)
+
+    @classmethod
+    def log_partition(cls, eta, fixed):
+        return np.exp(eta[..., 0])
+
+    @classmethod
+    def mean_from_natural(cls, eta, fixed):
+        return np.exp(eta)
+
+    @classmethod
+    def fisher_from_natural(cls, eta, fixed):
+        return np.exp(eta)[..., None]
+
+    @classmethod
+    def natural_from_mean(cls, mu, fixed):
+        return closed_form(np.log(mu))
+
+    @classmethod
+    def in_support(cls, x, fixed):
+        return (x >= 0) & (x == np.floor(x))
+
+    @classmethod
+    def natural_in_domain(cls, eta, fixed):
+        return np.ones(eta.shape[:-1], dtype=bool)
+
+    @classmethod
+    def mean_in_interior(cls, mu, fixed):
+        return mu[..., 0] > 0
+
+    @classmethod
+    def expected_log_base_measure(cls, eta, fixed):
+        return -expected_log_factorial(np.exp(eta[..., 0]))
+
+    @classmethod
+    def moments(cls, eta, fixed):
+        lam = np.exp(eta[..., 0])
+        return lam, lam
+
+    @classmethod
+    def draw(cls, eta, fixed, size, rng):
+        return rng.poisson(np.exp(eta[..., 0]), size=size + eta.shape[:-1]).astype(np.float64)
+
+    @classmethod
+    def scipy_distribution(cls, eta, fixed):
+        return stats.poisson(np.exp(eta[..., 0]))
+
+    @classmethod
+    def reference_mean(cls, mu_data, fixed):
+        """Poisson(1): ``mu0 = 1``."""
+        return np.array([1.0])

@@ -1,0 +1,246 @@
+"""Exact maximum likelihood: from sufficient statistics to parameters by moment matching.
+
+The MLE solves ``grad A(eta) = E_data[u]`` (the seed's eq. 5 set to zero).  The result
+reports the moment residual at the solution, whether the solver converged, the
+log-likelihood and information criteria, and standard errors from the inverse Fisher
+information.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._validation import as_float_array
+from .errors import ConvergenceWarning, ParameterError, ShapeError
+from .families import resolve_family
+from .solvers import solve_mean_to_natural
+from .stats import SufficientStats
+
+
+@dataclass
+class FitResult:
+    """The outcome of :func:`fit`.
+
+    Attributes
+    ----------
+    model : ExponentialFamily
+        The fitted distribution (a batch of them for batched or grouped fits).
+    loglik, mean_loglik : ndarray
+        Total and per-observation (weighted) log-likelihood.
+    n : ndarray
+        Number of observations; with weights, ``weight_sum`` is used in the criteria.
+    weight_sum : ndarray
+        Sum of the weights (``n`` without weights).
+    n_params : int
+        Number of fitted parameters ``k``.
+    aic, bic : ndarray
+        ``2k - 2 loglik`` and ``k log(weight_sum) - 2 loglik``.
+    se_natural : ndarray, shape (..., k)
+        Standard errors of the natural parameters, ``sqrt(diag(I(eta)^-1) / weight_sum)``.
+    se : dict
+        Standard errors of the familiar parameters (delta method).
+    converged : ndarray of bool
+        Whether the mean -> natural solver reached its tolerance.
+    n_iter : int
+        Solver iterations (0 for closed forms).
+    residual : ndarray, shape (..., k)
+        Moment residual ``E_data[u] - E_model[u]`` at the solution (eq. 5); with
+        regularisation, the target is the regularised mean.
+    residual_norm : ndarray
+        Euclidean norm of ``residual``, relative to the norm of ``E_data[u]``.
+    regularization : dict or None
+        ``{"pseudo_count": nu, "prior_mean": mu0}`` when regularised.
+    groups : ndarray or None
+        Group labels of a ``by=`` fit, in the order of the batch axis.
+    stats : SufficientStats
+        The statistics the fit was computed from.
+    """
+
+    model: object
+    loglik: np.ndarray
+    mean_loglik: np.ndarray
+    n: np.ndarray
+    weight_sum: np.ndarray
+    n_params: int
+    aic: np.ndarray
+    bic: np.ndarray
+    se_natural: np.ndarray
+    se: dict
+    converged: np.ndarray
+    n_iter: int
+    residual: np.ndarray
+    residual_norm: np.ndarray
+    regularization: dict | None
+    groups: np.ndarray | None
+    stats: SufficientStats = field(repr=False)
+
+    @property
+    def params(self) -> dict:
+        """The fitted familiar parameters."""
+        return self.model.params
+
+    def summary(self) -> str:
+        """A short human-readable report."""
+        fam = type(self.model).__name__
+        lines = [f"{fam} fit: n={_fmt(self.n)}, converged={bool(np.all(self.converged))}"]
+        for name, value in self.params.items():
+            lines.append(f"  {name:>14} = {_fmt(value)}  (se {_fmt(self.se[name])})")
+        lines.append(f"  log-likelihood = {_fmt(self.loglik)}  AIC = {_fmt(self.aic)}  BIC = {_fmt(self.bic)}")
+        lines.append(f"  residual norm  = {_fmt(self.residual_norm)}")
+        if self.regularization:
+            lines.append(f"  regularised with pseudo_count = {self.regularization['pseudo_count']}")
+        return "\n".join(lines)
+
+
+def _fmt(v) -> str:
+    v = np.asarray(v)
+    return f"{float(v):.6g}" if v.ndim == 0 else np.array2string(v, precision=5, threshold=6)
+
+
+def fit(family, data, weights=None, *, by=None, column=None, pseudo_count=None,
+        prior_mean=None, **fixed) -> FitResult:
+    """Maximum-likelihood fit of an exponential family (= minimum KL from the data).
+
+    Parameters
+    ----------
+    family : ExponentialFamily subclass or str
+        The family, e.g. ``expfam.Gamma`` or ``"gamma"``.
+    data : array_like, pandas Series or DataFrame, or SufficientStats
+        Observations, shape ``(n, *batch, *event)``; every batch element (trailing column)
+        is fitted separately in one vectorised pass.  A :class:`SufficientStats` is
+        fitted directly.
+    weights : array_like, optional
+        Non-negative observation weights, shape ``(n,)`` or ``(n, *batch)``.
+    by : array_like or str, optional
+        Group labels (shape ``(n,)``, or a column name of ``data``): one fit per group.
+    column : str, optional
+        DataFrame column holding the observations.
+    pseudo_count : float, optional
+        Strength ``nu > 0`` of a conjugate prior.  The fit then solves
+        ``grad A(eta) = (sum_u + nu * mu0) / (W + nu)``, the posterior mode in the
+        natural parametrisation, which exists even for boundary data.
+    prior_mean : array_like or ExponentialFamily, optional
+        The prior's mean parameters ``mu0`` (or a distribution of the family whose mean
+        parameters are used).  Default: the family's reference member (see
+        ``reference_mean`` of each family).
+    **fixed
+        The family's fixed parameters (``n`` for Binomial, ``k`` for Weibull...).
+
+    Returns
+    -------
+    FitResult
+
+    Raises
+    ------
+    expfam.errors.DataError
+        NaN/inf, values outside the support, empty data, bad shapes or weights.
+    expfam.errors.BoundaryError
+        The MLE does not exist (boundary data) and no ``pseudo_count`` was given.
+    """
+    if isinstance(data, SufficientStats):
+        stats = data
+        if weights is not None or by is not None or fixed:
+            raise ShapeError("weights, by and fixed parameters are part of SufficientStats already")
+    else:
+        stats = SufficientStats.from_data(family, data, weights, by=by, column=column, **fixed)
+    return fit_stats(stats, pseudo_count=pseudo_count, prior_mean=prior_mean)
+
+
+def fit_stats(stats: SufficientStats, *, pseudo_count=None, prior_mean=None) -> FitResult:
+    """Fit from an accumulator (see :func:`fit`)."""
+    cls, fixed = stats.family, stats.fixed
+    W = stats.weight_sum
+    mu_data = stats.mean
+    regularization = None
+    target_sum, target_W = stats.sum_u, W
+    if pseudo_count is not None:
+        nu = float(pseudo_count)
+        if not np.isfinite(nu) or nu <= 0:
+            raise ParameterError(f"pseudo_count must be a finite number > 0; got {pseudo_count!r}")
+        mu0 = _prior_mean(cls, fixed, prior_mean, mu_data)
+        target_sum = stats.sum_u + nu * mu0
+        target_W = W + nu
+        regularization = {"pseudo_count": nu, "prior_mean": mu0}
+    mu_target = target_sum / target_W[..., None]
+
+    sol = solve_mean_to_natural(cls, mu_target, fixed, groups=stats.groups)
+    model = cls.from_natural(sol.natural, **fixed)
+    eta = model.natural
+    mu_model = cls.mean_from_natural(eta, fixed)
+    residual = mu_target - mu_model
+    residual_norm = np.linalg.norm(residual, axis=-1) / np.maximum(
+        np.linalg.norm(mu_target, axis=-1), 1e-300
+    )
+    # Eq. 1: sum_n w_n log p(x_n) = sum w log h + eta . sum w u - W A(eta)
+    loglik = stats.sum_log_h + np.sum(eta * stats.sum_u, axis=-1) - W * cls.log_partition(eta, fixed)
+    k = cls.natural_dim(fixed)
+    se_nat, se = _standard_errors(cls, eta, fixed, W)
+    if not np.all(np.isfinite(loglik)):
+        warnings.warn("the log-likelihood is not finite", ConvergenceWarning, stacklevel=2)
+    return FitResult(
+        model=model, loglik=loglik, mean_loglik=loglik / W, n=stats.count, weight_sum=W,
+        n_params=k, aic=2 * k - 2 * loglik, bic=k * np.log(W) - 2 * loglik,
+        se_natural=se_nat, se=se, converged=np.asarray(sol.converged), n_iter=sol.n_iter,
+        residual=residual, residual_norm=residual_norm, regularization=regularization,
+        groups=stats.groups, stats=stats,
+    )
+
+
+def _prior_mean(cls, fixed, prior_mean, mu_data):
+    if prior_mean is None:
+        return np.broadcast_to(cls.reference_mean(mu_data, fixed), mu_data.shape)
+    if hasattr(prior_mean, "mean_params"):
+        if type(prior_mean) is not cls:
+            raise ShapeError(f"prior_mean must be a {cls.__name__}; got {type(prior_mean).__name__}")
+        return np.broadcast_to(prior_mean.mean_params, mu_data.shape)
+    mu0 = as_float_array(prior_mean, name="prior_mean")
+    try:
+        mu0 = np.broadcast_to(mu0, mu_data.shape)
+    except ValueError as exc:
+        raise ShapeError(f"prior_mean: shape {mu0.shape} does not match {mu_data.shape}") from exc
+    if not np.all(cls.mean_in_interior(mu0, fixed)):
+        raise ParameterError(f"prior_mean {mu0} is not in the interior of the mean domain")
+    return mu0
+
+
+def _standard_errors(cls, eta, fixed, W):
+    """Inverse Fisher information for ``eta``; delta method for the familiar parameters."""
+    info = cls.fisher_from_natural(eta, fixed)
+    with np.errstate(all="ignore"):
+        try:
+            cov = np.linalg.inv(info) / W[..., None, None]
+        except np.linalg.LinAlgError:
+            cov = np.linalg.pinv(info) / W[..., None, None]
+    se_nat = np.sqrt(np.clip(np.diagonal(cov, axis1=-2, axis2=-1), 0, None))
+    base = cls.params_from_natural(eta, fixed)
+    k = eta.shape[-1]
+    jac = {name: np.zeros(np.shape(v) + (k,)) for name, v in base.items()}
+    for j in range(k):
+        h = 1e-6 * np.maximum(np.abs(eta[..., j]), 1e-3)
+        plus, minus = eta.copy(), eta.copy()
+        plus[..., j] += h
+        minus[..., j] -= h
+        ok_p = np.asarray(cls.natural_in_domain(plus, fixed))
+        ok_m = np.asarray(cls.natural_in_domain(minus, fixed))
+        # one-sided difference at the edge of the domain
+        plus = np.where(ok_p[..., None], plus, eta)
+        minus = np.where(ok_m[..., None], minus, eta)
+        step = np.where(ok_p, h, 0) + np.where(ok_m, h, 0)
+        with np.errstate(all="ignore"):
+            pp = cls.params_from_natural(plus, fixed)
+            pm = cls.params_from_natural(minus, fixed)
+        for name in base:
+            d = (np.asarray(pp[name]) - np.asarray(pm[name]))
+            s = step.reshape(step.shape + (1,) * (d.ndim - step.ndim))
+            jac[name][..., j] = d / s
+    se = {}
+    for name, J in jac.items():
+        # Var(g(eta)) = J Cov J^T, elementwise for array-valued parameters
+        extra = J.ndim - 1 - cov.ndim + 2  # event axes of the parameter (vectors, matrices)
+        c = cov.reshape(cov.shape[:-2] + (1,) * extra + cov.shape[-2:])
+        var = np.einsum("...i,...ij,...j->...", J, c, J)
+        se[name] = np.sqrt(np.clip(var, 0, None))
+    return se_nat, se

@@ -1,0 +1,184 @@
+"""Mean -> natural maps: the safeguarded Newton iteration on the convex dual.
+
+The MLE solves ``grad A(eta) = mu``.  It is the minimiser of the convex function
+``f(eta) = A(eta) - eta . mu`` whose gradient is the (negative) moment residual of the
+seed's eq. 5 and whose Hessian is the Fisher information.  Newton's method on ``f`` with
+backtracking (stay in the natural domain, decrease ``f`` or the residual) converges
+globally and quadratically near the solution.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ._validation import format_index
+from .errors import BoundaryError, ConvergenceWarning, ShapeError
+from .families._base import SolveResult
+
+#: default relative tolerance on the moment residual ``|grad A(eta) - mu| / |mu|``
+RTOL = 1e-12
+
+
+def relative_residual(cls, eta, mu, fixed) -> np.ndarray:
+    """``|grad A(eta) - mu| / max(|mu|, 1e-300)`` per batch element."""
+    r = cls.mean_from_natural(eta, fixed) - mu
+    return np.linalg.norm(r, axis=-1) / np.maximum(np.linalg.norm(mu, axis=-1), 1e-300)
+
+
+def newton(cls, mu, fixed, eta0, *, rtol: float = RTOL, max_iter: int = 100) -> SolveResult:
+    """Vectorised safeguarded Newton iteration for ``grad A(eta) = mu``.
+
+    Parameters
+    ----------
+    cls : ExponentialFamily subclass
+    mu : ndarray, shape (..., k)
+        Target mean parameters, interior of the mean domain.
+    fixed : dict
+        Fixed parameters of the family.
+    eta0 : ndarray, shape (..., k)
+        Starting point inside the natural domain.
+    rtol : float
+        Relative residual at which a batch element counts as converged.
+    max_iter : int
+        Maximum number of Newton steps.
+
+    Returns
+    -------
+    SolveResult
+        ``converged`` is False for the elements that did not reach ``rtol``.
+    """
+    mu = np.asarray(mu, dtype=np.float64)
+    batch = mu.shape[:-1]
+    k = mu.shape[-1]
+    m = mu.reshape(-1, k)
+    eta = np.array(np.broadcast_to(eta0, mu.shape), dtype=np.float64).reshape(-1, k)
+    converged = np.zeros(m.shape[0], dtype=bool)
+    scale = np.maximum(np.linalg.norm(m, axis=-1), 1e-300)
+    it = 0
+    with np.errstate(all="ignore"):
+        g = cls.mean_from_natural(eta, fixed) - m
+        gnorm = np.linalg.norm(g, axis=-1)
+        for it in range(1, max_iter + 1):
+            converged = gnorm <= rtol * scale
+            active = np.flatnonzero(~converged)
+            if active.size == 0:
+                it -= 1
+                break
+            ea, ga, ma = eta[active], g[active], m[active]
+            H = cls.fisher_from_natural(ea, fixed)
+            step = _solve(H, ga)
+            f0 = cls.log_partition(ea, fixed) - np.sum(ea * ma, axis=-1)
+            slope = -np.sum(ga * step, axis=-1)  # directional derivative along -step
+            t = np.ones(active.size)
+            accepted = np.zeros(active.size, dtype=bool)
+            new_e, new_g = ea.copy(), ga.copy()
+            for _ in range(60):
+                todo = np.flatnonzero(~accepted)
+                if todo.size == 0:
+                    break
+                cand = ea[todo] - t[todo, None] * step[todo]
+                ok = np.asarray(cls.natural_in_domain(cand, fixed)) & np.isfinite(cand).all(-1)
+                f1 = np.full(todo.size, np.inf)
+                g1 = np.full((todo.size, k), np.inf)
+                if ok.any():
+                    f1[ok] = cls.log_partition(cand[ok], fixed) - np.sum(cand[ok] * ma[todo][ok], axis=-1)
+                    g1[ok] = cls.mean_from_natural(cand[ok], fixed) - ma[todo][ok]
+                armijo = f1 <= f0[todo] + 1e-4 * t[todo] * slope[todo]
+                smaller = np.linalg.norm(g1, axis=-1) < np.linalg.norm(ga[todo], axis=-1)
+                good = ok & np.isfinite(f1) & np.isfinite(g1).all(-1) & (armijo | smaller)
+                acc = todo[good]
+                new_e[acc], new_g[acc] = cand[good], g1[good]
+                accepted[acc] = True
+                t[todo[~good]] *= 0.5
+            eta[active], g[active] = new_e, new_g
+            gnorm[active] = np.linalg.norm(new_g, axis=-1)
+            if not accepted.any():
+                break  # stalled: no element can make progress
+        converged = gnorm <= rtol * scale
+    return SolveResult(eta.reshape(mu.shape), converged.reshape(batch), it)
+
+
+def _solve(H: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Solve ``H step = g`` per batch element; fall back to least squares if singular."""
+    try:
+        return np.linalg.solve(H, g[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        return np.stack([np.linalg.lstsq(h, v, rcond=None)[0] for h, v in zip(H, g)])
+
+
+def newton_1d(f, fprime, x0, lo, hi, *, increasing: bool, rtol=1e-15, max_iter=200):
+    """Vectorised safeguarded Newton iteration for a monotone scalar equation ``f(x) = 0``.
+
+    The root is bracketed by ``lo < x < hi`` (``hi`` may be ``inf``); ``increasing`` says
+    whether ``f`` increases with ``x``.  A Newton step that leaves the bracket is replaced
+    by bisection (geometric when ``lo > 0`` and the bracket spans a factor > 4; doubling
+    while ``hi`` is infinite).  Returns ``(x, converged, n_iter)``.
+    """
+    x = np.array(x0, dtype=np.float64, copy=True)
+    shape = x.shape
+    lo = np.broadcast_to(np.asarray(lo, dtype=np.float64), shape).copy()
+    hi = np.broadcast_to(np.asarray(hi, dtype=np.float64), shape).copy()
+    done = np.zeros(shape, dtype=bool)
+    it = 0
+    with np.errstate(all="ignore"):
+        for it in range(1, max_iter + 1):
+            fx = f(x)
+            below = (fx < 0) if increasing else (fx > 0)  # root lies above x
+            lo = np.where(below, x, lo)
+            hi = np.where(below, hi, x)
+            xn = x - fx / fprime(x)
+            geometric = (lo > 0) & (hi > 4 * lo)
+            mid = np.where(
+                np.isfinite(hi),
+                np.where(geometric, np.sqrt(lo * hi), 0.5 * (lo + hi)),
+                np.maximum(2.0 * np.abs(x), 1.0),
+            )
+            bad = ~np.isfinite(xn) | (xn < lo) | (xn > hi)
+            xn = np.where(bad, mid, xn)
+            xn = np.where((fx == 0) | done, x, xn)  # an exact root, or already converged
+            done = done | (np.abs(xn - x) <= rtol * np.abs(x)) | (hi - lo <= rtol * np.abs(x))
+            x = xn
+            if done.all():
+                break
+    return x, done, it
+
+
+def solve_mean_to_natural(cls, mu, fixed, *, groups=None) -> SolveResult:
+    """Check that ``mu`` is interior, then map it to natural parameters.
+
+    Raises
+    ------
+    BoundaryError
+        The MLE does not exist for some batch element; the message names it.
+    """
+    k = cls.natural_dim(fixed)
+    if mu.ndim == 0 or mu.shape[-1] != k:
+        raise ShapeError(f"{cls.__name__} has {k} mean parameter(s); got shape {mu.shape}")
+    interior = np.asarray(cls.mean_in_interior(mu, fixed))
+    if not interior.all():
+        bad = np.flatnonzero(~interior)
+        i = bad[0]
+        where = (
+            f"group {groups[i]!r}" if groups is not None
+            else f"batch index {format_index(i, interior.shape)}" if interior.ndim
+            else "the data"
+        )
+        raise BoundaryError(
+            f"the maximum-likelihood estimate of {cls.__name__} does not exist for {where}"
+            f"{f' ({bad.size} batch elements in all)' if bad.size > 1 else ''}: the mean of "
+            f"the sufficient statistics {mu.reshape(-1, k)[i]} lies on the boundary of the "
+            f"mean domain ({cls.boundary_hint}). Pass pseudo_count=... to regularise with a "
+            f"conjugate prior."
+        )
+    sol = cls.natural_from_mean(mu, fixed)
+    if not np.all(sol.converged):
+        n_bad = int(np.size(sol.converged) - np.count_nonzero(sol.converged))
+        warnings.warn(
+            f"{cls.__name__}: the mean -> natural solver did not reach its tolerance for "
+            f"{n_bad} batch element(s) after {sol.n_iter} iterations",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    return sol
