@@ -37,6 +37,11 @@ def as_float_array(data, *, name: str = "data", column=None) -> np.ndarray:
     return arr
 
 
+def show(value) -> str:
+    """``repr`` of a value with NumPy scalars shown as plain Python values."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def _is_dataframe(obj) -> bool:
     return type(obj).__name__ == "DataFrame" and hasattr(obj, "columns")
 
@@ -55,7 +60,7 @@ def check_finite(arr: np.ndarray, name: str = "data") -> None:
         i = bad[0]
         raise NonFiniteError(
             f"{name}: {bad.size} non-finite value(s); first at index "
-            f"{format_index(i, arr.shape)}: {arr.ravel()[i]!r}"
+            f"{format_index(i, arr.shape)}: {show(arr.ravel()[i])}"
         )
 
 
@@ -103,13 +108,13 @@ def check_weights(weights, obs_shape: tuple, name: str = "weights") -> np.ndarra
         bad = np.flatnonzero(~np.isfinite(w))
         raise WeightError(
             f"{name}: non-finite weight at index {format_index(bad[0], w.shape)}: "
-            f"{w.ravel()[bad[0]]!r}"
+            f"{show(w.ravel()[bad[0]])}"
         )
     if (w < 0).any():
         bad = np.flatnonzero(w < 0)
         raise WeightError(
             f"{name}: negative weight at index {format_index(bad[0], w.shape)}: "
-            f"{w.ravel()[bad[0]]!r}; weights must be >= 0"
+            f"{show(w.ravel()[bad[0]])}; weights must be >= 0"
         )
     if not (w.sum(axis=0) > 0).all():
         raise WeightError(f"{name}: all weights are zero (for at least one batch element)")

@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from ._validation import format_index
+from ._validation import format_index, show
 from .errors import BoundaryError, ConvergenceWarning, ShapeError
 from .families._base import SolveResult
 
@@ -161,7 +161,7 @@ def solve_mean_to_natural(cls, mu, fixed, *, groups=None) -> SolveResult:
         bad = np.flatnonzero(~interior)
         i = bad[0]
         where = (
-            f"group {groups[i]!r}" if groups is not None
+            f"group {show(groups[i])}" if groups is not None
             else f"batch index {format_index(i, interior.shape)}" if interior.ndim
             else "the data"
         )

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_float_array, check_finite, check_nonempty, check_weights
+from ._kernels import fused_sums
+from ._validation import show, as_float_array, check_finite, check_nonempty, check_weights
 from .errors import EmptyDataError, ShapeError
 from .families import resolve_family
 from .families._base import check_support
@@ -75,8 +76,14 @@ class SufficientStats:
                 f"data: {family.__name__} observations have {family.event_ndim} axis/axes; "
                 f"expected an array of shape (n, ...), got {x.shape}"
             )
-        check_finite(x)
         fixed = family.check_fixed(family.infer_fixed(x, dict(fixed)))
+        if weights is None and by is None:
+            fast = fused_sums(family, x, fixed)
+            if fast is not None:  # one fused pass that also validated every value
+                sum_u, sum_log_h = fast
+                count = np.full(x.shape[1 : x.ndim - family.event_ndim], x.shape[0])
+                return cls(family, fixed, count, count.astype(float), sum_u, sum_log_h)
+        check_finite(x)
         check_support(family, x, fixed)
         obs_shape = x.shape[: x.ndim - family.event_ndim]
         w = None if weights is None else check_weights(weights, obs_shape)
@@ -118,7 +125,7 @@ class SufficientStats:
         sum_log_h = np.bincount(inverse, weights=log_h * wv, minlength=G)
         if w is not None and not (weight_sum > 0).all():
             g = groups[np.flatnonzero(weight_sum <= 0)[0]]
-            raise EmptyDataError(f"weights: every weight of group {g!r} is zero")
+            raise EmptyDataError(f"weights: every weight of group {show(g)} is zero")
         return cls(family, fixed, count.astype(np.int64), weight_sum, sum_u, sum_log_h, groups)
 
     @property

@@ -19,7 +19,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from .._validation import as_float_array, check_finite, format_index, raise_support
+from .._validation import as_float_array, check_finite, format_index, raise_support, show
 from ..errors import FamilyMismatchError, ParameterError, ShapeError
 
 
@@ -68,7 +68,7 @@ def require(condition, values, name: str, domain: str) -> None:
         bad = np.flatnonzero(~condition)
         i = bad[0]
         raise ParameterError(
-            f"parameter {name!r} must be {domain}; got {values.ravel()[i]!r} at batch index "
+            f"parameter {name!r} must be {domain}; got {show(values.ravel()[i])} at batch index "
             f"{format_index(i, condition.shape)}"
         )
 
