@@ -56,7 +56,10 @@ def test_poisson_entropy_series_and_asymptotics_against_scipy():
         logp = stats.poisson(l).logpmf(k)
         expected.append(-np.sum(np.exp(logp) * logp))
     np.testing.assert_allclose(stats.poisson(20.0).entropy(), expected[2], rtol=1e-12)
-    np.testing.assert_allclose(expfam.Poisson(lam).entropy(), expected, rtol=1e-10)
+    h = expfam.Poisson(lam).entropy()
+    np.testing.assert_allclose(h[:4], expected[:4], rtol=1e-10)
+    # at 2e5 the oracle's own log p has rounding ~ lam log(lam) eps ~ 3e-10
+    np.testing.assert_allclose(h[4], expected[4], rtol=5e-10)
 
 
 def test_mc_cross_entropy_matches_closed_form_within_its_error():
