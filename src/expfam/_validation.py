@@ -24,10 +24,6 @@ def as_float_array(data, *, name: str = "data", column=None) -> np.ndarray:
             data = data[column]
         except (KeyError, TypeError, IndexError) as exc:
             raise ShapeError(f"{name}: no column {column!r} in the data") from exc
-    elif _is_dataframe(data):
-        if data.shape[1] != 1:
-            # A multi-column frame is a set of vector observations (rows).
-            pass
     if hasattr(data, "to_numpy"):
         data = data.to_numpy()
     try:
@@ -40,10 +36,6 @@ def as_float_array(data, *, name: str = "data", column=None) -> np.ndarray:
 def show(value) -> str:
     """``repr`` of a value with NumPy scalars shown as plain Python values."""
     return repr(value.item() if isinstance(value, np.generic) else value)
-
-
-def _is_dataframe(obj) -> bool:
-    return type(obj).__name__ == "DataFrame" and hasattr(obj, "columns")
 
 
 def format_index(flat_index: int, shape: tuple) -> str:

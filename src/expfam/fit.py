@@ -85,7 +85,10 @@ class FitResult:
     def summary(self) -> str:
         """A short human-readable report."""
         fam = type(self.model).__name__
-        lines = [f"{fam} fit: n={_fmt(self.n)}, converged={bool(np.all(self.converged))}"]
+        n = f"n={_fmt(self.n)}"
+        if not np.array_equal(self.n, self.weight_sum):
+            n += f" (weight sum {_fmt(self.weight_sum)})"
+        lines = [f"{fam} fit: {n}, converged={bool(np.all(self.converged))}"]
         for name, value in self.params.items():
             lines.append(f"  {name:>14} = {_fmt(value)}  (se {_fmt(self.se[name])})")
         lines.append(f"  log-likelihood = {_fmt(self.loglik)}  AIC = {_fmt(self.aic)}  BIC = {_fmt(self.bic)}")
