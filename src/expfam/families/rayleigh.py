@@ -1,0 +1,112 @@
+"""Rayleigh distribution (scale ``sigma``).
+
+``u(x) = x^2``, ``eta = -1 / (2 sigma^2)``, ``log h = log x`` on ``x > 0``,
+``A(eta) = -log(-2 eta)``.  The MLE is ``sigma^2 = mean(x^2) / 2``.
+``E[log h] = E[log x] = (log(2 sigma^2) - euler_gamma) / 2`` in closed form, since
+``x^2`` is exponential with mean ``2 sigma^2``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from ._base import ExponentialFamily, broadcast_params, closed_form, require
+from .exponential import kl_neg_log
+
+
+class Rayleigh(ExponentialFamily):
+    """Rayleigh distribution with density ``x / sigma^2 exp(-x^2 / (2 sigma^2))`` on ``x > 0``.
+
+    Parameters
+    ----------
+    scale : array_like
+        Scale ``sigma > 0`` (SciPy's ``scale``); the mode of the distribution.
+    """
+
+    name = "rayleigh"
+    param_names = ("scale",)
+    support = "(0, inf)"
+    boundary_hint = "the mean of x^2 is zero or not finite: x^2 underflows or overflows"
+
+    def __init__(self, scale=1.0):
+        self._init_natural(self.natural_from_params({}, scale=scale), {})
+
+    @classmethod
+    def natural_dim(cls, fixed):
+        return 1
+
+    @classmethod
+    def natural_from_params(cls, fixed, scale=1.0):
+        p = broadcast_params(scale=scale)
+        require(p["scale"] > 0, p["scale"], "scale", "> 0")
+        return (-0.5 / p["scale"] ** 2)[..., None]
+
+    @classmethod
+    def params_from_natural(cls, eta, fixed):
+        return {"scale": np.sqrt(-0.5 / eta[..., 0])}
+
+    @classmethod
+    def sufficient_statistics(cls, x, fixed):
+        x = np.asarray(x, dtype=np.float64)
+        with np.errstate(over="ignore"):  # an overflow is reported by mean_in_interior
+            return (x * x)[..., None]
+
+    @classmethod
+    def log_base_measure(cls, x, fixed):
+        return np.log(x)
+
+    @classmethod
+    def log_partition(cls, eta, fixed):
+        return -np.log(-2.0 * eta[..., 0])
+
+    @classmethod
+    def mean_from_natural(cls, eta, fixed):
+        return -1.0 / eta
+
+    @classmethod
+    def fisher_from_natural(cls, eta, fixed):
+        return ((1.0 / eta) ** 2)[..., None]
+
+    @classmethod
+    def natural_from_mean(cls, mu, fixed):
+        return closed_form(-1.0 / mu)
+
+    @classmethod
+    def in_support(cls, x, fixed):
+        return x > 0
+
+    @classmethod
+    def natural_in_domain(cls, eta, fixed):
+        return eta[..., 0] < 0
+
+    @classmethod
+    def mean_in_interior(cls, mu, fixed):
+        return (mu[..., 0] > 0) & np.isfinite(mu[..., 0])
+
+    @classmethod
+    def expected_log_base_measure(cls, eta, fixed):
+        # E[log x] = (E[log x^2]) / 2 with x^2 ~ Exponential(mean -1/eta)
+        return 0.5 * (np.log(-1.0 / eta[..., 0]) - np.euler_gamma)
+
+    @classmethod
+    def moments(cls, eta, fixed):
+        s2 = -0.5 / eta[..., 0]
+        return np.sqrt(0.5 * np.pi * s2), (2.0 - 0.5 * np.pi) * s2
+
+    @classmethod
+    def draw(cls, eta, fixed, size, rng):
+        return rng.rayleigh(np.sqrt(-0.5 / eta[..., 0]), size=size + eta.shape[:-1])
+
+    @classmethod
+    def scipy_distribution(cls, eta, fixed):
+        return stats.rayleigh(scale=np.sqrt(-0.5 / eta[..., 0]))
+
+    @classmethod
+    def reference_mean(cls, mu_data, fixed):
+        """Rayleigh with ``sigma = 1``: ``mu0 = E[x^2] = 2``."""
+        return np.array([2.0])
+
+    @classmethod
+    def kl_natural(cls, eta_p, eta_q, fixed):
+        return kl_neg_log(eta_p, eta_q)

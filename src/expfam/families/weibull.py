@@ -1,0 +1,146 @@
+"""Weibull distribution with fixed shape ``k`` (scale ``lam``).
+
+``u(x) = x^k``, ``eta = -lam^(-k)``, ``log h = log k + (k - 1) log x`` on ``x > 0``,
+``A(eta) = -log(-eta)``.  The MLE (for known ``k``) is ``lam = mean(x^k)^(1/k)``.
+``E[log h] = log k + (k - 1) (log lam - euler_gamma / k)`` in closed form, since
+``x^k`` is exponential with mean ``lam^k``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special, stats
+
+from ..errors import ParameterError
+from ._base import ExponentialFamily, broadcast_params, closed_form, require
+from .exponential import kl_neg_log
+
+
+def check_positive_fixed(fixed: dict, name: str) -> dict:
+    """Validate the fixed parameter ``fixed[name]`` (finite, > 0); a float or an array."""
+    try:
+        v = np.asarray(fixed[name], dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(f"parameter {name!r} must be a number; got {fixed[name]!r}") from exc
+    require(np.isfinite(v) & (v > 0), v, name, "finite and > 0")
+    fixed = dict(fixed)
+    fixed[name] = float(v) if v.ndim == 0 else v
+    return fixed
+
+
+class Weibull(ExponentialFamily):
+    """Weibull distribution with density ``(k / lam) (x / lam)^(k-1) exp(-(x / lam)^k)``
+    on ``x > 0``, shape ``k`` held fixed.
+
+    Parameters
+    ----------
+    k : float or array_like
+        Shape ``k > 0``, fixed (not fitted): ``expfam.fit(expfam.Weibull, x, k=1.5)``.
+    scale : array_like
+        Scale ``lam > 0`` (SciPy's ``scale``).
+    """
+
+    name = "weibull"
+    fixed_params = ("k",)
+    param_names = ("scale",)
+    support = "(0, inf)"
+    boundary_hint = "the mean of x^k is zero or not finite: x^k underflows or overflows"
+
+    def __init__(self, k=1.0, scale=1.0):
+        fixed = self.check_fixed({"k": k})
+        self._init_natural(self.natural_from_params(fixed, scale=scale), fixed)
+
+    @classmethod
+    def check_fixed(cls, fixed):
+        return check_positive_fixed(super().check_fixed(fixed), "k")
+
+    @classmethod
+    def natural_dim(cls, fixed):
+        return 1
+
+    @classmethod
+    def natural_from_params(cls, fixed, scale=1.0):
+        p = broadcast_params(scale=scale, k=fixed["k"])
+        require(p["scale"] > 0, p["scale"], "scale", "> 0")
+        with np.errstate(all="ignore"):
+            eta = -np.exp(-p["k"] * np.log(p["scale"]))
+        # eta = -scale^-k leaves float64 for large k unless scale is near 1
+        require((eta < 0) & np.isfinite(eta), p["scale"], "scale",
+                "such that scale**(-k) is a finite nonzero float64 for the given k")
+        return eta[..., None]
+
+    @classmethod
+    def params_from_natural(cls, eta, fixed):
+        return {"scale": np.exp(-np.log(-eta[..., 0]) / fixed["k"])}
+
+    @classmethod
+    def sufficient_statistics(cls, x, fixed):
+        with np.errstate(over="ignore"):  # an overflow is reported by mean_in_interior
+            return (np.asarray(x, dtype=np.float64) ** fixed["k"])[..., None]
+
+    @classmethod
+    def log_base_measure(cls, x, fixed):
+        k = fixed["k"]
+        return np.log(k) + (k - 1) * np.log(x)
+
+    @classmethod
+    def log_partition(cls, eta, fixed):
+        return -np.log(-eta[..., 0])
+
+    @classmethod
+    def mean_from_natural(cls, eta, fixed):
+        return -1.0 / eta
+
+    @classmethod
+    def fisher_from_natural(cls, eta, fixed):
+        return ((1.0 / eta) ** 2)[..., None]
+
+    @classmethod
+    def natural_from_mean(cls, mu, fixed):
+        return closed_form(-1.0 / mu)
+
+    @classmethod
+    def in_support(cls, x, fixed):
+        return x > 0
+
+    @classmethod
+    def natural_in_domain(cls, eta, fixed):
+        return eta[..., 0] < 0
+
+    @classmethod
+    def mean_in_interior(cls, mu, fixed):
+        return (mu[..., 0] > 0) & np.isfinite(mu[..., 0])
+
+    @classmethod
+    def expected_log_base_measure(cls, eta, fixed):
+        k = fixed["k"]
+        # E[log x] = (log lam^k - euler_gamma) / k, with x^k ~ Exponential(mean lam^k)
+        e_log_x = (-np.log(-eta[..., 0]) - np.euler_gamma) / k
+        return np.log(k) + (k - 1) * e_log_x
+
+    @classmethod
+    def moments(cls, eta, fixed):
+        k = fixed["k"]
+        lam = cls.params_from_natural(eta, fixed)["scale"]
+        g1, g2 = special.gammaln(1 + 1 / k), special.gammaln(1 + 2 / k)
+        # Var = lam^2 (Gamma(1 + 2/k) - Gamma(1 + 1/k)^2), without the cancellation for large k
+        return lam * np.exp(g1), lam**2 * np.exp(2 * g1) * np.expm1(g2 - 2 * g1)
+
+    @classmethod
+    def draw(cls, eta, fixed, size, rng):
+        batch = eta.shape[:-1]
+        lam = cls.params_from_natural(eta, fixed)["scale"]
+        return lam * rng.weibull(np.broadcast_to(fixed["k"], batch), size=size + batch)
+
+    @classmethod
+    def scipy_distribution(cls, eta, fixed):
+        return stats.weibull_min(fixed["k"], scale=cls.params_from_natural(eta, fixed)["scale"])
+
+    @classmethod
+    def reference_mean(cls, mu_data, fixed):
+        """Weibull with the same ``k`` and ``lam = 1``: ``mu0 = E[x^k] = 1``."""
+        return np.array([1.0])
+
+    @classmethod
+    def kl_natural(cls, eta_p, eta_q, fixed):
+        return kl_neg_log(eta_p, eta_q)
