@@ -24,7 +24,9 @@ RTOL = 1e-12
 def relative_residual(cls, eta, mu, fixed) -> np.ndarray:
     """``|grad A(eta) - mu| / max(|mu|, 1e-300)`` per batch element."""
     r = cls.mean_from_natural(eta, fixed) - mu
-    return np.linalg.norm(r, axis=-1) / np.maximum(np.linalg.norm(mu, axis=-1), 1e-300)
+    # scale by max |mu_j| first so that the norms cannot overflow (|mu| up to 1e308)
+    scale = np.maximum(np.max(np.abs(mu), axis=-1, keepdims=True), 1e-300)
+    return np.linalg.norm(r / scale, axis=-1) / np.maximum(np.linalg.norm(mu / scale, axis=-1), 1e-300)
 
 
 def newton(cls, mu, fixed, eta0, *, rtol: float = RTOL, max_iter: int = 100) -> SolveResult:
@@ -121,10 +123,14 @@ def newton_1d(f, fprime, x0, lo, hi, *, increasing: bool, rtol=1e-15, max_iter=2
     lo = np.broadcast_to(np.asarray(lo, dtype=np.float64), shape).copy()
     hi = np.broadcast_to(np.asarray(hi, dtype=np.float64), shape).copy()
     done = np.zeros(shape, dtype=bool)
+    f_prev = np.full(shape, np.inf)
+    x_prev = x.copy()
     it = 0
     with np.errstate(all="ignore"):
         for it in range(1, max_iter + 1):
             fx = f(x)
+            # at the rounding floor of f: a tiny step that did not decrease |f|
+            stalled = ~done & (np.abs(fx) >= f_prev) & (np.abs(x - x_prev) <= 1e-9 * np.abs(x))
             below = (fx < 0) if increasing else (fx > 0)  # root lies above x
             lo = np.where(below, x, lo)
             hi = np.where(below, hi, x)
@@ -138,8 +144,9 @@ def newton_1d(f, fprime, x0, lo, hi, *, increasing: bool, rtol=1e-15, max_iter=2
             bad = ~np.isfinite(xn) | (xn < lo) | (xn > hi)
             xn = np.where(bad, mid, xn)
             xn = np.where((fx == 0) | done, x, xn)  # an exact root, or already converged
-            done = done | (np.abs(xn - x) <= rtol * np.abs(x)) | (hi - lo <= rtol * np.abs(x))
-            x = xn
+            xn = np.where(stalled, x_prev, xn)  # keep the better of the last two
+            done = done | stalled | (np.abs(xn - x) <= rtol * np.abs(x)) | (hi - lo <= rtol * np.abs(x))
+            f_prev, x_prev, x = np.where(done, f_prev, np.abs(fx)), x, xn
             if done.all():
                 break
     return x, done, it

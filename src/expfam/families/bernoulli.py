@@ -1,0 +1,144 @@
+"""Bernoulli distribution.
+
+``u(x) = x``, ``eta = logit(p) = log(p / (1 - p))``, ``h = 1`` on ``{0, 1}``,
+``A(eta) = log(1 + e^eta)`` (softplus).  The MLE is ``p = mean(x)``.
+
+``log p = -softplus(-eta)`` and ``log(1 - p) = -softplus(eta)`` are used wherever
+``p`` or ``1 - p`` may be tiny, so that the entropy and the KL divergence keep their
+relative accuracy for ``p`` near 0 or 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special, stats
+
+from ._base import ExponentialFamily, broadcast_params, closed_form, require
+
+#: relative distance to the boundary below which a mean counts as 0 or 1 (rounding)
+_RTOL = 64 * np.finfo(float).eps
+
+
+def softplus(eta):
+    """``log(1 + e^eta)`` without overflow."""
+    return np.logaddexp(0.0, eta)
+
+
+def bernoulli_entropy(eta):
+    """``-p log p - (1 - p) log(1 - p)`` for ``p = expit(eta)``, free of cancellation.
+
+    Equal to ``A(eta) - eta p`` (since ``softplus(eta) - softplus(-eta) = eta``), but
+    written as a sum of two non-negative terms.
+    """
+    return special.expit(eta) * softplus(-eta) + special.expit(-eta) * softplus(eta)
+
+
+def bernoulli_kl(eta_p, eta_q):
+    """``KL(Bern(p) || Bern(q))`` from the logits, as
+    ``p (log p - log q) + (1 - p) (log(1 - p) - log(1 - q))``."""
+    return special.expit(eta_p) * (softplus(-eta_q) - softplus(-eta_p)) + special.expit(
+        -eta_p
+    ) * (softplus(eta_q) - softplus(eta_p))
+
+
+class Bernoulli(ExponentialFamily):
+    """Bernoulli distribution on ``{0, 1}`` with ``P(x = 1) = p``.
+
+    Parameters
+    ----------
+    p : array_like
+        Success probability, ``0 < p < 1``.
+    """
+
+    name = "bernoulli"
+    discrete = True
+    param_names = ("p",)
+    support = "{0, 1}"
+    boundary_hint = "all observations are 0 or all are 1, so p would be 0 or 1"
+
+    def __init__(self, p=0.5):
+        self._init_natural(self.natural_from_params({}, p=p), {})
+
+    @classmethod
+    def natural_dim(cls, fixed):
+        return 1
+
+    @classmethod
+    def natural_from_params(cls, fixed, p=0.5):
+        p = broadcast_params(p=p)["p"]
+        require((p > 0) & (p < 1), p, "p", "in (0, 1)")
+        return special.logit(p)[..., None]
+
+    @classmethod
+    def params_from_natural(cls, eta, fixed):
+        return {"p": special.expit(eta[..., 0])}
+
+    @classmethod
+    def sufficient_statistics(cls, x, fixed):
+        return np.asarray(x, dtype=np.float64)[..., None]
+
+    @classmethod
+    def log_base_measure(cls, x, fixed):
+        return np.zeros(np.shape(x))
+
+    @classmethod
+    def log_partition(cls, eta, fixed):
+        return softplus(eta[..., 0])
+
+    @classmethod
+    def mean_from_natural(cls, eta, fixed):
+        return special.expit(eta)
+
+    @classmethod
+    def fisher_from_natural(cls, eta, fixed):
+        return (special.expit(eta) * special.expit(-eta))[..., None]
+
+    @classmethod
+    def natural_from_mean(cls, mu, fixed):
+        # 1 - mu is exact for mu >= 1/2 (Sterbenz), so logit keeps full accuracy near 1
+        return closed_form(special.logit(mu))
+
+    @classmethod
+    def in_support(cls, x, fixed):
+        return (x == 0) | (x == 1)
+
+    @classmethod
+    def natural_in_domain(cls, eta, fixed):
+        return np.ones(eta.shape[:-1], dtype=bool)
+
+    @classmethod
+    def mean_in_interior(cls, mu, fixed):
+        # sums of zeros are exactly 0; a sum of ones may be off by a few ulps
+        return (mu[..., 0] > 0) & (1 - mu[..., 0] > _RTOL)
+
+    @classmethod
+    def expected_log_base_measure(cls, eta, fixed):
+        return np.zeros(eta.shape[:-1])
+
+    @classmethod
+    def moments(cls, eta, fixed):
+        p, q = special.expit(eta[..., 0]), special.expit(-eta[..., 0])
+        return p, p * q
+
+    @classmethod
+    def draw(cls, eta, fixed, size, rng):
+        p = special.expit(eta[..., 0])
+        return rng.binomial(1, p, size=size + eta.shape[:-1]).astype(np.float64)
+
+    @classmethod
+    def scipy_distribution(cls, eta, fixed):
+        return stats.bernoulli(special.expit(eta[..., 0]))
+
+    @classmethod
+    def reference_mean(cls, mu_data, fixed):
+        """Bernoulli(1/2), the fair coin: ``mu0 = 1/2``."""
+        return np.array([0.5])
+
+    @classmethod
+    def kl_natural(cls, eta_p, eta_q, fixed):
+        return bernoulli_kl(eta_p[..., 0], eta_q[..., 0])
+
+    def entropy(self):
+        """Shannon entropy in nats, ``-p log p - (1 - p) log(1 - p)`` (accurate for ``p``
+        near 0 and 1, where ``A(eta) - eta p`` cancels)."""
+        return bernoulli_entropy(self._eta[..., 0])

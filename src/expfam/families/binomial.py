@@ -1,0 +1,176 @@
+"""Binomial distribution with a fixed number of trials ``n``.
+
+``u(x) = x``, ``eta = logit(p)``, ``log h = log C(n, x)`` on ``{0, ..., n}``,
+``A(eta) = n log(1 + e^eta)``.  The MLE is ``p = mean(x) / n``.
+
+``E[log C(n, x)]`` (for the entropy) is the exact finite sum over the support.  Terms
+farther than ``40 sd + 300`` from the mean are left out: by Bernstein's inequality their
+total probability is below ``e^-225``, so for ``n`` up to a few hundred the sum runs over
+all of ``0..n`` and for larger ``n`` over a window of ``O(sqrt(n p (1 - p)))`` terms.
+The weights are normalised by their computed sum, which cancels the rounding error of
+``lgamma(n + 1)`` common to every term.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special, stats
+
+from ._base import ExponentialFamily, broadcast_params, closed_form, require
+from .bernoulli import bernoulli_entropy, bernoulli_kl, softplus
+from .categorical import check_integer
+
+#: relative distance to the boundary below which a mean counts as 0 or n (rounding)
+_RTOL = 64 * np.finfo(float).eps
+#: at most this many terms of the sum are held in memory at once
+_CHUNK = 1 << 22
+
+
+def expected_log_binomial_coefficient(n: int, eta) -> np.ndarray:
+    """``E[log C(n, x)]`` for ``x ~ Binomial(n, expit(eta))``, elementwise in ``eta``."""
+    eta = np.asarray(eta, dtype=np.float64)
+    e = eta.reshape(-1)
+    log_p, log_q = -softplus(-e), -softplus(e)
+    mean = n * special.expit(e)
+    half = 40 * np.sqrt(n * special.expit(e) * special.expit(-e)) + 300
+    lo = np.clip(np.floor(mean - half), 0, n)
+    hi = np.clip(np.ceil(mean + half), 0, n)
+    width = int(np.max(hi - lo, initial=0)) + 1
+    j = np.arange(width, dtype=np.float64)
+    lgn = special.gammaln(n + 1.0)
+    out = np.empty(e.shape)
+    step = max(1, _CHUNK // width)
+    for start in range(0, e.size, step):  # loop over chunks of the batch, not elements
+        s = slice(start, start + step)
+        k = lo[s, None] + j
+        inside = k <= hi[s, None]
+        k = np.minimum(k, n)
+        logc = lgn - special.gammaln(k + 1) - special.gammaln(n - k + 1)
+        logw = logc + k * log_p[s, None] + (n - k) * log_q[s, None]
+        logw = np.where(inside, logw, -np.inf)
+        w = np.exp(logw - np.max(logw, axis=-1, keepdims=True))
+        out[s] = np.sum(w * logc, axis=-1) / np.sum(w, axis=-1)
+    return out.reshape(eta.shape)
+
+
+class Binomial(ExponentialFamily):
+    """Binomial distribution: the number of successes in ``n`` independent trials.
+
+    Parameters
+    ----------
+    n : int
+        Number of trials, a positive integer (fixed, not fitted):
+        ``expfam.fit(expfam.Binomial, x, n=10)``.
+    p : array_like
+        Success probability of one trial, ``0 < p < 1``.
+    """
+
+    name = "binomial"
+    discrete = True
+    fixed_params = ("n",)
+    param_names = ("p",)
+    support = "{0, 1, ..., n}"
+    boundary_hint = "all counts are 0 or all are n, so p would be 0 or 1"
+
+    def __init__(self, n=1, p=0.5):
+        fixed = self.check_fixed({"n": n})
+        self._init_natural(self.natural_from_params(fixed, p=p), fixed)
+
+    @classmethod
+    def check_fixed(cls, fixed):
+        fixed = super().check_fixed(fixed)
+        fixed["n"] = check_integer(fixed["n"], "n", 1)
+        return fixed
+
+    @classmethod
+    def natural_dim(cls, fixed):
+        return 1
+
+    @classmethod
+    def natural_from_params(cls, fixed, p=0.5):
+        p = broadcast_params(p=p)["p"]
+        require((p > 0) & (p < 1), p, "p", "in (0, 1)")
+        return special.logit(p)[..., None]
+
+    @classmethod
+    def params_from_natural(cls, eta, fixed):
+        return {"p": special.expit(eta[..., 0])}
+
+    @classmethod
+    def sufficient_statistics(cls, x, fixed):
+        return np.asarray(x, dtype=np.float64)[..., None]
+
+    @classmethod
+    def log_base_measure(cls, x, fixed):
+        n = fixed["n"]
+        x = np.asarray(x, dtype=np.float64)
+        return special.gammaln(n + 1.0) - special.gammaln(x + 1) - special.gammaln(n - x + 1)
+
+    @classmethod
+    def log_partition(cls, eta, fixed):
+        return fixed["n"] * softplus(eta[..., 0])
+
+    @classmethod
+    def mean_from_natural(cls, eta, fixed):
+        return fixed["n"] * special.expit(eta)
+
+    @classmethod
+    def fisher_from_natural(cls, eta, fixed):
+        return (fixed["n"] * special.expit(eta) * special.expit(-eta))[..., None]
+
+    @classmethod
+    def natural_from_mean(cls, mu, fixed):
+        # eta = log(mu / (n - mu)); n - mu is exact for mu >= n/2
+        with np.errstate(all="ignore"):
+            return closed_form(np.log(mu) - np.log(fixed["n"] - mu))
+
+    @classmethod
+    def in_support(cls, x, fixed):
+        return (x >= 0) & (x <= fixed["n"]) & (x == np.floor(x))
+
+    @classmethod
+    def natural_in_domain(cls, eta, fixed):
+        return np.ones(eta.shape[:-1], dtype=bool)
+
+    @classmethod
+    def mean_in_interior(cls, mu, fixed):
+        n = fixed["n"]
+        return (mu[..., 0] > 0) & (n - mu[..., 0] > _RTOL * n)
+
+    @classmethod
+    def expected_log_base_measure(cls, eta, fixed):
+        return expected_log_binomial_coefficient(fixed["n"], eta[..., 0])
+
+    @classmethod
+    def moments(cls, eta, fixed):
+        n = fixed["n"]
+        p, q = special.expit(eta[..., 0]), special.expit(-eta[..., 0])
+        return n * p, n * p * q
+
+    @classmethod
+    def draw(cls, eta, fixed, size, rng):
+        p = special.expit(eta[..., 0])
+        return rng.binomial(fixed["n"], p, size=size + eta.shape[:-1]).astype(np.float64)
+
+    @classmethod
+    def scipy_distribution(cls, eta, fixed):
+        return stats.binom(fixed["n"], special.expit(eta[..., 0]))
+
+    @classmethod
+    def reference_mean(cls, mu_data, fixed):
+        """Binomial(n, 1/2): ``mu0 = n / 2``."""
+        return np.array([fixed["n"] / 2])
+
+    @classmethod
+    def kl_natural(cls, eta_p, eta_q, fixed):
+        # n times the Bernoulli KL: no cancellation between the two n softplus terms
+        return fixed["n"] * bernoulli_kl(eta_p[..., 0], eta_q[..., 0])
+
+    def entropy(self):
+        """Shannon entropy in nats, ``n H_Bernoulli(p) - E[log C(n, x)]``.
+
+        ``A(eta) - eta mu = n H_Bernoulli(p)`` is written without cancellation (accurate
+        for ``p`` near 0 or 1).
+        """
+        n, eta = self._fixed["n"], self._eta[..., 0]
+        return n * bernoulli_entropy(eta) - expected_log_binomial_coefficient(n, eta)
