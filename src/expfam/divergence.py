@@ -63,12 +63,14 @@ def kl(p, q) -> np.ndarray:
     ``A(eta_q) - A(eta_p) - (eta_q - eta_p) . grad A(eta_p)``, or a family's own closed
     form where that is better conditioned.  Raises
     :class:`~expfam.errors.FamilyMismatchError` for different families: use
-    :func:`mc_kl` there.
+    :func:`mc_kl` there.  Negative values at rounding level (> -1e-12) are returned as 0.
     """
     require_same_family(p, q, "KL")
     cls = type(p)
     eta_p, eta_q = np.broadcast_arrays(p.natural, q.natural)
-    return cls.kl_natural(eta_p, eta_q, p.fixed)
+    value = cls.kl_natural(eta_p, eta_q, p.fixed)
+    # KL >= 0: a negative at rounding level (from the cancelling terms) is an exact 0
+    return np.where((value < 0) & (value > -1e-12), 0.0, value)
 
 
 def entropy(p) -> np.ndarray:
