@@ -3,47 +3,36 @@
 from __future__ import annotations
 
 from ._base import ExponentialFamily, SolveResult
+from .bernoulli import Bernoulli
+from .beta import Beta
+from .binomial import Binomial
+from .categorical import Categorical
+from .chi_square import ChiSquare
+from .dirichlet import Dirichlet
+from .exponential import Exponential
 from .gamma import Gamma
+from .geometric import Geometric
+from .inverse_gamma import InverseGamma
+from .inverse_gaussian import InverseGaussian
+from .laplace import Laplace
+from .lognormal import LogNormal
+from .multinomial import Multinomial
+from .multivariate_normal import MultivariateNormal
+from .negative_binomial import NegativeBinomial
 from .normal import Normal
+from .pareto import Pareto
 from .poisson import Poisson
+from .rayleigh import Rayleigh
+from .von_mises import VonMises
+from .weibull import Weibull
 
-# Families written in parallel: imported when their module exists (temporary, see git log).
-import importlib as _importlib
+_CLASSES = [
+    Bernoulli, Beta, Binomial, Categorical, ChiSquare, Dirichlet, Exponential, Gamma,
+    Geometric, InverseGamma, InverseGaussian, Laplace, LogNormal, Multinomial,
+    MultivariateNormal, NegativeBinomial, Normal, Pareto, Poisson, Rayleigh, VonMises, Weibull,
+]
 
-_PENDING = {
-    "bernoulli": "Bernoulli", "binomial": "Binomial", "geometric": "Geometric",
-    "negative_binomial": "NegativeBinomial", "categorical": "Categorical",
-    "multinomial": "Multinomial", "exponential": "Exponential", "rayleigh": "Rayleigh",
-    "weibull": "Weibull", "pareto": "Pareto", "laplace": "Laplace", "chi_square": "ChiSquare",
-    "inverse_gamma": "InverseGamma", "lognormal": "LogNormal",
-    "inverse_gaussian": "InverseGaussian", "von_mises": "VonMises", "beta": "Beta",
-    "dirichlet": "Dirichlet", "multivariate_normal": "MultivariateNormal",
-}
-_loaded = []
-for _mod, _cls in _PENDING.items():
-    try:
-        globals()[_cls] = getattr(_importlib.import_module(f".{_mod}", __name__), _cls)
-        _loaded.append(_cls)
-    except ModuleNotFoundError as _exc:
-        if _exc.name != f"{__name__}.{_mod}":
-            raise
-
-FAMILIES: dict[str, type[ExponentialFamily]] = {
-    cls.name: cls for cls in ExponentialFamily.__subclasses__() if cls.name
-}
-
-
-def _all_subclasses(cls):
-    for sub in cls.__subclasses__():
-        yield sub
-        yield from _all_subclasses(sub)
-
-
-def _refresh_registry() -> None:
-    FAMILIES.update({c.name: c for c in _all_subclasses(ExponentialFamily) if c.name})
-
-
-_refresh_registry()
+FAMILIES: dict[str, type[ExponentialFamily]] = {cls.name: cls for cls in _CLASSES}
 
 
 def _normalise(name: str) -> str:
@@ -51,7 +40,13 @@ def _normalise(name: str) -> str:
 
 
 def resolve_family(family) -> type[ExponentialFamily]:
-    """The family class for a class or a registry name (case-insensitive)."""
+    """The family class for a class, an instance or a registry name (case-insensitive).
+
+    Raises
+    ------
+    KeyError
+        For an unknown name (the message lists the known ones).
+    """
     if isinstance(family, type) and issubclass(family, ExponentialFamily):
         return family
     if isinstance(family, ExponentialFamily):
@@ -65,4 +60,5 @@ def resolve_family(family) -> type[ExponentialFamily]:
     raise TypeError(f"expected a family class or name, got {family!r}")
 
 
-__all__ = ["ExponentialFamily", "SolveResult", "FAMILIES", "resolve_family", "Gamma", "Normal", "Poisson", *_loaded]
+__all__ = ["ExponentialFamily", "SolveResult", "FAMILIES", "resolve_family",
+           *(cls.__name__ for cls in _CLASSES)]
