@@ -16,12 +16,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import special, stats
 
-from ._base import ExponentialFamily, broadcast_params, closed_form, require
-from .bernoulli import bernoulli_entropy, bernoulli_kl, softplus
+from .bernoulli import LogitFamily, bernoulli_entropy, softplus
 from .categorical import check_integer
 
-#: relative distance to the boundary below which a mean counts as 0 or n (rounding)
-_RTOL = 64 * np.finfo(float).eps
 #: at most this many terms of the sum are held in memory at once
 _CHUNK = 1 << 22
 
@@ -53,7 +50,7 @@ def expected_log_binomial_coefficient(n: int, eta) -> np.ndarray:
     return out.reshape(eta.shape)
 
 
-class Binomial(ExponentialFamily):
+class Binomial(LogitFamily):
     """Binomial distribution: the number of successes in ``n`` independent trials.
 
     Parameters
@@ -83,22 +80,8 @@ class Binomial(ExponentialFamily):
         return fixed
 
     @classmethod
-    def natural_dim(cls, fixed):
-        return 1
-
-    @classmethod
-    def natural_from_params(cls, fixed, p=0.5):
-        p = broadcast_params(p=p)["p"]
-        require((p > 0) & (p < 1), p, "p", "in (0, 1)")
-        return special.logit(p)[..., None]
-
-    @classmethod
-    def params_from_natural(cls, eta, fixed):
-        return {"p": special.expit(eta[..., 0])}
-
-    @classmethod
-    def sufficient_statistics(cls, x, fixed):
-        return np.asarray(x, dtype=np.float64)[..., None]
+    def _trials(cls, fixed):
+        return fixed["n"]
 
     @classmethod
     def log_base_measure(cls, x, fixed):
@@ -107,50 +90,8 @@ class Binomial(ExponentialFamily):
         return special.gammaln(n + 1.0) - special.gammaln(x + 1) - special.gammaln(n - x + 1)
 
     @classmethod
-    def log_partition(cls, eta, fixed):
-        return fixed["n"] * softplus(eta[..., 0])
-
-    @classmethod
-    def mean_from_natural(cls, eta, fixed):
-        return fixed["n"] * special.expit(eta)
-
-    @classmethod
-    def fisher_from_natural(cls, eta, fixed):
-        return (fixed["n"] * special.expit(eta) * special.expit(-eta))[..., None]
-
-    @classmethod
-    def natural_from_mean(cls, mu, fixed):
-        # eta = log(mu / (n - mu)); n - mu is exact for mu >= n/2
-        with np.errstate(all="ignore"):
-            return closed_form(np.log(mu) - np.log(fixed["n"] - mu))
-
-    @classmethod
-    def in_support(cls, x, fixed):
-        return (x >= 0) & (x <= fixed["n"]) & (x == np.floor(x))
-
-    @classmethod
-    def natural_in_domain(cls, eta, fixed):
-        return np.ones(eta.shape[:-1], dtype=bool)
-
-    @classmethod
-    def mean_in_interior(cls, mu, fixed):
-        n = fixed["n"]
-        return (mu[..., 0] > 0) & (n - mu[..., 0] > _RTOL * n)
-
-    @classmethod
     def expected_log_base_measure(cls, eta, fixed):
         return expected_log_binomial_coefficient(fixed["n"], eta[..., 0])
-
-    @classmethod
-    def moments(cls, eta, fixed):
-        n = fixed["n"]
-        p, q = special.expit(eta[..., 0]), special.expit(-eta[..., 0])
-        return n * p, n * p * q
-
-    @classmethod
-    def draw(cls, eta, fixed, size, rng):
-        p = special.expit(eta[..., 0])
-        return rng.binomial(fixed["n"], p, size=size + eta.shape[:-1]).astype(np.float64)
 
     @classmethod
     def scipy_distribution(cls, eta, fixed):
@@ -160,11 +101,6 @@ class Binomial(ExponentialFamily):
     def reference_mean(cls, mu_data, fixed):
         """Binomial(n, 1/2): ``mu0 = n / 2``."""
         return np.array([fixed["n"] / 2])
-
-    @classmethod
-    def kl_natural(cls, eta_p, eta_q, fixed):
-        # n times the Bernoulli KL: no cancellation between the two n softplus terms
-        return fixed["n"] * bernoulli_kl(eta_p[..., 0], eta_q[..., 0])
 
     def entropy(self):
         """Shannon entropy in nats, ``n H_Bernoulli(p) - E[log C(n, x)]``.

@@ -4,6 +4,8 @@
 ``eta_j = log(p_j / p_{K-1})`` for ``j < K - 1`` (minimal: ``k = K - 1``), ``h = 1``,
 ``A(eta) = log(1 + sum_j exp(eta_j))``, computed as a log-sum-exp.  The MLE is the vector
 of relative frequencies; it exists only when every category is observed.
+
+:class:`SoftmaxFamily` holds the mathematics shared with the Multinomial (``n`` draws).
 """
 
 from __future__ import annotations
@@ -66,7 +68,72 @@ def probs_fisher(p: np.ndarray) -> np.ndarray:
     return p[..., :, None] * (np.eye(p.shape[-1]) - p[..., None, :])
 
 
-class Categorical(ExponentialFamily):
+class SoftmaxFamily(ExponentialFamily):
+    """Base of the category counts of ``n`` independent draws among ``K`` categories
+    (Categorical: ``n = 1``, observed as a label; Multinomial).
+
+    ``eta_j = log(p_j / p_{K-1})`` for ``j < K - 1``, ``A(eta) = n log(1 + sum_j exp(eta_j))``,
+    so ``grad A = n p`` (first ``K - 1`` entries), ``hess A = n (diag(p) - p p^T)``; the KL
+    divergence is ``n sum_j p_j (log p_j - log q_j)``.  Subclasses give ``n``
+    (:meth:`_draws`), ``u``, ``log h``, the support, moments, sampling and the reference
+    mean.
+    """
+
+    @classmethod
+    def _draws(cls, fixed):
+        """The number of draws ``n``."""
+        raise NotImplementedError
+
+    @classmethod
+    def natural_dim(cls, fixed):
+        return fixed["n_categories"] - 1
+
+    @classmethod
+    def natural_from_params(cls, fixed, probs=(0.5, 0.5)):
+        return natural_from_probs(probs, fixed["n_categories"])
+
+    @classmethod
+    def params_from_natural(cls, eta, fixed):
+        return {"probs": np.exp(log_probs(eta)[0])}
+
+    @classmethod
+    def log_partition(cls, eta, fixed):
+        return cls._draws(fixed) * log_probs(eta)[1]
+
+    @classmethod
+    def mean_from_natural(cls, eta, fixed):
+        return cls._draws(fixed) * np.exp(log_probs(eta)[0][..., :-1])
+
+    @classmethod
+    def fisher_from_natural(cls, eta, fixed):
+        return cls._draws(fixed) * probs_fisher(np.exp(log_probs(eta)[0][..., :-1]))
+
+    @classmethod
+    def natural_from_mean(cls, mu, fixed):
+        # E[x_K] = n p_K = n - sum_j mu_j; eta_j = log(mu_j / E[x_K])
+        with np.errstate(all="ignore"):
+            last = cls._draws(fixed) - np.sum(mu, axis=-1, keepdims=True)
+            return closed_form(np.log(mu) - np.log(last))
+
+    @classmethod
+    def natural_in_domain(cls, eta, fixed):
+        return np.ones(eta.shape[:-1], dtype=bool)
+
+    @classmethod
+    def mean_in_interior(cls, mu, fixed):
+        # every category seen (mu_j > 0) and the last one too (n - sum mu > rounding)
+        n, K = cls._draws(fixed), fixed["n_categories"]
+        last = n - np.sum(mu, axis=-1)
+        return np.all(mu > 0, axis=-1) & (last > _RTOL * K * n)
+
+    @classmethod
+    def kl_natural(cls, eta_p, eta_q, fixed):
+        # n sum_j p_j (log p_j - log q_j): no cancellation between the two log partitions
+        lp, lq = log_probs(eta_p)[0], log_probs(eta_q)[0]
+        return cls._draws(fixed) * np.sum(np.exp(lp) * (lp - lq), axis=-1)
+
+
+class Categorical(SoftmaxFamily):
     """Categorical distribution: ``P(x = j) = p_j`` for ``j = 0, ..., K-1``.
 
     Parameters
@@ -98,6 +165,10 @@ class Categorical(ExponentialFamily):
         return fixed
 
     @classmethod
+    def _draws(cls, fixed):
+        return 1
+
+    @classmethod
     def infer_fixed(cls, x, fixed):
         if "n_categories" in fixed:
             return fixed
@@ -115,18 +186,6 @@ class Categorical(ExponentialFamily):
         return {**fixed, "n_categories": K}
 
     @classmethod
-    def natural_dim(cls, fixed):
-        return fixed["n_categories"] - 1
-
-    @classmethod
-    def natural_from_params(cls, fixed, probs=(0.5, 0.5)):
-        return natural_from_probs(probs, fixed["n_categories"])
-
-    @classmethod
-    def params_from_natural(cls, eta, fixed):
-        return {"probs": np.exp(log_probs(eta)[0])}
-
-    @classmethod
     def sufficient_statistics(cls, x, fixed):
         x = np.asarray(x, dtype=np.float64)
         return (x[..., None] == np.arange(fixed["n_categories"] - 1)).astype(np.float64)
@@ -136,37 +195,8 @@ class Categorical(ExponentialFamily):
         return np.zeros(np.shape(x))
 
     @classmethod
-    def log_partition(cls, eta, fixed):
-        return log_probs(eta)[1]
-
-    @classmethod
-    def mean_from_natural(cls, eta, fixed):
-        return np.exp(log_probs(eta)[0][..., :-1])
-
-    @classmethod
-    def fisher_from_natural(cls, eta, fixed):
-        return probs_fisher(cls.mean_from_natural(eta, fixed))
-
-    @classmethod
-    def natural_from_mean(cls, mu, fixed):
-        # p_K = 1 - sum_j mu_j; eta_j = log(mu_j / p_K)
-        with np.errstate(all="ignore"):
-            last = 1 - np.sum(mu, axis=-1, keepdims=True)
-            return closed_form(np.log(mu) - np.log(last))
-
-    @classmethod
     def in_support(cls, x, fixed):
         return (x >= 0) & (x <= fixed["n_categories"] - 1) & (x == np.floor(x))
-
-    @classmethod
-    def natural_in_domain(cls, eta, fixed):
-        return np.ones(eta.shape[:-1], dtype=bool)
-
-    @classmethod
-    def mean_in_interior(cls, mu, fixed):
-        # every category seen (mu_j > 0) and the last one too (1 - sum mu > rounding)
-        last = 1 - np.sum(mu, axis=-1)
-        return np.all(mu > 0, axis=-1) & (last > _RTOL * fixed["n_categories"])
 
     @classmethod
     def expected_log_base_measure(cls, eta, fixed):
@@ -197,9 +227,3 @@ class Categorical(ExponentialFamily):
         observations to every category."""
         K = fixed["n_categories"]
         return np.full(K - 1, 1.0 / K)
-
-    @classmethod
-    def kl_natural(cls, eta_p, eta_q, fixed):
-        # sum_j p_j (log p_j - log q_j): no cancellation between the two log partitions
-        lp, lq = log_probs(eta_p)[0], log_probs(eta_q)[0]
-        return np.sum(np.exp(lp) * (lp - lq), axis=-1)

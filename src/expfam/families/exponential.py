@@ -5,7 +5,8 @@ The MLE is ``lam = 1 / mean(x)``.
 
 Several one-parameter families share this log partition with a positive statistic
 (Rayleigh ``u = x^2``, Weibull ``u = x^k``, Laplace ``u = |x - loc|``, Pareto
-``u = log x`` up to a shift); :func:`kl_neg_log` is their common KL divergence.
+``u = log x`` up to a shift): their shared mathematics is :class:`ExponentialScaleFamily`,
+and :func:`kl_neg_log` is their common KL divergence.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from ..errors import ParameterError
 from ._base import ExponentialFamily, broadcast_params, closed_form, require
 
 
@@ -45,7 +47,67 @@ def kl_neg_log(eta_p, eta_q):
     return np.where(np.abs(d) < 0.05, -log1p_minus_x(d), direct)
 
 
-class Exponential(ExponentialFamily):
+def check_real_fixed(fixed: dict, name: str, positive: bool = False) -> dict:
+    """Validate the fixed parameter ``fixed[name]`` (finite, and > 0 if ``positive``);
+    a float or an array."""
+    try:
+        v = np.asarray(fixed[name], dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(f"parameter {name!r} must be a number; got {fixed[name]!r}") from exc
+    if positive:
+        require(np.isfinite(v) & (v > 0), v, name, "finite and > 0")
+    else:
+        require(np.isfinite(v), v, name, "finite")
+    fixed = dict(fixed)
+    fixed[name] = float(v) if v.ndim == 0 else v
+    return fixed
+
+
+class ExponentialScaleFamily(ExponentialFamily):
+    """Base of the one-parameter families whose statistic ``u(x)`` is exponential with
+    rate ``-eta``: ``A(eta) = -log(-eta)`` on ``eta < 0``.
+
+    ``grad A = -1 / eta`` (the mean of ``u``), ``hess A = 1 / eta^2`` (its variance), and
+    the MLE ``eta = -1 / mean(u)`` is closed form; it exists when ``mean(u)`` is positive
+    and finite.  Subclasses define ``u``, ``log h``, the parameters, the support, the
+    moments of ``x``, sampling and the SciPy mapping (and override ``A`` when it has an
+    extra constant or linear term, which the KL divergence ignores).
+    """
+
+    @classmethod
+    def natural_dim(cls, fixed):
+        return 1
+
+    @classmethod
+    def log_partition(cls, eta, fixed):
+        return -np.log(-eta[..., 0])
+
+    @classmethod
+    def mean_from_natural(cls, eta, fixed):
+        return -1.0 / eta
+
+    @classmethod
+    def fisher_from_natural(cls, eta, fixed):
+        return ((1.0 / eta) ** 2)[..., None]
+
+    @classmethod
+    def natural_from_mean(cls, mu, fixed):
+        return closed_form(-1.0 / mu)
+
+    @classmethod
+    def natural_in_domain(cls, eta, fixed):
+        return eta[..., 0] < 0
+
+    @classmethod
+    def mean_in_interior(cls, mu, fixed):
+        return (mu[..., 0] > 0) & np.isfinite(mu[..., 0])
+
+    @classmethod
+    def kl_natural(cls, eta_p, eta_q, fixed):
+        return kl_neg_log(eta_p, eta_q)
+
+
+class Exponential(ExponentialScaleFamily):
     """Exponential distribution with density ``lam exp(-lam x)`` on ``x >= 0``.
 
     Parameters
@@ -61,10 +123,6 @@ class Exponential(ExponentialFamily):
 
     def __init__(self, rate=1.0):
         self._init_natural(self.natural_from_params({}, rate=rate), {})
-
-    @classmethod
-    def natural_dim(cls, fixed):
-        return 1
 
     @classmethod
     def natural_from_params(cls, fixed, rate=1.0):
@@ -85,32 +143,8 @@ class Exponential(ExponentialFamily):
         return np.zeros(np.shape(x))
 
     @classmethod
-    def log_partition(cls, eta, fixed):
-        return -np.log(-eta[..., 0])
-
-    @classmethod
-    def mean_from_natural(cls, eta, fixed):
-        return -1.0 / eta
-
-    @classmethod
-    def fisher_from_natural(cls, eta, fixed):
-        return ((1.0 / eta) ** 2)[..., None]
-
-    @classmethod
-    def natural_from_mean(cls, mu, fixed):
-        return closed_form(-1.0 / mu)
-
-    @classmethod
     def in_support(cls, x, fixed):
         return x >= 0
-
-    @classmethod
-    def natural_in_domain(cls, eta, fixed):
-        return eta[..., 0] < 0
-
-    @classmethod
-    def mean_in_interior(cls, mu, fixed):
-        return (mu[..., 0] > 0) & np.isfinite(mu[..., 0])
 
     @classmethod
     def expected_log_base_measure(cls, eta, fixed):
@@ -133,7 +167,3 @@ class Exponential(ExponentialFamily):
     def reference_mean(cls, mu_data, fixed):
         """The unit exponential (rate 1): ``mu0 = 1``."""
         return np.array([1.0])
-
-    @classmethod
-    def kl_natural(cls, eta_p, eta_q, fixed):
-        return kl_neg_log(eta_p, eta_q)

@@ -10,14 +10,13 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from ..errors import ParameterError
-from ._base import ExponentialFamily, broadcast_params, closed_form, require
-from .exponential import kl_neg_log
+from ._base import broadcast_params, require
+from .exponential import ExponentialScaleFamily, check_real_fixed
 
 _LOG2 = np.log(2.0)
 
 
-class Laplace(ExponentialFamily):
+class Laplace(ExponentialScaleFamily):
     """Laplace distribution with density ``exp(-|x - loc| / b) / (2 b)``, ``loc`` held fixed.
 
     Parameters
@@ -40,18 +39,7 @@ class Laplace(ExponentialFamily):
 
     @classmethod
     def check_fixed(cls, fixed):
-        fixed = super().check_fixed(fixed)
-        try:
-            loc = np.asarray(fixed["loc"], dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise ParameterError(f"parameter 'loc' must be a number; got {fixed['loc']!r}") from exc
-        require(np.isfinite(loc), loc, "loc", "finite")
-        fixed["loc"] = float(loc) if loc.ndim == 0 else loc
-        return fixed
-
-    @classmethod
-    def natural_dim(cls, fixed):
-        return 1
+        return check_real_fixed(super().check_fixed(fixed), "loc")
 
     @classmethod
     def natural_from_params(cls, fixed, scale=1.0):
@@ -72,32 +60,8 @@ class Laplace(ExponentialFamily):
         return np.full(np.shape(x), -_LOG2)
 
     @classmethod
-    def log_partition(cls, eta, fixed):
-        return -np.log(-eta[..., 0])
-
-    @classmethod
-    def mean_from_natural(cls, eta, fixed):
-        return -1.0 / eta
-
-    @classmethod
-    def fisher_from_natural(cls, eta, fixed):
-        return ((1.0 / eta) ** 2)[..., None]
-
-    @classmethod
-    def natural_from_mean(cls, mu, fixed):
-        return closed_form(-1.0 / mu)
-
-    @classmethod
     def in_support(cls, x, fixed):
         return np.ones(np.shape(x), dtype=bool)
-
-    @classmethod
-    def natural_in_domain(cls, eta, fixed):
-        return eta[..., 0] < 0
-
-    @classmethod
-    def mean_in_interior(cls, mu, fixed):
-        return (mu[..., 0] > 0) & np.isfinite(mu[..., 0])
 
     @classmethod
     def expected_log_base_measure(cls, eta, fixed):
@@ -120,7 +84,3 @@ class Laplace(ExponentialFamily):
     def reference_mean(cls, mu_data, fixed):
         """Laplace with the same ``loc`` and ``b = 1``: ``mu0 = E|x - loc| = 1``."""
         return np.array([1.0])
-
-    @classmethod
-    def kl_natural(cls, eta_p, eta_q, fixed):
-        return kl_neg_log(eta_p, eta_q)

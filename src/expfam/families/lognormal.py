@@ -11,11 +11,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from ._base import ExponentialFamily, broadcast_params, closed_form, require
-
-_LOG_2PI = np.log(2 * np.pi)
-#: relative size below which the variance of log x counts as zero (all values equal)
-_VAR_RTOL = 64 * np.finfo(float).eps
+from ._base import ExponentialFamily, broadcast_params, require
+from .normal import _LOG_2PI, Normal
 
 
 class LogNormal(ExponentialFamily):
@@ -53,8 +50,8 @@ class LogNormal(ExponentialFamily):
 
     @classmethod
     def params_from_natural(cls, eta, fixed):
-        var = -0.5 / eta[..., 1]
-        return {"mu": eta[..., 0] * var, "sigma": np.sqrt(var)}
+        p = Normal.params_from_natural(eta, fixed)
+        return {"mu": p["loc"], "sigma": p["scale"]}
 
     @classmethod
     def sufficient_statistics(cls, x, fixed):
@@ -65,32 +62,24 @@ class LogNormal(ExponentialFamily):
     def log_base_measure(cls, x, fixed):
         return -np.log(x) - 0.5 * _LOG_2PI
 
+    # u(x) is the Normal's on y = log x, so A, its derivatives, the mean -> natural map and
+    # the domains are the Normal's (whose classmethods act on eta alone)
     @classmethod
     def log_partition(cls, eta, fixed):
-        e1, e2 = eta[..., 0], eta[..., 1]
-        return -e1 * e1 / (4 * e2) - 0.5 * np.log(-2 * e2)
+        return Normal.log_partition(eta, fixed)
 
     @classmethod
     def mean_from_natural(cls, eta, fixed):
-        var = -0.5 / eta[..., 1]
-        m = eta[..., 0] * var
-        return np.stack([m, m * m + var], axis=-1)
+        return Normal.mean_from_natural(eta, fixed)
 
     @classmethod
     def fisher_from_natural(cls, eta, fixed):
         # Cov of (y, y^2) for y = log x ~ N(m, var)
-        var = -0.5 / eta[..., 1]
-        m = eta[..., 0] * var
-        c12 = 2 * m * var
-        return np.stack(
-            [np.stack([var, c12], -1), np.stack([c12, 4 * m * m * var + 2 * var * var], -1)], -2
-        )
+        return Normal.fisher_from_natural(eta, fixed)
 
     @classmethod
     def natural_from_mean(cls, mu, fixed):
-        m = mu[..., 0]
-        var = mu[..., 1] - m * m
-        return closed_form(np.stack([m / var, -0.5 / var], axis=-1))
+        return Normal.natural_from_mean(mu, fixed)
 
     @classmethod
     def in_support(cls, x, fixed):
@@ -98,12 +87,12 @@ class LogNormal(ExponentialFamily):
 
     @classmethod
     def natural_in_domain(cls, eta, fixed):
-        return eta[..., 1] < 0
+        return Normal.natural_in_domain(eta, fixed)
 
     @classmethod
     def mean_in_interior(cls, mu, fixed):
-        var = mu[..., 1] - mu[..., 0] ** 2
-        return var > _VAR_RTOL * np.abs(mu[..., 1])
+        # the variance of log x is not zero (to rounding)
+        return Normal.mean_in_interior(mu, fixed)
 
     @classmethod
     def expected_log_base_measure(cls, eta, fixed):
@@ -136,7 +125,4 @@ class LogNormal(ExponentialFamily):
     @classmethod
     def kl_natural(cls, eta_p, eta_q, fixed):
         # the Normal KL of log x (KL is invariant under x -> log x), free of cancellation
-        p, q = cls.params_from_natural(eta_p, fixed), cls.params_from_natural(eta_q, fixed)
-        r = p["sigma"] / q["sigma"]
-        d = (p["mu"] - q["mu"]) / q["sigma"]
-        return 0.5 * (r * r + d * d - 1) - np.log(r)
+        return Normal.kl_natural(eta_p, eta_q, fixed)

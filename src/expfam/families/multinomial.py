@@ -18,8 +18,7 @@ from scipy import special, stats
 
 from .._validation import check_finite, format_index, raise_support
 from ..errors import ParameterError, ShapeError
-from ._base import ExponentialFamily, closed_form
-from .categorical import _RTOL, check_integer, log_probs, natural_from_probs, probs_fisher
+from .categorical import SoftmaxFamily, check_integer, log_probs
 
 
 def log_complement(logp: np.ndarray) -> np.ndarray:
@@ -42,7 +41,7 @@ def expected_log_factorial_binomial(logp, logq, n: int) -> np.ndarray:
     return np.sum(np.exp(logpmf) * lf, axis=-1)
 
 
-class Multinomial(ExponentialFamily):
+class Multinomial(SoftmaxFamily):
     """Multinomial distribution of ``n`` draws with category probabilities ``probs``.
 
     Parameters
@@ -76,6 +75,10 @@ class Multinomial(ExponentialFamily):
         fixed["n"] = check_integer(fixed["n"], "n", 1)
         fixed["n_categories"] = check_integer(fixed["n_categories"], "n_categories", 2)
         return fixed
+
+    @classmethod
+    def _draws(cls, fixed):
+        return fixed["n"]
 
     @classmethod
     def infer_fixed(cls, x, fixed):
@@ -116,18 +119,6 @@ class Multinomial(ExponentialFamily):
             )
 
     @classmethod
-    def natural_dim(cls, fixed):
-        return fixed["n_categories"] - 1
-
-    @classmethod
-    def natural_from_params(cls, fixed, probs=(0.5, 0.5)):
-        return natural_from_probs(probs, fixed["n_categories"])
-
-    @classmethod
-    def params_from_natural(cls, eta, fixed):
-        return {"probs": np.exp(log_probs(eta)[0])}
-
-    @classmethod
     def sufficient_statistics(cls, x, fixed):
         cls._check_event(x, fixed)
         return np.asarray(x, dtype=np.float64)[..., :-1]
@@ -137,39 +128,10 @@ class Multinomial(ExponentialFamily):
         return special.gammaln(fixed["n"] + 1.0) - np.sum(special.gammaln(np.asarray(x) + 1), axis=-1)
 
     @classmethod
-    def log_partition(cls, eta, fixed):
-        return fixed["n"] * log_probs(eta)[1]
-
-    @classmethod
-    def mean_from_natural(cls, eta, fixed):
-        return fixed["n"] * np.exp(log_probs(eta)[0][..., :-1])
-
-    @classmethod
-    def fisher_from_natural(cls, eta, fixed):
-        return fixed["n"] * probs_fisher(np.exp(log_probs(eta)[0][..., :-1]))
-
-    @classmethod
-    def natural_from_mean(cls, mu, fixed):
-        # E[x_K] = n - sum_j mu_j; eta_j = log(mu_j / E[x_K])
-        with np.errstate(all="ignore"):
-            last = fixed["n"] - np.sum(mu, axis=-1, keepdims=True)
-            return closed_form(np.log(mu) - np.log(last))
-
-    @classmethod
     def in_support(cls, x, fixed):
         cls._check_event(x, fixed)
         counts = np.all((x >= 0) & (x == np.floor(x)), axis=-1)
         return counts & (np.sum(x, axis=-1) == fixed["n"])
-
-    @classmethod
-    def natural_in_domain(cls, eta, fixed):
-        return np.ones(eta.shape[:-1], dtype=bool)
-
-    @classmethod
-    def mean_in_interior(cls, mu, fixed):
-        n, K = fixed["n"], fixed["n_categories"]
-        last = n - np.sum(mu, axis=-1)
-        return np.all(mu > 0, axis=-1) & (last > _RTOL * K * n)
 
     @classmethod
     def expected_log_base_measure(cls, eta, fixed):
@@ -204,9 +166,3 @@ class Multinomial(ExponentialFamily):
         ``nu`` adds ``nu`` rows of ``n/K`` counts per category."""
         n, K = fixed["n"], fixed["n_categories"]
         return np.full(K - 1, n / K)
-
-    @classmethod
-    def kl_natural(cls, eta_p, eta_q, fixed):
-        # n sum_j p_j (log p_j - log q_j)
-        lp, lq = log_probs(eta_p)[0], log_probs(eta_q)[0]
-        return fixed["n"] * np.sum(np.exp(lp) * (lp - lq), axis=-1)

@@ -31,8 +31,7 @@ import numpy as np
 from scipy import special, stats
 
 from ..errors import ParameterError
-from ._base import ExponentialFamily, broadcast_params, closed_form, require
-from .geometric import natural_from_odds, odds_from_natural
+from .geometric import FailureCountFamily, odds_from_natural
 
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
 #: at most this many quadrature nodes are held in memory at once
@@ -66,7 +65,7 @@ def expected_log_coefficient(r: float, eta) -> np.ndarray:
     return (np.sign(r - 1.0) * out).reshape(eta.shape)
 
 
-class NegativeBinomial(ExponentialFamily):
+class NegativeBinomial(FailureCountFamily):
     """Negative binomial distribution of the number of failures before ``r`` successes,
     ``P(x = k) = C(k + r - 1, k) p^r (1 - p)^k`` on ``{0, 1, 2, ...}``.
 
@@ -104,22 +103,8 @@ class NegativeBinomial(ExponentialFamily):
         return fixed
 
     @classmethod
-    def natural_dim(cls, fixed):
-        return 1
-
-    @classmethod
-    def natural_from_params(cls, fixed, p=0.5):
-        p = broadcast_params(p=p)["p"]
-        require((p > 0) & (p < 1), p, "p", "in (0, 1)")
-        return np.log1p(-p)[..., None]
-
-    @classmethod
-    def params_from_natural(cls, eta, fixed):
-        return {"p": -np.expm1(eta[..., 0])}
-
-    @classmethod
-    def sufficient_statistics(cls, x, fixed):
-        return np.asarray(x, dtype=np.float64)[..., None]
+    def _successes(cls, fixed):
+        return fixed["r"]
 
     @classmethod
     def log_base_measure(cls, x, fixed):
@@ -129,43 +114,8 @@ class NegativeBinomial(ExponentialFamily):
             return np.where(x > 0, -np.log(x) - special.betaln(x, fixed["r"]), 0.0)
 
     @classmethod
-    def log_partition(cls, eta, fixed):
-        return -fixed["r"] * np.log(-np.expm1(eta[..., 0]))
-
-    @classmethod
-    def mean_from_natural(cls, eta, fixed):
-        return fixed["r"] * odds_from_natural(eta)
-
-    @classmethod
-    def fisher_from_natural(cls, eta, fixed):
-        # Var x = r (1 - p) / p^2
-        return (fixed["r"] * odds_from_natural(eta) / -np.expm1(eta))[..., None]
-
-    @classmethod
-    def natural_from_mean(cls, mu, fixed):
-        # p = r / (r + mu): the odds (1 - p) / p are mu / r
-        return closed_form(natural_from_odds(mu / fixed["r"]))
-
-    @classmethod
-    def in_support(cls, x, fixed):
-        return (x >= 0) & (x == np.floor(x))
-
-    @classmethod
-    def natural_in_domain(cls, eta, fixed):
-        return eta[..., 0] < 0
-
-    @classmethod
-    def mean_in_interior(cls, mu, fixed):
-        return mu[..., 0] > 0
-
-    @classmethod
     def expected_log_base_measure(cls, eta, fixed):
         return expected_log_coefficient(fixed["r"], eta[..., 0])
-
-    @classmethod
-    def moments(cls, eta, fixed):
-        mean = fixed["r"] * odds_from_natural(eta[..., 0])
-        return mean, mean / -np.expm1(eta[..., 0])
 
     @classmethod
     def draw(cls, eta, fixed, size, rng):

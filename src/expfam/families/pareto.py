@@ -11,15 +11,14 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from ._base import ExponentialFamily, broadcast_params, closed_form, require
-from .exponential import kl_neg_log
-from .weibull import check_positive_fixed
+from ._base import broadcast_params, closed_form, require
+from .exponential import ExponentialScaleFamily, check_real_fixed
 
 #: relative size below which ``mean(log x) - log x_m`` counts as zero (all x equal x_m)
 _GAP_RTOL = 256 * np.finfo(float).eps
 
 
-class Pareto(ExponentialFamily):
+class Pareto(ExponentialScaleFamily):
     """Pareto distribution with density ``alpha x_m^alpha / x^(alpha + 1)`` on ``x >= x_m``,
     ``x_m`` held fixed.
 
@@ -44,11 +43,7 @@ class Pareto(ExponentialFamily):
 
     @classmethod
     def check_fixed(cls, fixed):
-        return check_positive_fixed(super().check_fixed(fixed), "x_m")
-
-    @classmethod
-    def natural_dim(cls, fixed):
-        return 1
+        return check_real_fixed(super().check_fixed(fixed), "x_m", positive=True)
 
     @classmethod
     def natural_from_params(cls, fixed, alpha=1.0):
@@ -70,6 +65,7 @@ class Pareto(ExponentialFamily):
 
     @classmethod
     def log_partition(cls, eta, fixed):
+        # the term eta log x_m is linear in eta: it cancels in the (inherited) KL divergence
         e = eta[..., 0]
         return e * np.log(fixed["x_m"]) - np.log(-e)
 
@@ -78,20 +74,12 @@ class Pareto(ExponentialFamily):
         return np.log(fixed["x_m"])[..., None] - 1.0 / eta
 
     @classmethod
-    def fisher_from_natural(cls, eta, fixed):
-        return ((1.0 / eta) ** 2)[..., None]
-
-    @classmethod
     def natural_from_mean(cls, mu, fixed):
         return closed_form(-1.0 / (mu - np.log(fixed["x_m"])[..., None]))
 
     @classmethod
     def in_support(cls, x, fixed):
         return x >= fixed["x_m"]
-
-    @classmethod
-    def natural_in_domain(cls, eta, fixed):
-        return eta[..., 0] < 0
 
     @classmethod
     def mean_in_interior(cls, mu, fixed):
@@ -125,8 +113,3 @@ class Pareto(ExponentialFamily):
     def reference_mean(cls, mu_data, fixed):
         """Pareto with ``alpha = 1`` and the same ``x_m``: ``mu0 = log x_m + 1``."""
         return np.asarray(np.log(fixed["x_m"]) + 1.0)[..., None]
-
-    @classmethod
-    def kl_natural(cls, eta_p, eta_q, fixed):
-        # the term eta log x_m of A is linear in eta and cancels in the Bregman divergence
-        return kl_neg_log(eta_p, eta_q)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from ._base import ExponentialFamily, broadcast_params, closed_form, require
-from .exponential import kl_neg_log
+from ._base import broadcast_params, require
+from .exponential import ExponentialScaleFamily
 
 
-class Rayleigh(ExponentialFamily):
+class Rayleigh(ExponentialScaleFamily):
     """Rayleigh distribution with density ``x / sigma^2 exp(-x^2 / (2 sigma^2))`` on ``x > 0``.
 
     Parameters
@@ -31,10 +31,6 @@ class Rayleigh(ExponentialFamily):
 
     def __init__(self, scale=1.0):
         self._init_natural(self.natural_from_params({}, scale=scale), {})
-
-    @classmethod
-    def natural_dim(cls, fixed):
-        return 1
 
     @classmethod
     def natural_from_params(cls, fixed, scale=1.0):
@@ -58,31 +54,12 @@ class Rayleigh(ExponentialFamily):
 
     @classmethod
     def log_partition(cls, eta, fixed):
+        # -log(-eta) - log 2: the constant shifts neither grad A nor the KL divergence
         return -np.log(-2.0 * eta[..., 0])
-
-    @classmethod
-    def mean_from_natural(cls, eta, fixed):
-        return -1.0 / eta
-
-    @classmethod
-    def fisher_from_natural(cls, eta, fixed):
-        return ((1.0 / eta) ** 2)[..., None]
-
-    @classmethod
-    def natural_from_mean(cls, mu, fixed):
-        return closed_form(-1.0 / mu)
 
     @classmethod
     def in_support(cls, x, fixed):
         return x > 0
-
-    @classmethod
-    def natural_in_domain(cls, eta, fixed):
-        return eta[..., 0] < 0
-
-    @classmethod
-    def mean_in_interior(cls, mu, fixed):
-        return (mu[..., 0] > 0) & np.isfinite(mu[..., 0])
 
     @classmethod
     def expected_log_base_measure(cls, eta, fixed):
@@ -106,7 +83,3 @@ class Rayleigh(ExponentialFamily):
     def reference_mean(cls, mu_data, fixed):
         """Rayleigh with ``sigma = 1``: ``mu0 = E[x^2] = 2``."""
         return np.array([2.0])
-
-    @classmethod
-    def kl_natural(cls, eta_p, eta_q, fixed):
-        return kl_neg_log(eta_p, eta_q)

@@ -11,24 +11,11 @@ from __future__ import annotations
 import numpy as np
 from scipy import special, stats
 
-from ..errors import ParameterError
-from ._base import ExponentialFamily, broadcast_params, closed_form, require
-from .exponential import kl_neg_log
+from ._base import broadcast_params, require
+from .exponential import ExponentialScaleFamily, check_real_fixed
 
 
-def check_positive_fixed(fixed: dict, name: str) -> dict:
-    """Validate the fixed parameter ``fixed[name]`` (finite, > 0); a float or an array."""
-    try:
-        v = np.asarray(fixed[name], dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ParameterError(f"parameter {name!r} must be a number; got {fixed[name]!r}") from exc
-    require(np.isfinite(v) & (v > 0), v, name, "finite and > 0")
-    fixed = dict(fixed)
-    fixed[name] = float(v) if v.ndim == 0 else v
-    return fixed
-
-
-class Weibull(ExponentialFamily):
+class Weibull(ExponentialScaleFamily):
     """Weibull distribution with density ``(k / lam) (x / lam)^(k-1) exp(-(x / lam)^k)``
     on ``x > 0``, shape ``k`` held fixed.
 
@@ -52,11 +39,7 @@ class Weibull(ExponentialFamily):
 
     @classmethod
     def check_fixed(cls, fixed):
-        return check_positive_fixed(super().check_fixed(fixed), "k")
-
-    @classmethod
-    def natural_dim(cls, fixed):
-        return 1
+        return check_real_fixed(super().check_fixed(fixed), "k", positive=True)
 
     @classmethod
     def natural_from_params(cls, fixed, scale=1.0):
@@ -84,32 +67,8 @@ class Weibull(ExponentialFamily):
         return np.log(k) + (k - 1) * np.log(x)
 
     @classmethod
-    def log_partition(cls, eta, fixed):
-        return -np.log(-eta[..., 0])
-
-    @classmethod
-    def mean_from_natural(cls, eta, fixed):
-        return -1.0 / eta
-
-    @classmethod
-    def fisher_from_natural(cls, eta, fixed):
-        return ((1.0 / eta) ** 2)[..., None]
-
-    @classmethod
-    def natural_from_mean(cls, mu, fixed):
-        return closed_form(-1.0 / mu)
-
-    @classmethod
     def in_support(cls, x, fixed):
         return x > 0
-
-    @classmethod
-    def natural_in_domain(cls, eta, fixed):
-        return eta[..., 0] < 0
-
-    @classmethod
-    def mean_in_interior(cls, mu, fixed):
-        return (mu[..., 0] > 0) & np.isfinite(mu[..., 0])
 
     @classmethod
     def expected_log_base_measure(cls, eta, fixed):
@@ -140,7 +99,3 @@ class Weibull(ExponentialFamily):
     def reference_mean(cls, mu_data, fixed):
         """Weibull with the same ``k`` and ``lam = 1``: ``mu0 = E[x^k] = 1``."""
         return np.array([1.0])
-
-    @classmethod
-    def kl_natural(cls, eta_p, eta_q, fixed):
-        return kl_neg_log(eta_p, eta_q)
