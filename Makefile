@@ -9,10 +9,10 @@ $(PY):
 	$(PIP) install --upgrade pip
 
 install: $(PY)
-	$(PIP) install -e .[plot,pandas]
+	$(PIP) install -e .[plot,pandas,io]
 
 install-test: $(PY)
-	$(PIP) install -e .[test,plot,pandas]
+	$(PIP) install -e .[test,plot,pandas,io,dask]
 
 demo: install
 	$(VENV)/bin/expfam demo
