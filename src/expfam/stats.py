@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._kernels import fused_sums
+from ._kernels import fused_group_sums, fused_sums
 from ._validation import show, as_float_array, check_finite, check_nonempty, check_weights
 from .errors import EmptyDataError, ShapeError
 from .families import resolve_family
@@ -111,18 +111,38 @@ class SufficientStats:
             raise ShapeError("by= groups need data of shape (n,) (or (n, d) for vector families)")
         if labels.dtype.kind == "f" and not np.isfinite(labels).all():
             raise ShapeError("by: group labels contain NaN")
-        groups, inverse = np.unique(labels, return_inverse=True)
+        groups, inverse = _group_codes(labels)
         G = groups.size
+        if w is None:
+            fast = fused_group_sums(family, x, fixed, inverse, G)
+            if fast is not None:  # one fused pass (numba) that also counts
+                count, sum_u, sum_log_h = fast
+            else:
+                count = np.bincount(inverse, minlength=G)
+                u = family.sufficient_statistics(x, fixed)
+                log_h = family.log_base_measure(x, fixed)
+                sum_u = np.stack([np.bincount(inverse, weights=np.ascontiguousarray(u[:, j]),
+                                              minlength=G) for j in range(u.shape[-1])], axis=-1)
+                sum_log_h = np.bincount(inverse, weights=log_h, minlength=G)
+            present = count > 0  # integer codes may skip values: drop those groups
+            if not present.all():
+                groups, count = groups[present], count[present]
+                sum_u, sum_log_h = sum_u[present], sum_log_h[present]
+            return cls(family, fixed, count.astype(np.int64), count.astype(np.float64), sum_u,
+                       sum_log_h, groups)
         u = family.sufficient_statistics(x, fixed)
         log_h = family.log_base_measure(x, fixed)
         k = u.shape[-1]
-        wv = np.ones(x.shape[0]) if w is None else w
-        count = np.bincount(inverse, weights=None if w is None else (w > 0), minlength=G)
-        weight_sum = np.bincount(inverse, weights=wv, minlength=G)
+        count = np.bincount(inverse, weights=w > 0, minlength=G)
+        weight_sum = np.bincount(inverse, weights=w, minlength=G)
         sum_u = np.empty((G, k))
         for j in range(k):
-            sum_u[:, j] = np.bincount(inverse, weights=u[:, j] * wv, minlength=G)
-        sum_log_h = np.bincount(inverse, weights=log_h * wv, minlength=G)
+            sum_u[:, j] = np.bincount(inverse, weights=u[:, j] * w, minlength=G)
+        sum_log_h = np.bincount(inverse, weights=log_h * w, minlength=G)
+        present = np.bincount(inverse, minlength=G) > 0
+        if not present.all():  # integer codes may skip values: drop those groups
+            groups, count, weight_sum = groups[present], count[present], weight_sum[present]
+            sum_u, sum_log_h = sum_u[present], sum_log_h[present]
         if w is not None and not (weight_sum > 0).all():
             g = groups[np.flatnonzero(weight_sum <= 0)[0]]
             raise EmptyDataError(f"weights: every weight of group {show(g)} is zero")
@@ -174,6 +194,22 @@ class SufficientStats:
             f"SufficientStats({self.family.__name__}, batch_shape={self.batch_shape}, "
             f"count={self.count.sum()})"
         )
+
+
+def _group_codes(labels: np.ndarray):
+    """``(groups, inverse)``: candidate group labels in sorted order and each
+    observation's code into them.
+
+    Integer labels that are already small non-negative codes (the usual output of a
+    factorisation) are used as they are, ``groups = arange(max + 1)``, instead of
+    ``np.unique``'s sort; the groups without observations are dropped by the caller.
+    """
+    if labels.dtype.kind in "iu" and labels.size:
+        lo, hi = int(labels.min()), int(labels.max())
+        if lo >= 0 and hi < max(2 * labels.size, 1 << 16):
+            return np.arange(hi + 1, dtype=labels.dtype), labels.astype(np.intp, copy=False)
+    groups, inverse = np.unique(labels, return_inverse=True)
+    return groups, inverse.reshape(-1)
 
 
 def _sum0(u: np.ndarray) -> np.ndarray:

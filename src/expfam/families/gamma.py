@@ -24,6 +24,34 @@ def log_minus_digamma(a):
     return np.where(a > 20, series, direct)
 
 
+def log_minus_digamma_prime(a):
+    """``d/da (log(a) - digamma(a)) = 1/a - trigamma(a)`` (for the Newton step).
+
+    ``trigamma(a) = trigamma(a + 6) + sum_{i<6} (a + i)^-2`` for ``a < 6``; for ``y >= 6``,
+    ``1/y - trigamma(y)`` comes from its asymptotic series (DLMF 5.15.8) without
+    cancellation.  Relative error < 1e-10 (ample for a Newton step); several times faster
+    than ``polygamma(1, a)``, which dominated the time of batched fits.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        y = a.copy()
+        head = np.zeros(a.shape)
+        low = a < 6
+        if low.any():  # y = a + 6 for the small values
+            al = a[low]
+            h = np.zeros(al.shape)
+            for i in range(6):
+                t = al + i
+                h += 1 / (t * t)
+            head[low] = h
+            y[low] = al + 6
+        r = 1 / y
+        r2 = r * r
+        tail = 0.5 * r2 + r * r2 * (1 / 6 - r2 * (1 / 30 - r2 * (1 / 42 - r2 * (
+            1 / 30 - r2 * (5 / 66 - r2 * (691 / 2730 - r2 * 7 / 6))))))
+        return (1 / a - r) - head - tail
+
+
 def solve_log_minus_digamma(s):
     """Solve ``log(a) - digamma(a) = s`` (``s > 0``) for ``a``; returns (a, converged, iters)."""
     s = np.asarray(s, dtype=np.float64)
@@ -31,7 +59,7 @@ def solve_log_minus_digamma(s):
     a0 = (3 - s + np.sqrt((s - 3) ** 2 + 24 * s)) / (12 * s)
     return newton_1d(
         lambda a: log_minus_digamma(a) - s,
-        lambda a: 1 / a - special.polygamma(1, a),
+        log_minus_digamma_prime,
         a0, 0.0, np.inf, increasing=False,
     )
 

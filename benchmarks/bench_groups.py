@@ -1,0 +1,104 @@
+"""Many small fits: ``G`` groups of ``S`` samples (default 10^5 x 100) for Gamma, Beta, Normal.
+
+(a) a Python loop of SciPy fits (loc/scale fixed) over the first ``--loop-groups`` groups
+    (default 1,000), extrapolated linearly to all ``G`` groups -- the output says so;
+(b) ``expfam.fit(family, x2d)`` with the data laid out ``(S, G)``: every column a group,
+    all fitted in one vectorised pass (batched fit);
+(c) ``expfam.fit(family, x_flat, by=labels)`` with shuffled integer labels (grouped fit).
+
+Times are medians of ``--repeat`` runs after a warm-up.  Floor: (a)/(b) and (a)/(c) >= 50.
+The script also checks that the batched, grouped and SciPy fits agree on the first groups.
+
+Run: ``.venv/bin/python benchmarks/bench_groups.py [--groups G] [--size S]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+import numpy as np
+from scipy import stats
+
+import expfam
+
+
+def timed(fn, repeat):
+    fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+FAMILIES = [
+    # name, sampler(rng, shape), scipy fit of one group, familiar params from the fit
+    ("Gamma", lambda rng, shape: rng.gamma(2.5, 1.5, shape),
+     lambda x: stats.gamma.fit(x, floc=0), lambda p: (p[0], 1 / p[2])),
+    ("Beta", lambda rng, shape: rng.beta(2.0, 5.0, shape),
+     lambda x: stats.beta.fit(x, floc=0, fscale=1), lambda p: (p[0], p[1])),
+    ("Normal", lambda rng, shape: rng.normal(1.0, 2.0, shape),
+     lambda x: stats.norm.fit(x), lambda p: (p[0], p[1])),
+]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--groups", type=int, default=10**5)
+    ap.add_argument("--size", type=int, default=100, help="samples per group")
+    ap.add_argument("--loop-groups", type=int, default=1000,
+                    help="groups fitted by the SciPy loop (then extrapolated)")
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=20240602)
+    ap.add_argument("--only", nargs="*")
+    args = ap.parse_args(argv)
+    G, S = args.groups, args.size
+    L = min(args.loop_groups, G)
+    rng = np.random.default_rng(args.seed)
+    print(f"expfam grouped-fit benchmark: {G:.3g} groups x {S} samples, seed {args.seed}, "
+          f"{os.cpu_count()} CPUs")
+    print(f"(a) SciPy loop over {L} groups, extrapolated x{G / L:g} to {G} groups; "
+          f"(b) batched (S, G) array; (c) by= shuffled integer labels")
+    head = (f"{'family':8s} {'scipy loop s':>13s} {'batched ms':>11s} {'by= ms':>9s} "
+            f"{'a/b':>8s} {'a/c':>8s}  >=50x(b)  >=50x(c)  agree")
+    print(head)
+    print("-" * len(head))
+    for name, sample, sp_fit, sp_params in FAMILIES:
+        if args.only and name.lower() not in [o.lower() for o in args.only]:
+            continue
+        family = getattr(expfam, name)
+        x2d = sample(rng, (S, G))  # column g is group g
+        labels = np.repeat(np.arange(G), S)
+        perm = rng.permutation(G * S)
+        x_flat = x2d.T.ravel()[perm]  # group g's samples, shuffled among the others
+        labels = labels[perm]
+
+        t0 = time.perf_counter()
+        sp = [sp_params(sp_fit(x2d[:, g])) for g in range(L)]
+        t_loop = (time.perf_counter() - t0) * G / L
+        t_b = timed(lambda: expfam.fit(family, x2d), args.repeat)
+        t_c = timed(lambda: expfam.fit(family, x_flat, by=labels), args.repeat)
+
+        rb = expfam.fit(family, x2d)
+        rc = expfam.fit(family, x_flat, by=labels)
+        names = family.param_names
+        pb = np.stack([rb.params[k] for k in names], -1)
+        pc = np.stack([rc.params[k] for k in names], -1)
+        ps = np.array(sp)
+        agree = (np.array_equal(rc.groups, np.arange(G)) and np.allclose(pb, pc, rtol=1e-9)
+                 and np.allclose(pb[:L], ps, rtol=1e-4))
+        a_b, a_c = t_loop / t_b, t_loop / t_c
+        print(f"{name:8s} {t_loop:13.1f} {t_b * 1e3:11.1f} {t_c * 1e3:9.1f} {a_b:7.0f}x {a_c:7.0f}x"
+              f"  {'ok' if a_b >= 50 else 'MISS':>8s}  {'ok' if a_c >= 50 else 'MISS':>8s}  "
+              f"{'ok' if agree else 'NO'}")
+    print()
+    print(f"The SciPy column is extrapolated from {L} groups (time x {G / L:g}); the expfam "
+          "columns are measured on all groups (median of runs).")
+
+
+if __name__ == "__main__":
+    main()

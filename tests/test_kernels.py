@@ -1,0 +1,322 @@
+"""The fused one-pass kernels (expfam._kernels) against the families' own definitions.
+
+Oracles: ``math.fsum`` of the family's ``sufficient_statistics`` / ``log_base_measure``,
+NumPy's elementary functions, and ``math.fsum`` for the accuracy of the blocked sum.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+import pytest
+
+import expfam
+from expfam import _kernels
+from expfam.errors import NonFiniteError, SupportError
+from expfam.families import FAMILIES
+
+EPS = np.finfo(float).eps
+
+
+def _data(name, rng, n):
+    """Valid data for each family, boundary values of the support included."""
+    pi = np.pi
+    make = {
+        "normal": lambda: rng.normal(1.0, 2.0, n),
+        "exponential": lambda: np.where(rng.random(n) < 0.01, 0.0, rng.exponential(2.0, n)),
+        "gamma": lambda: rng.gamma(0.7, 3.0, n),
+        "beta": lambda: np.concatenate([rng.beta(0.3, 2.0, n - 2), [1e-300, 1 - 2**-53]]),
+        "lognormal": lambda: rng.lognormal(0.5, 2.0, n),
+        "inverse_gaussian": lambda: rng.wald(1.5, 2.0, n),
+        "von_mises": lambda: np.concatenate([rng.uniform(-pi, pi, n - 3),
+                                             [-pi, 0.0, np.nextafter(pi, 0)]]),
+        "weibull": lambda: rng.weibull(1.7, n) * 2.0,
+        "rayleigh": lambda: rng.rayleigh(2.0, n),
+        "pareto": lambda: np.concatenate([(rng.pareto(3.0, n - 1) + 1) * 1.5, [1.5]]),
+        "laplace": lambda: rng.laplace(0.5, 2.0, n),
+        "chi_square": lambda: rng.chisquare(3.0, n),
+        "inverse_gamma": lambda: 1 / rng.gamma(3.0, 1.0, n),
+        "bernoulli": lambda: rng.integers(0, 2, n).astype(float),
+        "binomial": lambda: rng.binomial(20, 0.3, n).astype(float),
+        "geometric": lambda: rng.geometric(0.3, n) - 1.0,
+        "poisson": lambda: np.concatenate([rng.poisson(5.0, n - 3), [1023.0, 5000.0, 1e6]]),
+    }
+    return make[name]()
+
+
+FIXED = {"weibull": {"k": 1.7}, "pareto": {"x_m": 1.5}, "laplace": {"loc": 0.5},
+         "binomial": {"n": 20}}
+#: a value outside the support (None: the support is the whole real line)
+OUTSIDE = {"normal": None, "laplace": None, "exponential": -1e-300, "gamma": 0.0, "beta": 1.0,
+           "lognormal": -1.0, "inverse_gaussian": 0.0, "von_mises": np.pi, "weibull": 0.0,
+           "rayleigh": 0.0, "pareto": 1.4999999, "chi_square": -2.0, "inverse_gamma": 0.0,
+           "bernoulli": 0.5, "binomial": 21.0, "geometric": 2.5, "poisson": -1.0}
+KERNEL_FAMILIES = [f for f in sorted(_kernels._NAMES) if f in FAMILIES]
+
+
+def _reference(cls, x, fixed):
+    """fsum of the family's own u(x) and log h(x) over the observation axis."""
+    u = cls.sufficient_statistics(x, fixed)
+    lh = cls.log_base_measure(x, fixed)
+    u = u.reshape(x.shape[0], -1, u.shape[-1])
+    lh = lh.reshape(x.shape[0], -1)
+    su = np.array([[math.fsum(u[:, b, j]) for j in range(u.shape[-1])] for b in range(u.shape[1])])
+    sl = np.array([math.fsum(lh[:, b]) for b in range(lh.shape[1])])
+    return su, sl
+
+
+@pytest.mark.parametrize("name", KERNEL_FAMILIES)
+@pytest.mark.parametrize("batch", [(), (3,)])
+def test_fused_sums_match_family_definition(name, batch):
+    cls = FAMILIES[name]
+    rng = np.random.default_rng(7)
+    n = 3001
+    x = np.stack([_data(name, rng, n) for _ in range(max(1, int(np.prod(batch))))], axis=-1)
+    x = x.reshape((n,) + batch)
+    fixed = cls.check_fixed(cls.infer_fixed(x, dict(FIXED.get(name, {}))))
+    out = _kernels.fused_sums(cls, x, fixed, min_size=0)
+    assert out is not None
+    sum_u, sum_log_h = out
+    k = cls.natural_dim(fixed)
+    assert sum_u.shape == batch + (k,) and sum_log_h.shape == batch
+    ref_u, ref_lh = _reference(cls, x, fixed)
+    np.testing.assert_allclose(sum_u.reshape(-1, k), ref_u, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(sum_log_h.reshape(-1), ref_lh, rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.skipif("dirichlet" not in FAMILIES, reason="Dirichlet not available")
+def test_dirichlet_rows():
+    cls = FAMILIES["dirichlet"]
+    rng = np.random.default_rng(3)
+    x = rng.dirichlet([0.3, 1.0, 2.0, 5.0], size=5000)
+    fixed = cls.check_fixed(cls.infer_fixed(x, {}))
+    sum_u, sum_log_h = _kernels.fused_sums(cls, x, fixed, min_size=0)
+    ref_u, ref_lh = _reference(cls, x, fixed)
+    np.testing.assert_allclose(sum_u, ref_u[0], rtol=1e-12)
+    assert sum_log_h.shape == () and sum_log_h == ref_lh[0]
+    bad = x.copy()
+    bad[17] = [0.5, 0.5, 0.1, 0.1]  # row sums to 1.2
+    assert _kernels.fused_sums(cls, bad, fixed, min_size=0) is None
+    with pytest.raises(SupportError, match="index 17"):
+        expfam.fit(cls, np.concatenate([bad] * 8))
+
+
+@pytest.mark.parametrize("name", KERNEL_FAMILIES)
+def test_bad_values_return_none_and_fit_raises(name):
+    cls = FAMILIES[name]
+    rng = np.random.default_rng(11)
+    n = _kernels.MIN_SIZE + 5  # large enough for fit to try the fused pass first
+    x = _data(name, rng, n)
+    fixed = FIXED.get(name, {})
+    checked = cls.check_fixed(dict(fixed))
+    cases = [(np.nan, NonFiniteError), (np.inf, NonFiniteError), (-np.inf, NonFiniteError)]
+    if OUTSIDE[name] is not None:
+        cases.append((OUTSIDE[name], SupportError))
+    for value, error in cases:
+        bad = x.copy()
+        bad[n - 7] = value
+        assert _kernels.fused_sums(cls, bad, checked) is None
+        assert _kernels.fused_sums(cls, np.stack([x, bad], axis=1), checked) is None
+        with pytest.raises(error, match=f"index {n - 7}"):
+            expfam.fit(cls, bad, **fixed)
+
+
+def test_small_data_and_unknown_families_take_the_general_path():
+    x = np.random.default_rng(0).gamma(2.0, 1.0, 100)
+    assert _kernels.fused_sums(expfam.Gamma, x, {}) is None  # below MIN_SIZE
+    assert _kernels.fused_sums(expfam.Gamma, x.astype(np.float32), {}, min_size=0) is None
+    if "weibull" in FAMILIES:  # a batch of fixed parameters: no kernel
+        assert _kernels.fused_sums(FAMILIES["weibull"], x[:, None], {"k": np.array([1.5])},
+                                   min_size=0) is None
+
+
+def test_fit_uses_fused_pass_and_agrees_with_general_path():
+    rng = np.random.default_rng(5)
+    x = rng.gamma(3.0, 2.0, 2 * _kernels.MIN_SIZE)
+    fast = expfam.fit(expfam.Gamma, x)
+    slow = expfam.fit(expfam.Gamma, x, weights=np.ones_like(x))  # weights: general path
+    np.testing.assert_allclose(fast.stats.sum_u, slow.stats.sum_u, rtol=1e-13)
+    np.testing.assert_allclose(fast.model.natural, slow.model.natural, rtol=1e-11)
+    np.testing.assert_allclose(fast.loglik, slow.loglik, rtol=1e-12)
+
+
+def _ulps(a, ref):
+    return np.max(np.abs(a - ref) / np.spacing(np.maximum(np.abs(ref), np.finfo(float).tiny)))
+
+
+def test_elementary_functions_within_two_ulps_of_numpy():
+    from expfam import _jit
+
+    rng = np.random.default_rng(2)
+    m = _jit.BLOCK
+    out = np.empty((3, m))
+    p = np.zeros(1)
+    # log: wide exponent range, subnormals, values near 1
+    x = np.concatenate([np.exp(rng.uniform(-745, 709, m // 2)),
+                        1 + rng.uniform(-1e-3, 1e-3, m // 4),
+                        rng.uniform(0, 3, m - m // 2 - m // 4 - 2), [5e-324, 1.0]])
+    assert _jit._map(_jit.GAMMA, x, 0, m, out, p) == 0
+    assert _ulps(out[1], np.log(x)) <= 2
+    # log1p(-x) on (0, 1), tiny x included
+    x = np.concatenate([np.exp(rng.uniform(-700, 0, m - 2)), [1e-300, 1 - 2**-53]])
+    x = np.minimum(x, 1 - 2**-53)
+    assert _jit._map(_jit.BETA, x, 0, m, out, p) == 0
+    assert _ulps(out[1], np.log1p(-x)) <= 2
+    # exp (through x^k = exp(k log x)): relative error grows with |k log x| (rounding of
+    # the argument), about |k log x| eps
+    x = np.exp(rng.uniform(-400, 400, m))
+    k = 1.7
+    assert _jit._map(_jit.WEIBULL, x, 0, m, out, np.array([k])) == 0
+    ref = x**k
+    rel = np.abs(out[0] - ref) / ref
+    assert np.all(rel <= (np.abs(k * np.log(x)) + 2) * 2 * EPS)
+    # cos, sin on [-pi, pi)
+    x = np.concatenate([rng.uniform(-np.pi, np.pi, m - 4),
+                        [-np.pi, 0.0, 1e-300, np.nextafter(np.pi, 0)]])
+    assert _jit._map(_jit.VON_MISES, x, 0, m, out, p) == 0
+    assert np.max(np.abs(out[0] - np.cos(x))) <= 2 * EPS
+    assert np.max(np.abs(out[1] - np.sin(x))) <= 2 * EPS
+    assert _ulps(out[1][np.abs(x) > 1e-3], np.sin(x)[np.abs(x) > 1e-3]) <= 2
+
+
+def test_blocked_sum_does_not_drift_with_n():
+    rng = np.random.default_rng(0)
+    n = 10**7
+    x = 0.1 + 1e-3 * rng.random(n)  # constant plus noise: sequential rounding errors add up
+    exact = math.fsum(x)
+    sum_u, _ = _kernels.fused_sums(FAMILIES.get("exponential", expfam.Normal), x, {})
+    fused = sum_u[0]
+    err_fused = abs(fused - exact) / exact
+    err_naive = abs(np.cumsum(x)[-1] - exact) / exact
+    bound = 4 * EPS * math.log2(n)  # a few ulps times log n
+    assert err_fused <= bound
+    assert err_naive > 100 * max(err_fused, EPS)  # the sequential sum drifts like n eps
+
+
+def test_reproducible_whatever_the_thread_count():
+    import numba
+
+    from expfam import _jit
+
+    x = np.random.default_rng(9).lognormal(0, 1, 10**6)
+    first = _kernels.fused_sums(expfam.Gamma, x, {})[0]
+    old = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        single = _kernels.fused_sums(expfam.Gamma, x, {})[0]
+    finally:
+        numba.set_num_threads(old)
+    assert np.array_equal(first, single)
+    assert _jit.BLOCK >= 128
+
+
+@pytest.mark.parametrize("name", ["gamma", "normal", "beta", "poisson", "weibull"])
+def test_grouped_fused_sums_match_family_definition(name):
+    if name not in FAMILIES:
+        pytest.skip(f"{name} not available")
+    cls = FAMILIES[name]
+    rng = np.random.default_rng(13)
+    n, G = 6000, 37
+    x = _data(name, rng, n)
+    fixed = cls.check_fixed(dict(FIXED.get(name, {})))
+    inverse = rng.integers(0, G, n)
+    count, sum_u, sum_log_h = _kernels.fused_group_sums(cls, x, fixed, inverse, G, min_size=0)
+    np.testing.assert_array_equal(count, np.bincount(inverse, minlength=G))
+    u = cls.sufficient_statistics(x, fixed)
+    lh = cls.log_base_measure(x, fixed)
+    for g in range(G):
+        sel = inverse == g
+        ref = [math.fsum(u[sel, j]) for j in range(u.shape[-1])]
+        np.testing.assert_allclose(sum_u[g], ref, rtol=1e-12)
+        np.testing.assert_allclose(sum_log_h[g], math.fsum(lh[sel]), rtol=1e-12, atol=1e-300)
+    bad = x.copy()
+    bad[5] = np.nan
+    assert _kernels.fused_group_sums(cls, bad, fixed, inverse, G, min_size=0) is None
+
+
+@pytest.mark.parametrize("labels", [
+    np.array([3, 0, 3, 1, 0, 1, 1]),  # codes 0..3 with 2 missing
+    np.array([2, 0, 1, 1, 0], dtype=np.uint8),  # every code present
+    np.array([-5, 7, -5, 10**12, 7]),  # negative and huge: np.unique
+    np.array(["b", "a", "b"]),
+])
+def test_group_codes_agree_with_unique(labels):
+    from expfam.stats import _group_codes
+
+    groups, inverse = _group_codes(labels)
+    ref_groups, ref_inverse = np.unique(labels, return_inverse=True)
+    assert groups.dtype == ref_groups.dtype
+    np.testing.assert_array_equal(groups[inverse], labels)
+    present = np.bincount(inverse, minlength=groups.size) > 0
+    np.testing.assert_array_equal(groups[present], ref_groups)
+
+
+def test_grouped_fit_fused_equals_weighted_general_path():
+    rng = np.random.default_rng(21)
+    G = 500
+    labels = rng.integers(0, G, 100 * G)
+    labels[labels == 7] = 8  # a code without observations: no group 7
+    x = rng.gamma(2.0 + labels % 3, 1.0)
+    fast = expfam.fit(expfam.Gamma, x, by=labels)
+    slow = expfam.fit(expfam.Gamma, x, weights=np.ones_like(x), by=labels)
+    np.testing.assert_array_equal(fast.groups, np.unique(labels))
+    np.testing.assert_array_equal(fast.groups, slow.groups)
+    np.testing.assert_array_equal(fast.n, np.unique(labels, return_counts=True)[1])
+    np.testing.assert_allclose(fast.stats.sum_u, slow.stats.sum_u, rtol=1e-12)
+    np.testing.assert_allclose(fast.model.natural, slow.model.natural, rtol=1e-10)
+
+
+def test_disable_switch(monkeypatch):
+    x = np.random.default_rng(0).gamma(2.0, 1.0, _kernels.MIN_SIZE)
+    monkeypatch.setenv("EXPFAM_DISABLE_KERNELS", "1")
+    assert _kernels.fused_sums(expfam.Gamma, x, {}) is None
+    monkeypatch.setenv("EXPFAM_DISABLE_KERNELS", "0")
+    assert _kernels.fused_sums(expfam.Gamma, x, {}) is not None
+
+
+def _fit_shape(x):
+    return float(expfam.fit(expfam.Gamma, x).params["shape"])
+
+
+def test_concurrent_threads_and_fork_after_a_fit():
+    import multiprocessing
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(4)
+    xs = [rng.gamma(1.0 + i, 1.0, 2 * _kernels.MIN_SIZE) for i in range(4)]
+    expected = [_fit_shape(x) for x in xs]
+    with ThreadPoolExecutor(4) as pool:  # kernel launches from several threads
+        assert list(pool.map(_fit_shape, xs)) == expected
+    # a forked child of a process that already ran the kernels must work (GNU OpenMP,
+    # numba's default without TBB, would terminate it)
+    if "fork" not in multiprocessing.get_all_start_methods() or os.environ.get(
+            "NUMBA_THREADING_LAYER"):
+        return
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        result = pool.map_async(_fit_shape, xs[:2], chunksize=1).get(timeout=120)
+    assert result == expected[:2]
+
+
+def test_small_grouped_fit_with_code_gaps_general_path():
+    rng = np.random.default_rng(8)
+    labels = rng.choice([0, 2, 5], 600)  # codes 1, 3, 4 never occur
+    x = rng.normal(labels, 1.0)
+    r = expfam.fit(expfam.Normal, x, by=labels)
+    np.testing.assert_array_equal(r.groups, [0, 2, 5])
+    for i, g in enumerate([0, 2, 5]):
+        np.testing.assert_allclose(r.params["loc"][i], x[labels == g].mean(), rtol=1e-12)
+
+
+def test_gamma_newton_derivative_matches_trigamma():
+    from scipy import special
+
+    from expfam.families.gamma import log_minus_digamma_prime
+
+    a = np.concatenate([np.logspace(-6, 3, 4000), [5.999, 6.0, 6.001]])
+    ref = 1 / a - special.polygamma(1, a)  # accurate here (no cancellation below 1e3)
+    np.testing.assert_allclose(log_minus_digamma_prime(a), ref, rtol=1e-10)
+    big = np.array([1e6, 1e9])  # the series keeps its accuracy where 1/a - psi1 cancels
+    np.testing.assert_allclose(log_minus_digamma_prime(big), -0.5 / big**2 - 1 / (6 * big**3),
+                               rtol=1e-12)
