@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -39,9 +40,10 @@ class FitResult:
     aic, bic : ndarray
         ``2k - 2 loglik`` and ``k log(weight_sum) - 2 loglik``.
     se_natural : ndarray, shape (..., k)
-        Standard errors of the natural parameters, ``sqrt(diag(I(eta)^-1) / weight_sum)``.
+        Standard errors of the natural parameters, ``sqrt(diag(I(eta)^-1) / weight_sum)``
+        (computed on first access).
     se : dict
-        Standard errors of the familiar parameters (delta method).
+        Standard errors of the familiar parameters (delta method; on first access).
     converged : ndarray of bool
         Whether the mean -> natural solver reached its tolerance.
     n_iter : int
@@ -67,8 +69,6 @@ class FitResult:
     n_params: int
     aic: np.ndarray
     bic: np.ndarray
-    se_natural: np.ndarray
-    se: dict
     converged: np.ndarray
     n_iter: int
     residual: np.ndarray
@@ -81,6 +81,21 @@ class FitResult:
     def params(self) -> dict:
         """The fitted familiar parameters."""
         return self.model.params
+
+    @cached_property
+    def _standard_errors(self):
+        # computed on first use: a large batched fit need not pay for them
+        return _standard_errors(type(self.model), self.model.natural, self.model.fixed, self.weight_sum)
+
+    @property
+    def se_natural(self) -> np.ndarray:
+        """Standard errors of the natural parameters, ``sqrt(diag(I(eta)^-1) / weight_sum)``."""
+        return self._standard_errors[0]
+
+    @property
+    def se(self) -> dict:
+        """Standard errors of the familiar parameters (delta method)."""
+        return self._standard_errors[1]
 
     def summary(self) -> str:
         """A short human-readable report."""
@@ -180,13 +195,12 @@ def fit_stats(stats: SufficientStats, *, pseudo_count=None, prior_mean=None) -> 
     # Eq. 1: sum_n w_n log p(x_n) = sum w log h + eta . sum w u - W A(eta)
     loglik = stats.sum_log_h + np.sum(eta * stats.sum_u, axis=-1) - W * cls.log_partition(eta, fixed)
     k = cls.natural_dim(fixed)
-    se_nat, se = _standard_errors(cls, eta, fixed, W)
     if not np.all(np.isfinite(loglik)):
         warnings.warn("the log-likelihood is not finite", ConvergenceWarning, stacklevel=2)
     return FitResult(
         model=model, loglik=loglik, mean_loglik=loglik / W, n=stats.count, weight_sum=W,
         n_params=k, aic=2 * k - 2 * loglik, bic=k * np.log(W) - 2 * loglik,
-        se_natural=se_nat, se=se, converged=np.asarray(sol.converged), n_iter=sol.n_iter,
+        converged=np.asarray(sol.converged), n_iter=sol.n_iter,
         residual=residual, residual_norm=residual_norm, regularization=regularization,
         groups=stats.groups, stats=stats,
     )

@@ -110,46 +110,73 @@ def _solve(H: np.ndarray, g: np.ndarray) -> np.ndarray:
         return np.stack([np.linalg.lstsq(h, v, rcond=None)[0] for h, v in zip(H, g)])
 
 
-def newton_1d(f, fprime, x0, lo, hi, *, increasing: bool, rtol=1e-15, max_iter=200):
-    """Vectorised safeguarded Newton iteration for a monotone scalar equation ``f(x) = 0``.
+def newton_1d(f, fprime, x0, lo, hi, *, increasing: bool, args=(), rtol=1e-15, max_iter=200):
+    """Vectorised safeguarded Newton iteration for monotone scalar equations ``f(x) = 0``.
 
-    The root is bracketed by ``lo < x < hi`` (``hi`` may be ``inf``); ``increasing`` says
-    whether ``f`` increases with ``x``.  A Newton step that leaves the bracket is replaced
-    by bisection (geometric when ``lo > 0`` and the bracket spans a factor > 4; doubling
-    while ``hi`` is infinite).  Returns ``(x, converged, n_iter)``.
+    Parameters
+    ----------
+    f, fprime : callable
+        ``f(x, *args)`` and its derivative, elementwise; called on the elements that have
+        not converged yet (``args`` are subset to match).
+    x0, lo, hi : array_like
+        Starting point and bracket ``lo < root < hi`` (``hi`` may be ``inf``).
+    increasing : bool
+        Whether ``f`` increases with ``x``.
+    args : tuple of array_like
+        Arrays broadcast to the shape of ``x0``, passed on to ``f`` and ``fprime``.
+    rtol : float or array_like
+        Relative step (or bracket width) at which an element has converged.
+    max_iter : int
+
+    Returns
+    -------
+    x, converged, n_iter
+
+    Notes
+    -----
+    A Newton step that leaves the bracket is replaced by bisection (geometric when
+    ``lo > 0`` and the bracket spans a factor > 4; doubling while ``hi`` is infinite).  An
+    element also stops at the rounding floor of ``f``: a tiny step that did not decrease
+    ``|f|`` (the better of the last two iterates is kept).
     """
-    x = np.array(x0, dtype=np.float64, copy=True)
-    shape = x.shape
-    lo = np.broadcast_to(np.asarray(lo, dtype=np.float64), shape).copy()
-    hi = np.broadcast_to(np.asarray(hi, dtype=np.float64), shape).copy()
-    done = np.zeros(shape, dtype=bool)
-    f_prev = np.full(shape, np.inf)
+    x0 = np.asarray(x0, dtype=np.float64)
+    shape = x0.shape
+    flat = lambda a: np.broadcast_to(np.asarray(a, dtype=np.float64), shape).ravel().copy()  # noqa: E731
+    x, lo, hi, tol = flat(x0), flat(lo), flat(hi), flat(rtol)
+    args = [np.broadcast_to(np.asarray(a), shape).ravel() for a in args]
+    done = np.zeros(x.size, dtype=bool)
+    f_prev = np.full(x.size, np.inf)
     x_prev = x.copy()
+    active = np.arange(x.size)
     it = 0
     with np.errstate(all="ignore"):
         for it in range(1, max_iter + 1):
-            fx = f(x)
+            xa, la, ha, ta = x[active], lo[active], hi[active], tol[active]
+            aa = [a[active] for a in args]
+            fx = f(xa, *aa)
             # at the rounding floor of f: a tiny step that did not decrease |f|
-            stalled = ~done & (np.abs(fx) >= f_prev) & (np.abs(x - x_prev) <= 1e-9 * np.abs(x))
+            stalled = (np.abs(fx) >= f_prev[active]) & (np.abs(xa - x_prev[active]) <= 1e-9 * np.abs(xa))
             below = (fx < 0) if increasing else (fx > 0)  # root lies above x
-            lo = np.where(below, x, lo)
-            hi = np.where(below, hi, x)
-            xn = x - fx / fprime(x)
-            geometric = (lo > 0) & (hi > 4 * lo)
+            la = np.where(below, xa, la)
+            ha = np.where(below, ha, xa)
+            xn = xa - fx / fprime(xa, *aa)
+            geometric = (la > 0) & (ha > 4 * la)
             mid = np.where(
-                np.isfinite(hi),
-                np.where(geometric, np.sqrt(lo * hi), 0.5 * (lo + hi)),
-                np.maximum(2.0 * np.abs(x), 1.0),
+                np.isfinite(ha),
+                np.where(geometric, np.sqrt(la * ha), 0.5 * (la + ha)),
+                np.maximum(2.0 * np.abs(xa), 1.0),
             )
-            bad = ~np.isfinite(xn) | (xn < lo) | (xn > hi)
-            xn = np.where(bad, mid, xn)
-            xn = np.where((fx == 0) | done, x, xn)  # an exact root, or already converged
-            xn = np.where(stalled, x_prev, xn)  # keep the better of the last two
-            done = done | stalled | (np.abs(xn - x) <= rtol * np.abs(x)) | (hi - lo <= rtol * np.abs(x))
-            f_prev, x_prev, x = np.where(done, f_prev, np.abs(fx)), x, xn
-            if done.all():
+            xn = np.where(~np.isfinite(xn) | (xn < la) | (xn > ha), mid, xn)
+            xn = np.where(fx == 0, xa, xn)  # an exact root
+            xn = np.where(stalled, x_prev[active], xn)  # keep the better of the last two
+            d = stalled | (fx == 0) | (np.abs(xn - xa) <= ta * np.abs(xa)) | (ha - la <= ta * np.abs(xa))
+            lo[active], hi[active], f_prev[active], x_prev[active] = la, ha, np.abs(fx), xa
+            x[active] = xn
+            done[active] = d
+            active = active[~d]
+            if active.size == 0:
                 break
-    return x, done, it
+    return x.reshape(shape), done.reshape(shape), it
 
 
 def solve_mean_to_natural(cls, mu, fixed, *, groups=None) -> SolveResult:

@@ -38,9 +38,9 @@ def inverse_digamma(s):
     # relative to a (a * trigamma(a) > 1), so the step tolerance scales with s
     rtol = 4 * np.finfo(float).eps * np.maximum(1.0, s)
     return newton_1d(
-        lambda a: special.digamma(a) - s,
-        lambda a: special.polygamma(1, a),
-        a0, 0.0, np.inf, increasing=True, rtol=rtol,
+        lambda a, s: special.digamma(a) - s,
+        lambda a, s: special.polygamma(1, a),
+        a0, 0.0, np.inf, increasing=True, args=(s,), rtol=rtol,
     )
 
 

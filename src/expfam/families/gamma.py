@@ -58,9 +58,9 @@ def solve_log_minus_digamma(s):
     # Minka (2002), "Estimating a Gamma distribution": initial value within 1.5 %
     a0 = (3 - s + np.sqrt((s - 3) ** 2 + 24 * s)) / (12 * s)
     return newton_1d(
-        lambda a: log_minus_digamma(a) - s,
-        log_minus_digamma_prime,
-        a0, 0.0, np.inf, increasing=False,
+        lambda a, s: log_minus_digamma(a) - s,
+        lambda a, s: log_minus_digamma_prime(a),
+        a0, 0.0, np.inf, increasing=False, args=(s,),
     )
 
 

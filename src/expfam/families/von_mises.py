@@ -105,11 +105,11 @@ def solve_bessel_ratio(R, d=None):
         )
     low = R < 0.5
 
-    def f(k):  # increasing in k; relatively accurate on either side of R = 1/2
+    def f(k, R, d, low):  # increasing in k; relatively accurate on either side of R = 1/2
         return np.where(low, bessel_ratio(k) - R, d - one_minus_bessel_ratio(k))
 
-    kappa, ok, it = newton_1d(f, bessel_ratio_derivative, k0, 0.0, np.inf,
-                              increasing=True, max_iter=30)
+    kappa, ok, it = newton_1d(f, lambda k, *_: bessel_ratio_derivative(k), k0, 0.0, np.inf,
+                              increasing=True, args=(R, d, low), max_iter=30)
     # A1 = k/2 - k^3/16 + k^5/96 - ... inverted: exact to double precision for R < 1e-3
     tiny = R < 1e-3
     kappa = np.where(tiny, 2 * R + R**3 + 5 * R**5 / 6, kappa)
