@@ -151,11 +151,12 @@ def newton_1d(f, fprime, x0, lo, hi, *, increasing: bool, args=(), rtol=1e-15, m
     it = 0
     with np.errstate(all="ignore"):
         for it in range(1, max_iter + 1):
-            xa, la, ha, ta = x[active], lo[active], hi[active], tol[active]
-            aa = [a[active] for a in args]
+            sel = slice(None) if active.size == x.size else active  # no gather while all run
+            xa, la, ha, ta = x[sel], lo[sel], hi[sel], tol[sel]
+            aa = [a[sel] for a in args]
             fx = f(xa, *aa)
             # at the rounding floor of f: a tiny step that did not decrease |f|
-            stalled = (np.abs(fx) >= f_prev[active]) & (np.abs(xa - x_prev[active]) <= 1e-9 * np.abs(xa))
+            stalled = (np.abs(fx) >= f_prev[sel]) & (np.abs(xa - x_prev[sel]) <= 1e-9 * np.abs(xa))
             below = (fx < 0) if increasing else (fx > 0)  # root lies above x
             la = np.where(below, xa, la)
             ha = np.where(below, ha, xa)
@@ -168,11 +169,13 @@ def newton_1d(f, fprime, x0, lo, hi, *, increasing: bool, args=(), rtol=1e-15, m
             )
             xn = np.where(~np.isfinite(xn) | (xn < la) | (xn > ha), mid, xn)
             xn = np.where(fx == 0, xa, xn)  # an exact root
-            xn = np.where(stalled, x_prev[active], xn)  # keep the better of the last two
-            d = stalled | (fx == 0) | (np.abs(xn - xa) <= ta * np.abs(xa)) | (ha - la <= ta * np.abs(xa))
-            lo[active], hi[active], f_prev[active], x_prev[active] = la, ha, np.abs(fx), xa
-            x[active] = xn
-            done[active] = d
+            xn = np.where(stalled, x_prev[sel], xn)  # keep the better of the last two
+            # quadratic convergence: after a Newton step of relative size <= sqrt(rtol),
+            # the error of the new iterate is O(rtol)
+            d = stalled | (fx == 0) | (np.abs(xn - xa) <= np.sqrt(ta) * np.abs(xa)) | (ha - la <= ta * np.abs(xa))
+            lo[sel], hi[sel], f_prev[sel], x_prev[sel] = la, ha, np.abs(fx), xa
+            x[sel] = xn
+            done[sel] = d
             active = active[~d]
             if active.size == 0:
                 break
