@@ -8,6 +8,7 @@ information.
 
 from __future__ import annotations
 
+import sys
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -162,6 +163,10 @@ def fit(family, data, weights=None, *, by=None, column=None, pseudo_count=None,
         stats = data
         if weights is not None or by is not None or fixed:
             raise ShapeError("weights, by and fixed parameters are part of SufficientStats already")
+    elif "dask" in sys.modules and sys.modules["dask"].is_dask_collection(data):
+        from .distributed import dask_stats  # dask stays optional: no dask data, no import
+
+        stats = dask_stats(family, data, weights, by=by, column=column, **fixed)
     else:
         stats = SufficientStats.from_data(family, data, weights, by=by, column=column, **fixed)
     return fit_stats(stats, pseudo_count=pseudo_count, prior_mean=prior_mean)
@@ -187,7 +192,7 @@ def fit_stats(stats: SufficientStats, *, pseudo_count=None, prior_mean=None) -> 
     sol = solve_mean_to_natural(cls, mu_target, fixed, groups=stats.groups)
     model = cls.from_natural(sol.natural, **fixed)
     eta = model.natural
-    mu_model = cls.mean_from_natural(eta, fixed)
+    mu_model = sol.mean if sol.mean is not None else cls.mean_from_natural(eta, fixed)
     residual = mu_target - mu_model
     residual_norm = np.linalg.norm(residual, axis=-1) / np.maximum(
         np.linalg.norm(mu_target, axis=-1), 1e-300

@@ -21,9 +21,10 @@ from .families._base import SolveResult
 RTOL = 1e-12
 
 
-def relative_residual(cls, eta, mu, fixed) -> np.ndarray:
-    """``|grad A(eta) - mu| / max(|mu|, 1e-300)`` per batch element."""
-    r = cls.mean_from_natural(eta, fixed) - mu
+def relative_residual(cls, eta, mu, fixed, *, mean=None) -> np.ndarray:
+    """``|grad A(eta) - mu| / max(|mu|, 1e-300)`` per batch element (``mean``: ``grad A(eta)``
+    when already known)."""
+    r = (cls.mean_from_natural(eta, fixed) if mean is None else mean) - mu
     # scale by max |mu_j| first so that the norms cannot overflow (|mu| up to 1e308)
     scale = np.maximum(np.max(np.abs(mu), axis=-1, keepdims=True), 1e-300)
     return np.linalg.norm(r / scale, axis=-1) / np.maximum(np.linalg.norm(mu / scale, axis=-1), 1e-300)

@@ -35,11 +35,15 @@ class SolveResult:
         Whether each batch element reached the tolerance (always True for closed forms).
     n_iter : int
         Iterations used (0 for closed forms).
+    mean : ndarray or None
+        ``grad A(natural)`` when the solver computed it anyway (saves the caller a
+        recomputation), else None.
     """
 
     natural: np.ndarray
     converged: np.ndarray
     n_iter: int = 0
+    mean: np.ndarray | None = None
 
 
 def closed_form(natural) -> SolveResult:

@@ -15,7 +15,31 @@ from scipy import special, stats
 
 from ..solvers import RTOL, relative_residual
 from ._base import ExponentialFamily, SolveResult, broadcast_params, require
-from .dirichlet import _GAP_TOL, digamma_difference, solve_concentration
+from .dirichlet import _GAP_TOL, _trigamma_fast, digamma_difference, solve_concentration
+
+
+def _newton(mu, max_iter: int = 8):
+    """Newton steps on ``psi(a) - psi(a + b) = mu_1``, ``psi(b) - psi(a + b) = mu_2`` from
+    the large-concentration start ``a = s exp(mu_1)``, ``b = s exp(mu_2)`` with
+    ``1 - exp(mu_1) - exp(mu_2) ~ 1 / (2 s)``; the 2 x 2 Jacobian is inverted in closed
+    form.  Returns ``(eta, n_iter)``; the caller checks the residual."""
+    m1, m2 = np.asarray(mu[..., 0], dtype=np.float64), np.asarray(mu[..., 1], dtype=np.float64)
+    it = 0
+    with np.errstate(all="ignore"):
+        s = 0.5 - 0.5 / np.expm1(np.logaddexp(m1, m2))
+        a, b = s * np.exp(m1), s * np.exp(m2)
+        for it in range(1, max_iter + 1):
+            psi_ab, t = special.digamma(a + b), _trigamma_fast(a + b)
+            g1 = special.digamma(a) - psi_ab - m1
+            g2 = special.digamma(b) - psi_ab - m2
+            ta, tb = _trigamma_fast(a) - t, _trigamma_fast(b) - t
+            det = ta * tb - t * t
+            da, db = (tb * g1 + t * g2) / det, (t * g1 + ta * g2) / det
+            a = np.where(a - da > 0, a - da, 0.5 * a)
+            b = np.where(b - db > 0, b - db, 0.5 * b)
+            if np.all(np.maximum(np.abs(da / a), np.abs(db / b)) < 1e-8):
+                break
+    return np.stack([a - 1, b - 1], axis=-1), it
 
 
 class Beta(ExponentialFamily):
@@ -79,10 +103,19 @@ class Beta(ExponentialFamily):
 
     @classmethod
     def natural_from_mean(cls, mu, fixed):
-        eta, it = solve_concentration(mu)
+        # Plain Newton first (fast for typical data); the robust Dirichlet solver takes
+        # the elements whose residual is not at the tolerance after it.
+        eta, it = _newton(mu)
         with np.errstate(all="ignore"):
-            ok = relative_residual(cls, eta, mu, fixed) <= RTOL
-        return SolveResult(eta, ok & np.all(eta > -1, axis=-1), it)
+            mean = cls.mean_from_natural(eta, fixed)
+            res = relative_residual(cls, eta, mu, fixed, mean=mean)
+            retry = ~(res <= RTOL) | ~np.all(eta > -1, axis=-1)
+            if retry.any():
+                eta[retry], it2 = solve_concentration(mu[retry])
+                mean[retry] = cls.mean_from_natural(eta[retry], fixed)
+                res[retry] = relative_residual(cls, eta[retry], mu[retry], fixed, mean=mean[retry])
+                it += it2
+        return SolveResult(eta, (res <= RTOL) & np.all(eta > -1, axis=-1), it, mean)
 
     @classmethod
     def in_support(cls, x, fixed):
