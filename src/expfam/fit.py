@@ -16,7 +16,7 @@ from functools import cached_property
 import numpy as np
 
 from ._validation import as_float_array
-from .errors import ConvergenceWarning, ParameterError, ShapeError
+from .errors import ConvergenceWarning, EmptyDataError, ParameterError, ShapeError
 from .families import resolve_family
 from .solvers import solve_mean_to_natural
 from .stats import SufficientStats
@@ -176,6 +176,11 @@ def fit_stats(stats: SufficientStats, *, pseudo_count=None, prior_mean=None) -> 
     """Fit from an accumulator (see :func:`fit`)."""
     cls, fixed = stats.family, stats.fixed
     W = stats.weight_sum
+    if W.size == 0 or not np.all(W > 0):
+        raise EmptyDataError(
+            "no data to fit: the statistics hold no observations"
+            + ("" if W.size == 0 else f" for {np.count_nonzero(~(W > 0))} batch element(s)")
+        )
     mu_data = stats.mean
     regularization = None
     target_sum, target_W = stats.sum_u, W

@@ -7,6 +7,8 @@ exactly across chunks, files and groups, and every way of fitting goes through t
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from ._kernels import fused_group_sums, fused_sums
@@ -36,14 +38,41 @@ class SufficientStats:
         Group labels when the batch axis indexes groups (``by=``).
     """
 
+    #: the float sums, each carried with a compensation term (see :meth:`merge`)
+    _SUMS = ("weight_sum", "sum_u", "sum_log_h")
+
     def __init__(self, family, fixed, count, weight_sum, sum_u, sum_log_h, groups=None):
-        self.family = family
+        self.family = resolve_family(family)
         self.fixed = dict(fixed)
-        self.count = np.asarray(count, dtype=np.int64)
-        self.weight_sum = np.asarray(weight_sum, dtype=np.float64)
-        self.sum_u = np.asarray(sum_u, dtype=np.float64)
-        self.sum_log_h = np.asarray(sum_log_h, dtype=np.float64)
-        self.groups = groups
+        self.count = np.array(count, dtype=np.int64)
+        self.weight_sum = np.array(weight_sum, dtype=np.float64)
+        self.sum_u = np.array(sum_u, dtype=np.float64)
+        self.sum_log_h = np.array(sum_log_h, dtype=np.float64)
+        self.groups = None if groups is None else np.asarray(groups)
+        # low-order parts: the exact sum is sum + compensation, to about eps^2
+        self._lo = {name: np.zeros_like(getattr(self, name)) for name in self._SUMS}
+
+    @classmethod
+    def zeros(cls, family, batch_shape=(), *, grouped: bool = False, **fixed):
+        """An empty accumulator, to be filled by :meth:`update`.
+
+        Parameters
+        ----------
+        family : ExponentialFamily subclass or str
+        batch_shape : tuple
+            Batch shape of the statistics (ignored when ``grouped``).
+        grouped : bool
+            Statistics per group label; groups are added as updates bring them.
+        **fixed
+            The family's fixed parameters (all of them: there are no data to infer from).
+        """
+        family = resolve_family(family)
+        fixed = family.check_fixed(dict(fixed))
+        k = family.natural_dim(fixed)
+        shape = (0,) if grouped else tuple(batch_shape)
+        groups = np.array([]) if grouped else None
+        return cls(family, fixed, np.zeros(shape), np.zeros(shape), np.zeros(shape + (k,)),
+                   np.zeros(shape), groups)
 
     @classmethod
     def from_data(cls, family, data, weights=None, *, by=None, column=None, **fixed):
@@ -158,35 +187,102 @@ class SufficientStats:
         return self.sum_u / self.weight_sum[..., None]
 
     def merge(self, other: "SufficientStats") -> "SufficientStats":
-        """Exact sum of two accumulators of the same family and batch shape."""
-        if other.family is not self.family or other.fixed.keys() != self.fixed.keys() or any(
-            not np.array_equal(self.fixed[k], other.fixed[k]) for k in self.fixed
-        ):
-            raise ShapeError("cannot merge statistics of different families or fixed parameters")
+        """The statistics of both data sets: exact counts, compensated float sums.
+
+        The float sums are added with Knuth's two-sum and carried with their rounding
+        error (double-double), so merging any number of chunks in any order gives the
+        same totals to within one rounding of the final result: merging is associative
+        and does not drift with the number of chunks.
+        """
+        self._check_compatible(other)
         if self.groups is not None or other.groups is not None:
             return self._merge_groups(other)
         if self.batch_shape != other.batch_shape:
             raise ShapeError(f"batch shapes differ: {self.batch_shape} and {other.batch_shape}")
-        return SufficientStats(
-            self.family, self.fixed, self.count + other.count,
-            self.weight_sum + other.weight_sum, self.sum_u + other.sum_u,
-            self.sum_log_h + other.sum_log_h,
-        )
+        out = SufficientStats(self.family, self.fixed, self.count + other.count,
+                              self.weight_sum, self.sum_u, self.sum_log_h)
+        for name in self._SUMS:
+            hi, lo = _two_sum_pair(getattr(self, name), self._lo[name],
+                                   getattr(other, name), other._lo[name])
+            setattr(out, name, hi)
+            out._lo[name] = lo
+        return out
+
+    __add__ = merge
+
+    def update(self, data, weights=None, *, by=None, column=None) -> "SufficientStats":
+        """Add a chunk of data in place (validated like :meth:`from_data`); returns self."""
+        if self.groups is None and by is not None:
+            raise ShapeError("by= needs grouped statistics (SufficientStats.zeros(..., grouped=True))")
+        chunk = SufficientStats.from_data(self.family, data, weights, by=by, column=column,
+                                          **self.fixed)
+        merged = self.merge(chunk)
+        self.__dict__.update(merged.__dict__)
+        return self
+
+    def _check_compatible(self, other) -> None:
+        if not isinstance(other, SufficientStats):
+            raise TypeError(f"cannot merge SufficientStats with {type(other).__name__}")
+        if other.family is not self.family or other.fixed.keys() != self.fixed.keys() or any(
+            not np.array_equal(self.fixed[k], other.fixed[k]) for k in self.fixed
+        ):
+            raise ShapeError(
+                f"cannot merge statistics of different families or fixed parameters: "
+                f"{self.family.__name__}{self.fixed} and {other.family.__name__}{other.fixed}"
+            )
 
     def _merge_groups(self, other):
         if self.groups is None or other.groups is None:
             raise ShapeError("cannot merge grouped with ungrouped statistics")
-        groups = np.union1d(self.groups, other.groups)
-        out = SufficientStats(
-            self.family, self.fixed, np.zeros(groups.size, np.int64), np.zeros(groups.size),
-            np.zeros((groups.size, self.sum_u.shape[-1])), np.zeros(groups.size), groups,
-        )
+        if not self.groups.size or not other.groups.size:  # an empty accumulator
+            groups = other.groups if not self.groups.size else self.groups
+        else:
+            groups = np.union1d(self.groups, other.groups)
+        G, k = groups.size, self.sum_u.shape[-1]
+        out = SufficientStats(self.family, self.fixed, np.zeros(G), np.zeros(G),
+                              np.zeros((G, k)), np.zeros(G), groups)
         for part in (self, other):
             idx = np.searchsorted(groups, part.groups)
             out.count[idx] += part.count
-            out.weight_sum[idx] += part.weight_sum
-            out.sum_u[idx] += part.sum_u
-            out.sum_log_h[idx] += part.sum_log_h
+            for name in self._SUMS:
+                hi, lo = _two_sum_pair(getattr(out, name)[idx], out._lo[name][idx],
+                                       getattr(part, name), part._lo[name])
+                getattr(out, name)[idx] = hi
+                out._lo[name][idx] = lo
+        return out
+
+    def save(self, path) -> None:
+        """Write to a ``.npz`` file (no pickle: arrays and a JSON header)."""
+        meta = {"format": "expfam.SufficientStats/1", "family": self.family.name,
+                "fixed": {k: np.asarray(v).tolist() for k, v in self.fixed.items()}}
+        arrays = {"count": self.count, **{n: getattr(self, n) for n in self._SUMS},
+                  **{f"{n}_lo": self._lo[n] for n in self._SUMS},
+                  "meta": np.array(json.dumps(meta))}
+        if self.groups is not None:
+            if self.groups.dtype.kind not in "biufUS":
+                raise ShapeError(f"group labels of dtype {self.groups.dtype} cannot be saved "
+                                 "without pickle; use numbers or strings")
+            arrays["groups"] = self.groups
+        with open(path, "wb") as fh:
+            np.savez(fh, **arrays)
+
+    @classmethod
+    def load(cls, path) -> "SufficientStats":
+        """Read a file written by :meth:`save`."""
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                meta = json.loads(str(z["meta"]))
+                if meta.get("format") != "expfam.SufficientStats/1":
+                    raise ShapeError(f"{path}: not an expfam statistics file ({meta.get('format')!r})")
+                fixed = {k: (v if np.ndim(v) == 0 else np.asarray(v)) for k, v in meta["fixed"].items()}
+                out = cls(meta["family"], fixed, z["count"], z["weight_sum"], z["sum_u"],
+                          z["sum_log_h"], z["groups"] if "groups" in z.files else None)
+                for name in cls._SUMS:
+                    out._lo[name] = z[f"{name}_lo"]
+        except (KeyError, ValueError, OSError) as exc:
+            if isinstance(exc, ShapeError):
+                raise
+            raise ShapeError(f"{path}: not a readable expfam statistics file ({exc})") from exc
         return out
 
     def __repr__(self) -> str:
@@ -194,6 +290,20 @@ class SufficientStats:
             f"SufficientStats({self.family.__name__}, batch_shape={self.batch_shape}, "
             f"count={self.count.sum()})"
         )
+
+
+def _two_sum_pair(a_hi, a_lo, b_hi, b_lo):
+    """Double-double addition ``(a_hi + a_lo) + (b_hi + b_lo)`` (Knuth's two-sum, then
+    renormalisation); returns ``(hi, lo)`` with ``|lo| <= ulp(hi) / 2``."""
+    with np.errstate(invalid="ignore"):
+        s = a_hi + b_hi
+        bb = s - a_hi
+        err = (a_hi - (s - bb)) + (b_hi - bb)
+        lo = a_lo + b_lo + err
+        hi = s + lo
+        lo = lo - (hi - s)
+    finite = np.isfinite(s)  # an overflow stays inf (never NaN from the error terms)
+    return np.where(finite, hi, s), np.where(finite, lo, 0.0)
 
 
 def _group_codes(labels: np.ndarray):

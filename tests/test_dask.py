@@ -1,0 +1,225 @@
+"""Fits of dask collections (``expfam.distributed``) against the same fits in memory.
+
+A real ``LocalCluster`` (2 worker processes) runs the statistics; the in-memory fit of the
+same values is the oracle: the statistics only add up in another order, so natural
+parameters and log-likelihoods agree to 1e-12 relative.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import dask
+import dask.array as da
+import dask.dataframe as dd
+import numpy as np
+import pandas as pd
+import pytest
+from distributed import Client, LocalCluster, get_task_stream
+
+import expfam
+from expfam.distributed import dask_stats
+from expfam.errors import EmptyDataError, NonFiniteError, ParameterError, SupportError
+
+RTOL = 1e-12
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                           host="127.0.0.1", dashboard_address=None)
+    c = Client(cluster)
+    try:
+        yield c
+    finally:
+        c.close()
+        cluster.close()
+
+
+def assert_same_fit(got, want):
+    np.testing.assert_allclose(got.model.natural, want.model.natural, rtol=RTOL, atol=0)
+    np.testing.assert_allclose(got.loglik, want.loglik, rtol=RTOL, atol=0)
+    np.testing.assert_array_equal(got.n, want.n)
+    np.testing.assert_allclose(got.weight_sum, want.weight_sum, rtol=RTOL, atol=0)
+    if want.groups is None:
+        assert got.groups is None
+    else:
+        np.testing.assert_array_equal(got.groups, want.groups)
+
+
+def block_tasks(stream):
+    keys = [t["key"][0] if isinstance(t["key"], tuple) else t["key"] for t in stream.data]
+    return [k for k in keys if k.startswith("_block_stats")]
+
+
+# ----------------------------------------------------------------------------------
+# Dask arrays on the cluster
+# ----------------------------------------------------------------------------------
+
+def test_gamma_array_on_cluster(client):
+    rng = np.random.default_rng(1)
+    # 4 x 50,000 values: each block is large enough for the fused kernel on the workers
+    x = rng.gamma(2.5, 1.5, 200_000)
+    with get_task_stream(client) as ts:
+        got = expfam.fit("gamma", da.from_array(x, chunks=50_000))
+    assert len(block_tasks(ts)) == 4  # the blocks ran on the cluster
+    assert_same_fit(got, expfam.fit("gamma", x))
+
+
+def test_gamma_many_small_chunks_tree(client):
+    rng = np.random.default_rng(2)
+    x = rng.gamma(0.7, 2.0, 5_000)
+    dx = da.from_array(x, chunks=97)  # 52 blocks: a tree of depth 2 with split_every=8
+    want = expfam.fit("gamma", x)
+    assert_same_fit(expfam.fit("gamma", dx), want)
+    stats = dask_stats("gamma", dx, split_every=3)
+    assert_same_fit(expfam.fit("gamma", stats), want)
+
+
+def test_normal_batched_columns(client):
+    rng = np.random.default_rng(3)
+    x = rng.normal([0.0, 1.0, -2.0, 5.0], [1.0, 0.5, 2.0, 3.0], size=(6_000, 4))
+    # chunked along the columns too: rechunked so that each block holds whole rows
+    got = expfam.fit("normal", da.from_array(x, chunks=(1_000, 3)))
+    assert got.model.natural.shape == (4, 2)
+    assert_same_fit(got, expfam.fit("normal", x))
+
+
+def test_dirichlet_vector_observations(client):
+    rng = np.random.default_rng(4)
+    x = rng.dirichlet([0.8, 2.0, 3.5, 1.2], 5_000)
+    got = expfam.fit("dirichlet", da.from_array(x, chunks=(700, 2)))
+    assert_same_fit(got, expfam.fit("dirichlet", x))
+
+
+def test_array_weights(client):
+    rng = np.random.default_rng(5)
+    x = rng.gamma(3.0, 0.5, 4_000)
+    w = rng.uniform(0, 2, 4_000)
+    w[1_000:2_000] = 0.0  # a whole block of zero weights is fine when others carry weight
+    dx = da.from_array(x, chunks=1_000)
+    want = expfam.fit("gamma", x, w)
+    # dask weights chunked differently from the data, and NumPy weights
+    assert_same_fit(expfam.fit("gamma", dx, da.from_array(w, chunks=700)), want)
+    assert_same_fit(expfam.fit("gamma", dx, w), want)
+    # batched data, weights per row
+    X = rng.normal(size=(4_000, 3))
+    assert_same_fit(expfam.fit("normal", da.from_array(X, chunks=(1_000, 3)), w),
+                    expfam.fit("normal", X, w))
+
+
+def test_array_empty_block(client):
+    rng = np.random.default_rng(6)
+    x = rng.gamma(2.0, 1.0, 3_000)
+    dx = da.from_array(x, chunks=((1_000, 0, 2_000),))
+    assert_same_fit(expfam.fit("gamma", dx), expfam.fit("gamma", x))
+    with pytest.raises(EmptyDataError):
+        expfam.fit("gamma", da.zeros(0, chunks=5))
+
+
+def test_array_nan_names_block_and_global_row(client):
+    x = np.random.default_rng(7).gamma(2.0, 1.0, 4_000)
+    x[2_345] = np.nan
+    with pytest.raises(NonFiniteError, match=r"block 2 \(global rows 2000 to 2999\).*"
+                                              r"index 345.*global row 2345"):
+        expfam.fit("gamma", da.from_array(x, chunks=1_000))
+    x[2_345] = -1.0
+    with pytest.raises(SupportError, match=r"block 2 .*global row 2345"):
+        expfam.fit("gamma", da.from_array(x, chunks=1_000))
+
+
+# ----------------------------------------------------------------------------------
+# Dask DataFrames on the cluster
+# ----------------------------------------------------------------------------------
+
+def grouped_frame(seed):
+    """12,000 rows, ragged groups (3 to 4,000 rows) shuffled so that each spans partitions."""
+    rng = np.random.default_rng(seed)
+    sizes = [4_000, 2_500, 1_500, 1_000, 800, 600, 400, 300, 300, 297, 300, 3]
+    code = np.repeat(np.arange(len(sizes)), sizes)
+    rng.shuffle(code)
+    return pd.DataFrame({
+        "x": rng.gamma(1.0 + 0.3 * code, 1.5),
+        "g": np.array([f"g{i:02d}" for i in range(len(sizes))])[code],
+        "code": 2 * code,  # integer labels, some values unused
+        "w": rng.uniform(0.1, 3.0, code.size),
+    })
+
+
+def test_grouped_frame(client):
+    pdf = grouped_frame(seed=8)
+    df = dd.from_pandas(pdf, npartitions=6)
+    want = expfam.fit("gamma", pdf, by="g", column="x")
+    assert want.groups.size == 12
+    assert_same_fit(expfam.fit("gamma", df, by="g", column="x"), want)
+    # labels as a dask Series aligned with the frame, integer codes
+    assert_same_fit(expfam.fit("gamma", df.x, by=df.code),
+                    expfam.fit("gamma", pdf.x, by=pdf.code))
+
+
+def test_grouped_frame_weights(client):
+    pdf = grouped_frame(seed=9)
+    pdf.loc[:2_999, "w"] = 0.0  # partition 0 has only zero weights: groups there are empty
+    df = dd.from_pandas(pdf, npartitions=4)
+    want = expfam.fit("gamma", pdf, pdf.w, by="g", column="x")
+    assert_same_fit(expfam.fit("gamma", df, df.w, by="g", column="x"), want)
+    # series with weights, no groups
+    assert_same_fit(expfam.fit("gamma", df.x, df.w), expfam.fit("gamma", pdf.x, pdf.w))
+
+
+def test_frame_empty_partition(client):
+    pdf = grouped_frame(seed=10)
+    df = dd.from_pandas(pdf, npartitions=5)
+    kept = pdf.index.to_series().between(2_400, 4_799)  # partition 1 (rows 2400-4799)
+    filtered = df[~df.index.to_series().between(2_400, 4_799)]
+    lengths = filtered.map_partitions(len).compute()
+    assert list(lengths).count(0) == 1
+    assert_same_fit(expfam.fit("gamma", filtered, column="x"),
+                    expfam.fit("gamma", pdf[~kept], column="x"))
+    assert_same_fit(expfam.fit("gamma", filtered, by="g", column="x"),
+                    expfam.fit("gamma", pdf[~kept], by="g", column="x"))
+
+
+def test_frame_nan_in_partition_2(client):
+    pdf = grouped_frame(seed=11)
+    pdf.loc[6_417, "x"] = np.nan
+    df = dd.from_pandas(pdf, npartitions=4)  # 3,000 rows each
+    with pytest.raises(NonFiniteError, match=r"partition 2: .*index 417.*"
+                                              r"row 417 of the partition, index label 6417"):
+        expfam.fit("gamma", df, by="g", column="x")
+    with pytest.raises(NonFiniteError, match=r"partition 2: "):
+        expfam.fit("gamma", df.x)
+
+
+def test_inferred_fixed_parameter_must_agree(client):
+    labels = np.r_[np.zeros(50), np.arange(50) % 3, np.arange(50) % 4].astype(float)
+    dx = da.from_array(labels, chunks=50)  # blocks infer 1 (error), 3 and 4 categories
+    with pytest.raises(ParameterError):
+        expfam.fit("categorical", dx)
+    assert_same_fit(expfam.fit("categorical", dx, n_categories=4),
+                    expfam.fit("categorical", labels, n_categories=4))
+
+
+# ----------------------------------------------------------------------------------
+# Without a client
+# ----------------------------------------------------------------------------------
+
+def test_threaded_scheduler_without_client(client):
+    rng = np.random.default_rng(12)
+    x = rng.gamma(2.0, 3.0, 6_000)
+    pdf = grouped_frame(seed=12)
+    with dask.config.set(scheduler="threads"), get_task_stream(client) as ts:
+        got = expfam.fit("gamma", da.from_array(x, chunks=1_000))
+        got_g = expfam.fit("gamma", dd.from_pandas(pdf, npartitions=3), by="g", column="x")
+    assert ts.data == []  # nothing ran on the cluster
+    assert_same_fit(got, expfam.fit("gamma", x))
+    assert_same_fit(got_g, expfam.fit("gamma", pdf, by="g", column="x"))
+
+
+def test_dask_not_imported_for_numpy_data():
+    code = ("import sys, numpy as np, expfam; expfam.fit('gamma', np.arange(1.0, 50.0)); "
+            "print('dask' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
