@@ -11,14 +11,14 @@ from .families import FAMILIES, ExponentialFamily, resolve_family
 from .families import *  # noqa: F401,F403  (every family class)
 from .families import __all__ as _family_names
 from .fit import FitResult, fit
+from .io import fit_file, stats_from_file
 from .learn import SGDResult, SGDTrace, StochasticFitter, fit_sgd
 from .stats import SufficientStats
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "errors", "fit", "FitResult", "SufficientStats", "kl", "entropy", "cross_entropy",
+    "errors", "fit", "FitResult", "SufficientStats", "fit_file", "stats_from_file", "kl", "entropy", "cross_entropy",
     "mc_cross_entropy", "mc_kl", "MonteCarloEstimate", "FAMILIES", "ExponentialFamily",
-    "resolve_family", "fit_sgd", "StochasticFitter", "SGDResult", "SGDTrace",
-    *[n for n in _family_names if n not in ("SolveResult",)],
+    "resolve_family", "fit_sgd", "StochasticFitter", "SGDResult", "SGDTrace", *[n for n in _family_names if n not in ("SolveResult",)],
 ]

@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 
-from .errors import ExpfamError
+from .errors import ExpfamError, ShapeError
 
 
 def _parse_fixed(items: list[str]) -> dict:
@@ -20,31 +20,49 @@ def _parse_fixed(items: list[str]) -> dict:
     return fixed
 
 
-def _read_table(path: str, column: str | None, by: str | None):
-    """Read a CSV (header row) or .npy file; returns (values, labels or None)."""
-    if path.endswith(".npy"):
-        if by:
-            raise SystemExit("--by needs a CSV file with a header row")
-        return np.load(path, allow_pickle=False), None
-    import csv
+def _columns(text: str | None):
+    """``--column a`` -> ``"a"``; ``--column a,b,c`` -> ``["a", "b", "c"]``."""
+    if text is None:
+        return None
+    names = [c.strip() for c in text.split(",")]
+    return names[0] if len(names) == 1 else names
 
-    with open(path, newline="") as fh:
-        reader = csv.DictReader(fh)
-        if reader.fieldnames is None:
-            raise SystemExit(f"{path}: empty file")
-        col = column or reader.fieldnames[0]
-        for name in (col, by):
-            if name and name not in reader.fieldnames:
-                raise SystemExit(f"{path}: no column {name!r}; columns are {reader.fieldnames}")
-        values, labels = [], []
-        for row_no, row in enumerate(reader, start=2):
-            try:
-                values.append(float(row[col]))
-            except (TypeError, ValueError):
-                raise SystemExit(f"{path}, line {row_no}: column {col!r} is not a number: {row[col]!r}")
-            if by:
-                labels.append(row[by])
-    return np.asarray(values), (np.asarray(labels) if by else None)
+
+def _fmt(value) -> str:
+    v = np.asarray(value)
+    return f"{float(v):.6g}" if v.ndim == 0 else np.array2string(v, precision=6, threshold=8)
+
+
+def _fit_command(args) -> None:
+    """``expfam fit``: .npy in memory; Parquet, CSV and Arrow IPC streamed in chunks."""
+    fixed = _parse_fixed(args.param)
+    if args.path.endswith(".npy"):
+        from .fit import fit
+
+        if args.by or args.weights or args.column or args.skip_invalid:
+            raise ShapeError("--column, --by, --weights and --skip-invalid need a table "
+                             "(Parquet, CSV, Arrow)")
+        result = fit(args.family, np.load(args.path, allow_pickle=False),
+                     pseudo_count=args.pseudo_count, **fixed)
+    else:
+        from .io import fit_file
+
+        result = fit_file(args.family, args.path, column=_columns(args.column), by=args.by,
+                          weights=args.weights, chunksize=args.chunksize, format=args.format,
+                          skip_invalid=args.skip_invalid, progress=args.progress,
+                          pseudo_count=args.pseudo_count, **fixed)
+    if result.groups is None:
+        print(result.summary())
+    else:
+        for i, g in enumerate(result.groups):
+            params = ", ".join(f"{k}={_fmt(np.asarray(v)[i])}" for k, v in result.params.items())
+            print(f"{g}: n={result.n[i]}  {params}  loglik={result.loglik[i]:.6g}  "
+                  f"converged={bool(result.converged[i])}")
+    skipped = getattr(result, "skipped", None)
+    if args.skip_invalid:
+        total = sum(skipped.values()) if skipped else 0
+        detail = ", ".join(f"{v} {k}" for k, v in skipped.items()) if skipped else "none"
+        print(f"skipped {total} invalid row(s): {detail}")
 
 
 def main(argv=None) -> int:
@@ -58,14 +76,25 @@ def main(argv=None) -> int:
 
     sub.add_parser("families", help="list the families")
 
-    p_fit = sub.add_parser("fit", help="fit a family to a column of a CSV or .npy file")
-    p_fit.add_argument("path")
+    p_fit = sub.add_parser(
+        "fit", help="fit a family to columns of a Parquet, CSV or Arrow file (streamed) or a .npy")
+    p_fit.add_argument("path", help=".parquet/.pq, .csv/.csv.gz, .arrow/.feather/.ipc or .npy")
     p_fit.add_argument("--family", required=True)
-    p_fit.add_argument("--column", help="CSV column (default: the first)")
-    p_fit.add_argument("--by", help="CSV column of group labels: one fit per group")
+    p_fit.add_argument("--column", help="observation column(s), comma-separated for vector "
+                                        "families (default: the first column / all columns)")
+    p_fit.add_argument("--by", help="column of group labels: one fit per group")
+    p_fit.add_argument("--weights", help="column of non-negative weights")
     p_fit.add_argument("--param", action="append", metavar="NAME=VALUE",
                        help="a fixed parameter, e.g. --param k=1.5 for Weibull")
     p_fit.add_argument("--pseudo-count", type=float, help="conjugate-prior strength")
+    p_fit.add_argument("--chunksize", type=int, default=1_000_000, help="rows per chunk")
+    p_fit.add_argument("--format", choices=["parquet", "csv", "ipc"],
+                       help="file format (default: from the suffix)")
+    p_fit.add_argument("--skip-invalid", action="store_true",
+                       help="drop invalid rows (null, non-numeric, NaN/inf, outside the "
+                            "support) and report how many, instead of stopping at the first")
+    p_fit.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                       help="progress bar (default: when stderr is a terminal)")
 
     args = parser.parse_args(argv)
     try:
@@ -80,18 +109,7 @@ def main(argv=None) -> int:
                 fixed = f" (fixed: {', '.join(cls.fixed_params)})" if cls.fixed_params else ""
                 print(f"{name:20s} {cls.__name__}({', '.join(cls.param_names)}){fixed}  support {cls.support}")
         elif args.command == "fit":
-            from .fit import fit
-
-            values, labels = _read_table(args.path, args.column, args.by)
-            result = fit(args.family, values, by=labels, pseudo_count=args.pseudo_count,
-                         **_parse_fixed(args.param))
-            if labels is None:
-                print(result.summary())
-            else:
-                for i, g in enumerate(result.groups):
-                    params = ", ".join(f"{k}={np.asarray(v)[i]:.6g}" for k, v in result.params.items())
-                    print(f"{g}: n={result.n[i]}  {params}  loglik={result.loglik[i]:.6g}  "
-                          f"converged={bool(result.converged[i])}")
+            _fit_command(args)
     except (ExpfamError, KeyError, OSError) as exc:
         print(f"expfam: error: {exc}", file=sys.stderr)
         return 1
