@@ -14,6 +14,7 @@ __all__ = [
     "EmptyDataError",
     "ShapeError",
     "WeightError",
+    "FileFormatError",
     "ParameterError",
     "BoundaryError",
     "FamilyMismatchError",
@@ -47,6 +48,10 @@ class ShapeError(DataError):
 
 class WeightError(DataError):
     """Weights are negative, non-finite or all zero."""
+
+
+class FileFormatError(DataError):
+    """The file's format is unknown, or the file cannot be read in that format."""
 
 
 class ParameterError(ExpfamError, ValueError):

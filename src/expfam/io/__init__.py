@@ -1,0 +1,140 @@
+"""Fits of files larger than memory: Parquet, CSV and Arrow IPC streamed in chunks.
+
+Data enter a fit only through additive sufficient statistics (DESIGN.md), so a file is
+read once, chunk by chunk (pyarrow, only the needed columns): every chunk becomes a
+:class:`~expfam.stats.SufficientStats` and is merged into the running total.  Memory
+grows with ``chunksize``, not with the file.
+
+Invalid rows (null, non-numeric, NaN/inf, outside the support, bad weight, missing group
+label) raise the same typed error as in memory, naming the file, the column, the row
+(0-based data row; for CSV also the line, assuming one line per row) and the value.
+With ``skip_invalid=True`` they are dropped and counted by reason instead; the counts
+are attached as ``.skipped`` (a dict ``reason -> count`` of the reasons that occurred,
+keys from :data:`SKIP_REASONS`) to the returned statistics and fit result.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import closing
+
+import numpy as np
+
+from ..errors import FileFormatError, ParameterError
+from ..families import resolve_family
+from ..fit import FitResult, fit_stats
+from ..stats import SufficientStats
+from .accumulate import SKIP_REASONS, _Accumulator
+from .chunks import _Chunk, _prefetch
+from .readers import _Csv, _format, _Ipc, _Parquet
+from .selection import _select
+
+__all__ = ["stats_from_file", "fit_file", "FileFormatError", "SKIP_REASONS"]
+
+
+def stats_from_file(family, path, *, column=None, by=None, weights=None,
+                    chunksize: int = 1_000_000, format: str | None = None,
+                    skip_invalid: bool = False, progress: bool | None = None,
+                    **fixed) -> SufficientStats:
+    """Sufficient statistics of a column (or columns) of a file, read in chunks.
+
+    Parameters
+    ----------
+    family : ExponentialFamily subclass or str
+    path : str or os.PathLike
+        A Parquet (``.parquet``, ``.pq``), CSV (``.csv``, ``.csv.gz``, ``.csv.bz2``,
+        ``.csv.zst``; header row required) or Arrow IPC file or stream (``.arrow``,
+        ``.feather``, ``.ipc``, ``.arrows``).
+    column : str or list of str, optional
+        The observations.  Vector families (Dirichlet, MultivariateNormal, Multinomial)
+        take one column per component; several columns of a scalar family are a batch
+        (one fit per column, rows dropped as a whole).  Default: the first column
+        (scalar families) or every column (vector families) that is not ``by`` or
+        ``weights``.
+    by : str, optional
+        Column of group labels: one fit per group (groups may be spread over chunks).
+    weights : str, optional
+        Column of non-negative observation weights.
+    chunksize : int
+        Rows per chunk (CSV: approximately, from the size of the first rows).
+    format : {"parquet", "csv", "ipc"}, optional
+        Default: inferred from the file's suffix.
+    skip_invalid : bool
+        Drop invalid rows instead of raising; the counts by reason are attached as
+        ``.skipped`` to the result.
+    progress : bool, optional
+        Show a tqdm progress bar (rows; bytes for CSV).  Default: when stderr is a TTY.
+    **fixed
+        The family's fixed parameters.  Those the data determine are inferred from the
+        first valid row (a Multinomial's ``n``: rows with another total are then outside
+        the support); a Categorical needs ``n_categories``.
+
+    Returns
+    -------
+    SufficientStats
+        With an attribute ``skipped``: ``{reason: count}`` of the dropped rows.
+
+    Raises
+    ------
+    NonFiniteError, SupportError, WeightError, ShapeError
+        A bad value (naming file, column, row and value); a missing column.
+    EmptyDataError
+        The file has no (valid) rows.
+    FileFormatError
+        Unknown format, or a file that cannot be read in its format.
+    """
+    family = resolve_family(family)
+    if isinstance(chunksize, bool) or not isinstance(chunksize, (int, np.integer)) or chunksize < 1:
+        raise ParameterError(f"chunksize must be an integer >= 1; got {chunksize!r}")
+    chunksize = int(chunksize)
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: no such file")
+    if family.name == "categorical" and "n_categories" not in fixed:
+        raise ParameterError(
+            "Categorical from a file needs n_categories=K: the number of categories cannot "
+            "be inferred from the first chunk")
+    fmt = _format(path, format)
+    source = {"parquet": _Parquet, "csv": _Csv, "ipc": _Ipc}[fmt](path, chunksize)
+    try:
+        columns, by, weights = _select(family, source, column, by, weights)
+        acc = _Accumulator(family, path, columns, by, weights, fixed, skip_invalid,
+                           csv=fmt == "csv")
+        show = sys.stderr.isatty() if progress is None else bool(progress)
+        from tqdm.auto import tqdm
+
+        numeric = columns + ([weights] if weights else [])
+        batches = source.batches(numeric + ([by] if by else []), numeric)
+        chunks = (_Chunk(b, columns, weights, by) for b in batches)
+        with tqdm(total=source.total, unit=source.unit, unit_scale=True,
+                  unit_divisor=1024 if source.unit == "B" else 1000,
+                  desc=os.path.basename(path), disable=not show, leave=False) as bar, \
+                closing(_prefetch(chunks)) as ahead:
+            done = 0
+            for chunk in ahead:
+                acc.add(chunk)
+                now = source.position(acc.offset)
+                bar.update(now - done)
+                done = now
+    finally:
+        source.close()
+    return acc.result()
+
+
+def fit_file(family, path, *, column=None, by=None, weights=None, chunksize: int = 1_000_000,
+             format: str | None = None, skip_invalid: bool = False,
+             progress: bool | None = None, pseudo_count=None, prior_mean=None,
+             **fixed) -> FitResult:
+    """Maximum-likelihood fit of a file read in chunks (see :func:`stats_from_file`).
+
+    Equals ``fit_stats(stats_from_file(...), pseudo_count=..., prior_mean=...)``; the
+    returned :class:`~expfam.fit.FitResult` has an extra attribute ``skipped``
+    (``{reason: count}`` of the rows dropped by ``skip_invalid=True``; empty otherwise).
+    """
+    stats = stats_from_file(family, path, column=column, by=by, weights=weights,
+                            chunksize=chunksize, format=format, skip_invalid=skip_invalid,
+                            progress=progress, **fixed)
+    result = fit_stats(stats, pseudo_count=pseudo_count, prior_mean=prior_mean)
+    result.skipped = stats.skipped
+    return result
