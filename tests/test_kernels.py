@@ -320,3 +320,25 @@ def test_gamma_newton_derivative_matches_trigamma():
     big = np.array([1e6, 1e9])  # the series keeps its accuracy where 1/a - psi1 cancels
     np.testing.assert_allclose(log_minus_digamma_prime(big), -0.5 / big**2 - 1 / (6 * big**3),
                                rtol=1e-12)
+
+
+def test_compiled_gamma_shape_solver_over_the_whole_range():
+    """Batches >= 4096 go to the compiled Newton iteration: residual at rounding for
+    shapes 1e-4..1e8, and the same roots as the vectorised NumPy iteration."""
+    from expfam.families import gamma as G
+    from expfam.solvers import relative_residual
+
+    a = np.geomspace(1e-4, 1e8, 6000)
+    mu = expfam.Gamma(shape=a, rate=2.0).mean_params
+    sol = expfam.Gamma.natural_from_mean(mu, {})
+    assert sol.converged.all()
+    assert relative_residual(expfam.Gamma, sol.natural, mu, {}).max() <= 1e-12
+    s = np.log(mu[:, 0]) - mu[:, 1]
+    a_numpy, ok, _ = G.newton_1d(
+        lambda a, s: G.log_minus_digamma(a) - s, lambda a, s: G.log_minus_digamma_prime(a),
+        (3 - s + np.sqrt((s - 3) ** 2 + 24 * s)) / (12 * s), 0.0, np.inf,
+        increasing=False, args=(s,))
+    assert ok.all()
+    # the root is ill-conditioned for large shapes (|da/ds| ~ 2 a^2): compare relative to it
+    np.testing.assert_allclose(sol.natural[:, 1] + 1, a_numpy, rtol=1e-6)
+    np.testing.assert_allclose(sol.natural[:100, 1] + 1, a_numpy[:100], rtol=1e-12)
