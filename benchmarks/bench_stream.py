@@ -132,7 +132,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=10**8, help="values in the file")
     ap.add_argument("--row-group", type=int, default=1 << 20, help="rows per row group")
-    ap.add_argument("--chunksize", type=int, default=1_000_000)
+    ap.add_argument("--chunksize", type=int, default=262_144)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seed", type=int, default=20240607)
     ap.add_argument("--dir", default=os.path.join(tempfile.gettempdir(), "expfam_bench"))

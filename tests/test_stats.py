@@ -94,3 +94,8 @@ def test_bad_files_and_merges(tmp_path):
         SufficientStats.zeros("normal").update([1.0, 2.0], by=[0, 1])
     with pytest.raises(EmptyDataError, match="no data"):
         expfam.fit("normal", SufficientStats.zeros("normal"))
+
+
+def test_fitting_statistics_of_another_family_raises():
+    with pytest.raises(ShapeError, match="statistics of Normal cannot fit Gamma"):
+        expfam.fit("gamma", SufficientStats.from_data("normal", [1.0, 2.0]))

@@ -87,7 +87,7 @@ def main(argv=None) -> int:
     p_fit.add_argument("--param", action="append", metavar="NAME=VALUE",
                        help="a fixed parameter, e.g. --param k=1.5 for Weibull")
     p_fit.add_argument("--pseudo-count", type=float, help="conjugate-prior strength")
-    p_fit.add_argument("--chunksize", type=int, default=1_000_000, help="rows per chunk")
+    p_fit.add_argument("--chunksize", type=int, default=262_144, help="rows per chunk")
     p_fit.add_argument("--format", choices=["parquet", "csv", "ipc"],
                        help="file format (default: from the suffix)")
     p_fit.add_argument("--skip-invalid", action="store_true",

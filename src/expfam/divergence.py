@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as _stats
+from scipy import special as _special
 
 from ._validation import as_float_array, check_finite, check_nonempty, check_weights
 from .errors import ParameterError
@@ -92,7 +92,7 @@ def _estimate(values: np.ndarray, w, level: float) -> MonteCarloEstimate:
     if not 0 < level < 1:
         raise ParameterError(f"level must lie in (0, 1); got {level!r}")
     n = values.shape[0]
-    z = _stats.norm.ppf(0.5 + level / 2)
+    z = _special.ndtri(0.5 + level / 2)
     with np.errstate(invalid="ignore"):
         if w is None:
             est = values.mean(axis=0)

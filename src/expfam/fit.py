@@ -163,6 +163,8 @@ def fit(family, data, weights=None, *, by=None, column=None, pseudo_count=None,
         stats = data
         if weights is not None or by is not None or fixed:
             raise ShapeError("weights, by and fixed parameters are part of SufficientStats already")
+        if resolve_family(family) is not stats.family:
+            raise ShapeError(f"statistics of {stats.family.__name__} cannot fit {resolve_family(family).__name__}")
     elif "dask" in sys.modules and sys.modules["dask"].is_dask_collection(data):
         from .distributed import dask_stats  # dask stays optional: no dask data, no import
 

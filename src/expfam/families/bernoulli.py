@@ -13,7 +13,9 @@ relative accuracy for ``p`` near 0 or 1.
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
+
+from .._lazy import stats
 
 from ._base import ExponentialFamily, broadcast_params, closed_form, require
 

@@ -11,7 +11,9 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
+
+from .._lazy import stats
 
 from ..solvers import RTOL, relative_residual
 from ._base import ExponentialFamily, SolveResult, broadcast_params, require

@@ -14,7 +14,9 @@ The weights are normalised by their computed sum, which cancels the rounding err
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
+
+from .._lazy import stats
 
 from .bernoulli import LogitFamily, bernoulli_entropy, softplus
 from .categorical import check_integer

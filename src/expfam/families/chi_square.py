@@ -13,7 +13,9 @@ whole real line, so the MLE exists for any positive data.
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
+
+from .._lazy import stats
 
 from ..solvers import newton_1d
 from ._base import ExponentialFamily, SolveResult, broadcast_params, require

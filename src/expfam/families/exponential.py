@@ -12,7 +12,7 @@ and :func:`kl_neg_log` is their common KL divergence.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from .._lazy import stats
 
 from ..errors import ParameterError
 from ._base import ExponentialFamily, broadcast_params, closed_form, require

@@ -8,7 +8,9 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
+
+from .._lazy import stats
 
 from ..solvers import newton_1d
 from .._kernels import _load_jit

@@ -13,7 +13,7 @@ for ``p`` near 0 (``eta -> 0``) and near 1 (``eta -> -inf``).
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from .._lazy import stats
 
 from ._base import ExponentialFamily, closed_form
 from .bernoulli import check_probability

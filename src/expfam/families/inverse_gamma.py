@@ -10,7 +10,9 @@ Density ``b^a / Gamma(a) x^(-a-1) e^(-b/x)`` on ``x > 0``: ``1/x`` is Gamma(a, r
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
+
+from .._lazy import stats
 
 from ._base import ExponentialFamily, SolveResult, broadcast_params, require
 from .gamma import log_minus_digamma, solve_log_minus_digamma

@@ -18,7 +18,9 @@ order ``-1/2``, so ``E[log x] = log m + d/dnu log K_nu(phi)`` at ``nu = -1/2`` w
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
+
+from .._lazy import stats
 
 from ._base import ExponentialFamily, broadcast_params, closed_form, require
 

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from .._lazy import stats
 
 from ._base import ExponentialFamily, broadcast_params, require
 from .normal import _LOG_2PI, Normal

@@ -14,7 +14,9 @@ log-probabilities, accurate when ``p_j`` is close to 1.
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
+
+from .._lazy import stats
 
 from .._validation import check_finite, format_index, raise_support
 from ..errors import ParameterError, ShapeError

@@ -28,7 +28,9 @@ up to ``r c 1e-300`` relative).  Checked against the series summed in 40-digit a
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
+
+from .._lazy import stats
 
 from ..errors import ParameterError
 from .geometric import FailureCountFamily, odds_from_natural

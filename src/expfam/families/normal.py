@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from .._lazy import stats
 
 from ._base import ExponentialFamily, closed_form, broadcast_params, require
 

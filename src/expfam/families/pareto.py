@@ -9,7 +9,7 @@ in closed form.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from .._lazy import stats
 
 from ._base import broadcast_params, closed_form, require
 from .exponential import ExponentialScaleFamily, check_real_fixed

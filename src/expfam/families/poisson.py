@@ -9,7 +9,9 @@ within ``lam +- 40 sqrt(lam)`` (truncation error below 1e-300), and for
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
+
+from .._lazy import stats
 
 from ._base import ExponentialFamily, broadcast_params, closed_form, require
 

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from .._lazy import stats
 
 from ._base import broadcast_params, require
 from .exponential import ExponentialScaleFamily

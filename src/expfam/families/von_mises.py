@@ -17,7 +17,9 @@ wrapped to ``[-pi, pi)``, SciPy's convention) is a Gauss-Legendre quadrature.
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
+
+from .._lazy import stats
 
 from ..solvers import newton_1d
 from ._base import ExponentialFamily, SolveResult, broadcast_params, require

@@ -9,7 +9,9 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
+
+from .._lazy import stats
 
 from ._base import broadcast_params, require
 from .exponential import ExponentialScaleFamily, check_real_fixed

@@ -34,7 +34,7 @@ __all__ = ["stats_from_file", "fit_file", "FileFormatError", "SKIP_REASONS"]
 
 
 def stats_from_file(family, path, *, column=None, by=None, weights=None,
-                    chunksize: int = 1_000_000, format: str | None = None,
+                    chunksize: int = 262_144, format: str | None = None,
                     skip_invalid: bool = False, progress: bool | None = None,
                     **fixed) -> SufficientStats:
     """Sufficient statistics of a column (or columns) of a file, read in chunks.
@@ -122,7 +122,7 @@ def stats_from_file(family, path, *, column=None, by=None, weights=None,
     return acc.result()
 
 
-def fit_file(family, path, *, column=None, by=None, weights=None, chunksize: int = 1_000_000,
+def fit_file(family, path, *, column=None, by=None, weights=None, chunksize: int = 262_144,
              format: str | None = None, skip_invalid: bool = False,
              progress: bool | None = None, pseudo_count=None, prior_mean=None,
              **fixed) -> FitResult:
