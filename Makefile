@@ -23,6 +23,10 @@ test: install-test
 bench: install-test
 	$(PY) benchmarks/bench_fit.py
 	$(PY) benchmarks/bench_groups.py
+	$(PY) benchmarks/bench_stream.py
+	$(PY) benchmarks/bench_dask.py
+	$(PY) benchmarks/bench_sgd.py
+	$(PY) benchmarks/bench_accuracy.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info expfam_demo.png
