@@ -26,12 +26,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import time
 
 import numpy as np
 
 import expfam
+from _timing import timed
 
 SHAPE, SCALE = 2.5, 1.5
 
@@ -44,14 +43,6 @@ def chunk_sizes(n: int, chunk: int) -> list[int]:
     return [min(chunk, n - start) for start in range(0, n, chunk)]
 
 
-def timed(fn, repeat):
-    fn()  # warm-up
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main(argv=None):

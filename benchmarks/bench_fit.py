@@ -23,26 +23,17 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import time
 
 import numpy as np
 from scipy import stats
 
 import expfam
+from _timing import timed
 
 K_WEIBULL = 1.7
 
 
-def timed(fn, repeat, warmup=True):
-    if warmup:
-        fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def scipy_timed(fn, repeat, slow):

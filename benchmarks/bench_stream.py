@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import expfam
+from _timing import timed
 
 SHAPE, SCALE = 2.5, 1.5
 
@@ -68,14 +68,6 @@ def bare_scan(path: str, chunksize: int) -> int:
     return n
 
 
-def timed(fn, repeat: int) -> float:
-    fn()  # warm-up: page cache, kernel compilation
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def peak_rss(path: str, chunksize: int, small: str) -> tuple[float, float, float]:

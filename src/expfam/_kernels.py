@@ -130,6 +130,22 @@ def _n_chunks(n_units: int) -> int:
     return max(1, min(n_units, 256))
 
 
+def _plan(family, fixed):
+    """``(jit module, code, n stats, finish, params)`` of a family's kernel, or ``None``
+    when kernels are off or the family (with these fixed parameters) has none."""
+    _jit = _load_jit()
+    if _jit is None:
+        return None
+    spec = _spec(family)
+    if spec is None:
+        return None
+    code, ns, code_params, finish = spec
+    p = _params(family, code_params, fixed)
+    if p is None:
+        return None
+    return _jit, code, ns, finish, p
+
+
 def fused_sums(family, x, fixed, *, min_size: int = MIN_SIZE):
     """One fused pass over ``x``; ``None`` when no kernel applies or the data are bad.
 
@@ -154,16 +170,10 @@ def fused_sums(family, x, fixed, *, min_size: int = MIN_SIZE):
         return _dirichlet(family, x, fixed)
     if family.event_ndim != 0 or name not in _NAMES:
         return None
-    _jit = _load_jit()
-    if _jit is None:
+    plan = _plan(family, fixed)
+    if plan is None:
         return None
-    spec = _spec(family)
-    if spec is None:
-        return None
-    code, ns, code_params, finish = spec
-    p = _params(family, code_params, fixed)
-    if p is None:
-        return None
+    _jit, code, ns, finish, p = plan
     n = x.shape[0]
     batch = x.shape[1:]
     M = int(np.prod(batch, dtype=np.int64))
@@ -203,16 +213,10 @@ def fused_group_sums(family, x, fixed, inverse, n_groups, *, min_size: int = MIN
             or x.size < max(min_size, 1) or family.event_ndim != 0
             or getattr(family, "name", "") not in _NAMES):
         return None
-    _jit = _load_jit()
-    if _jit is None:
+    plan = _plan(family, fixed)
+    if plan is None:
         return None
-    spec = _spec(family)
-    if spec is None:
-        return None
-    code, ns, code_params, finish = spec
-    p = _params(family, code_params, fixed)
-    if p is None:
-        return None
+    _jit, code, ns, finish, p = plan
     n_groups = int(n_groups)
     x = np.ascontiguousarray(x)
     inv = np.ascontiguousarray(inverse, dtype=np.int64)
