@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import argparse
 import platform
-import statistics
 import time
 
 import numpy as np
 
 import expfam
+from _timing import timed
 
 TARGET = 1e-6
 
@@ -40,12 +40,7 @@ def distance(eta, eta_mle):
 
 
 def median_time(fn, repeat=3):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return timed(fn, repeat, warmup=False)
 
 
 def full_batch(x, eta_mle, method, lr, budget):
