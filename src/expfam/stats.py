@@ -142,40 +142,28 @@ class SufficientStats:
             raise ShapeError("by: group labels contain NaN")
         groups, inverse = _group_codes(labels)
         G = groups.size
-        if w is None:
-            fast = fused_group_sums(family, x, fixed, inverse, G)
-            if fast is not None:  # one fused pass (numba) that also counts
-                count, sum_u, sum_log_h = fast
-            else:
-                count = np.bincount(inverse, minlength=G)
-                u = family.sufficient_statistics(x, fixed)
-                log_h = family.log_base_measure(x, fixed)
-                sum_u = np.stack([np.bincount(inverse, weights=np.ascontiguousarray(u[:, j]),
-                                              minlength=G) for j in range(u.shape[-1])], axis=-1)
-                sum_log_h = np.bincount(inverse, weights=log_h, minlength=G)
-            present = count > 0  # integer codes may skip values: drop those groups
-            if not present.all():
-                groups, count = groups[present], count[present]
-                sum_u, sum_log_h = sum_u[present], sum_log_h[present]
-            return cls(family, fixed, count.astype(np.int64), count.astype(np.float64), sum_u,
-                       sum_log_h, groups)
-        u = family.sufficient_statistics(x, fixed)
-        log_h = family.log_base_measure(x, fixed)
-        k = u.shape[-1]
-        count = np.bincount(inverse, weights=w > 0, minlength=G)
-        weight_sum = np.bincount(inverse, weights=w, minlength=G)
-        sum_u = np.empty((G, k))
-        for j in range(k):
-            sum_u[:, j] = np.bincount(inverse, weights=u[:, j] * w, minlength=G)
-        sum_log_h = np.bincount(inverse, weights=log_h * w, minlength=G)
-        present = np.bincount(inverse, minlength=G) > 0
+        fast = None if w is not None else fused_group_sums(family, x, fixed, inverse, G)
+        if fast is not None:  # one fused pass (numba) that also counts
+            count, sum_u, sum_log_h = fast
+            weight_sum, present = count, count > 0
+        else:
+            u = family.sufficient_statistics(x, fixed)
+            log_h = family.log_base_measure(x, fixed)
+            wv = np.ones(x.shape[0]) if w is None else w
+            count = np.bincount(inverse, weights=None if w is None else w > 0, minlength=G)
+            weight_sum = np.bincount(inverse, weights=wv, minlength=G)
+            sum_u = np.stack([np.bincount(inverse, weights=u[:, j] * wv, minlength=G)
+                              for j in range(u.shape[-1])], axis=-1)
+            sum_log_h = np.bincount(inverse, weights=log_h * wv, minlength=G)
+            present = np.bincount(inverse, minlength=G) > 0
         if not present.all():  # integer codes may skip values: drop those groups
             groups, count, weight_sum = groups[present], count[present], weight_sum[present]
             sum_u, sum_log_h = sum_u[present], sum_log_h[present]
-        if w is not None and not (weight_sum > 0).all():
+        if not (weight_sum > 0).all():
             g = groups[np.flatnonzero(weight_sum <= 0)[0]]
             raise EmptyDataError(f"weights: every weight of group {show(g)} is zero")
-        return cls(family, fixed, count.astype(np.int64), weight_sum, sum_u, sum_log_h, groups)
+        return cls(family, fixed, count.astype(np.int64), weight_sum.astype(np.float64), sum_u,
+                   sum_log_h, groups)
 
     @property
     def batch_shape(self) -> tuple:
