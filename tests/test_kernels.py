@@ -342,3 +342,23 @@ def test_compiled_gamma_shape_solver_over_the_whole_range():
     # the root is ill-conditioned for large shapes (|da/ds| ~ 2 a^2): compare relative to it
     np.testing.assert_allclose(sol.natural[:, 1] + 1, a_numpy, rtol=1e-6)
     np.testing.assert_allclose(sol.natural[:100, 1] + 1, a_numpy[:100], rtol=1e-12)
+
+
+def test_compiled_beta_and_digamma_difference_paths():
+    """Large batches take compiled paths: the same digamma differences as the NumPy
+    formula (to rounding) and Beta fits at the solver tolerance for concentrations
+    1e-3..1e6."""
+    from expfam.families import dirichlet as D
+    from expfam.solvers import relative_residual
+
+    rng = np.random.default_rng(3)
+    alpha = np.exp(rng.uniform(np.log(1e-3), np.log(1e6), (6000, 3)))
+    compiled = D.digamma_difference(alpha)  # 18,000 values: compiled
+    numpy_rows = np.concatenate([D.digamma_difference(a) for a in np.array_split(alpha, 10)])
+    np.testing.assert_allclose(compiled, numpy_rows, rtol=4e-16 * 8, atol=0)
+    a = np.geomspace(1e-3, 1e6, 70)
+    A, B = np.meshgrid(a, a)
+    mu = expfam.Beta(A.ravel(), B.ravel()).mean_params  # 4,900 fits: compiled Newton
+    sol = expfam.Beta.natural_from_mean(mu, {})
+    assert sol.converged.all()
+    assert relative_residual(expfam.Beta, sol.natural, mu, {}).max() <= 1e-12

@@ -13,11 +13,14 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from .._kernels import _load_jit
 from .._lazy import stats
-
 from ..solvers import RTOL, relative_residual
 from ._base import ExponentialFamily, SolveResult, broadcast_params, require
 from .dirichlet import _GAP_TOL, _trigamma_fast, digamma_difference, solve_concentration
+
+#: batch size from which the compiled Newton iteration is used
+_COMPILED_MIN = 4096
 
 
 def _newton(mu, max_iter: int = 8):
@@ -26,6 +29,10 @@ def _newton(mu, max_iter: int = 8):
     ``1 - exp(mu_1) - exp(mu_2) ~ 1 / (2 s)``; the 2 x 2 Jacobian is inverted in closed
     form.  Returns ``(eta, n_iter)``; the caller checks the residual."""
     m1, m2 = np.asarray(mu[..., 0], dtype=np.float64), np.asarray(mu[..., 1], dtype=np.float64)
+    if m1.size >= _COMPILED_MIN and (jit := _load_jit()) is not None:  # many fits at once
+        a, b, _ = jit.run(jit.beta_newton, np.ascontiguousarray(m1).reshape(-1),
+                          np.ascontiguousarray(m2).reshape(-1), max_iter)
+        return np.stack([a.reshape(m1.shape) - 1, b.reshape(m1.shape) - 1], axis=-1), max_iter
     it = 0
     with np.errstate(all="ignore"):
         s = 0.5 - 0.5 / np.expm1(np.logaddexp(m1, m2))

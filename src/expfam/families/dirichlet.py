@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from .._kernels import _load_jit
 from ..errors import ParameterError, ShapeError
 from ..solvers import RTOL, relative_residual
 from ._base import ExponentialFamily, SolveResult, broadcast_params, require
@@ -34,6 +35,8 @@ _EPS = np.finfo(float).eps
 _SUM_TOL = 1e-9
 #: the MLE exists when ``log sum exp(mu) < -_GAP_TOL`` (room for rounding of the data)
 _GAP_TOL = 64 * _EPS
+#: array size from which digamma_difference runs compiled
+_COMPILED_MIN = 8192
 
 
 def _digamma_tail(b):
@@ -57,6 +60,9 @@ def digamma_difference(alpha: np.ndarray) -> np.ndarray:
     both large or nearly equal.
     """
     alpha = np.asarray(alpha, dtype=np.float64)
+    if alpha.size >= _COMPILED_MIN and (jit := _load_jit()) is not None:  # many at once
+        rows = np.ascontiguousarray(alpha).reshape(-1, alpha.shape[-1])
+        return jit.run(jit.digamma_difference_rows, rows).reshape(alpha.shape)
     top = np.argmax(alpha, axis=-1)[..., None]
     others = alpha.copy()
     np.put_along_axis(others, top, 0.0, axis=-1)
