@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import os
+from contextlib import contextmanager
 from functools import lru_cache
 
 import numpy as np
@@ -46,6 +47,27 @@ def _load_jit():
     except ImportError:  # pragma: no cover - numba is a dependency
         return None
     return _jit
+
+
+@contextmanager
+def kernel_threads(n: int):
+    """Run the kernels launched from this thread on ``n`` threads inside the block.
+
+    The streaming reader decodes the next chunk in a second thread while the current
+    one is summed: with one kernel thread the two overlap instead of competing for the
+    cores (numba's thread count is a per-thread setting)."""
+    _jit = _load_jit()
+    if _jit is None:
+        yield
+        return
+    import numba
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 def _scalar(fixed, name):

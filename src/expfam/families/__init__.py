@@ -39,6 +39,10 @@ def _normalise(name: str) -> str:
     return name.lower().replace("-", "").replace("_", "").replace(" ", "")
 
 
+#: normalised registry and class names -> class
+_BY_KEY = {_normalise(key): cls for cls in _CLASSES for key in (cls.name, cls.__name__)}
+
+
 def resolve_family(family) -> type[ExponentialFamily]:
     """The family class for a class, an instance or a registry name (case-insensitive).
 
@@ -52,10 +56,9 @@ def resolve_family(family) -> type[ExponentialFamily]:
     if isinstance(family, ExponentialFamily):
         return type(family)
     if isinstance(family, str):
-        key = _normalise(family)
-        for name, cls in FAMILIES.items():
-            if _normalise(name) == key or _normalise(cls.__name__) == key:
-                return cls
+        cls = _BY_KEY.get(_normalise(family))
+        if cls is not None:
+            return cls
         raise KeyError(f"unknown family {family!r}; known: {', '.join(sorted(FAMILIES))}")
     raise TypeError(f"expected a family class or name, got {family!r}")
 

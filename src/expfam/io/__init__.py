@@ -21,6 +21,7 @@ from contextlib import closing
 
 import numpy as np
 
+from .._kernels import kernel_threads
 from ..errors import FileFormatError, ParameterError
 from ..families import resolve_family
 from ..fit import FitResult, fit_stats
@@ -110,7 +111,7 @@ def stats_from_file(family, path, *, column=None, by=None, weights=None,
         with tqdm(total=source.total, unit=source.unit, unit_scale=True,
                   unit_divisor=1024 if source.unit == "B" else 1000,
                   desc=os.path.basename(path), disable=not show, leave=False) as bar, \
-                closing(_prefetch(chunks)) as ahead:
+                closing(_prefetch(chunks)) as ahead, kernel_threads(1):
             done = 0
             for chunk in ahead:
                 acc.add(chunk)
