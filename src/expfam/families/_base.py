@@ -77,6 +77,16 @@ def require(condition, values, name: str, domain: str) -> None:
         )
 
 
+def check_integer(value, name: str, minimum: int) -> int:
+    """A fixed parameter that must be a scalar integer ``>= minimum``; returned as int."""
+    v = np.asarray(value)
+    ok = v.ndim == 0 and v.dtype.kind in "iuf" and np.isfinite(v) and v == np.floor(v) and v >= minimum
+    if not ok:
+        shown = float(v) if v.ndim == 0 and v.dtype.kind in "iuf" else value
+        raise ParameterError(f"fixed parameter {name!r} must be an integer >= {minimum}; got {shown!r}")
+    return int(v)
+
+
 class ExponentialFamily:
     """One distribution (or a batch of them) of an exponential family.
 
@@ -93,6 +103,8 @@ class ExponentialFamily:
     discrete: ClassVar[bool] = False
     #: names of the parameters held fixed (not fitted)
     fixed_params: ClassVar[tuple[str, ...]] = ()
+    #: fixed parameters that are integers, with their minimum (checked by check_fixed)
+    integer_fixed: ClassVar[dict[str, int]] = {}
     #: names of the familiar parameters, in the order of the constructor
     param_names: ClassVar[tuple[str, ...]] = ()
     #: the support, in words, used in error messages
@@ -120,7 +132,10 @@ class ExponentialFamily:
                 f"{cls.__name__} has no fixed parameter(s) {sorted(extra)}; "
                 f"its fixed parameters are {list(cls.fixed_params)}"
             )
-        return dict(fixed)
+        fixed = dict(fixed)
+        for name, minimum in cls.integer_fixed.items():
+            fixed[name] = check_integer(fixed[name], name, minimum)
+        return fixed
 
     @classmethod
     def infer_fixed(cls, x: np.ndarray, fixed: dict) -> dict:

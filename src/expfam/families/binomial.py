@@ -17,9 +17,7 @@ import numpy as np
 from scipy import special
 
 from .._lazy import stats
-
 from .bernoulli import LogitFamily, bernoulli_entropy, softplus
-from .categorical import check_integer
 
 #: at most this many terms of the sum are held in memory at once
 _CHUNK = 1 << 22
@@ -68,18 +66,13 @@ class Binomial(LogitFamily):
     discrete = True
     fixed_params = ("n",)
     param_names = ("p",)
+    integer_fixed = {"n": 1}
     support = "{0, 1, ..., n}"
     boundary_hint = "all counts are 0 or all are n, so p would be 0 or 1"
 
     def __init__(self, n=1, p=0.5):
         fixed = self.check_fixed({"n": n})
         self._init_natural(self.natural_from_params(fixed, p=p), fixed)
-
-    @classmethod
-    def check_fixed(cls, fixed):
-        fixed = super().check_fixed(fixed)
-        fixed["n"] = check_integer(fixed["n"], "n", 1)
-        return fixed
 
     @classmethod
     def _trials(cls, fixed):

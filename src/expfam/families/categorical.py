@@ -39,15 +39,6 @@ def log_probs(eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return z - A[..., None], A
 
 
-def check_integer(value, name: str, minimum: int) -> int:
-    """A fixed parameter that must be a scalar integer ``>= minimum``; returned as int."""
-    v = np.asarray(value)
-    ok = v.ndim == 0 and v.dtype.kind in "iuf" and np.isfinite(v) and v == np.floor(v) and v >= minimum
-    if not ok:
-        shown = float(v) if v.ndim == 0 and v.dtype.kind in "iuf" else value
-        raise ParameterError(f"fixed parameter {name!r} must be an integer >= {minimum}; got {shown!r}")
-    return int(v)
-
 
 def natural_from_probs(probs, n_categories: int) -> np.ndarray:
     """Validate ``probs`` (shape ``batch + (K,)``) and return ``eta_j = log(p_j / p_K)``."""
@@ -148,6 +139,7 @@ class Categorical(SoftmaxFamily):
     name = "categorical"
     discrete = True
     fixed_params = ("n_categories",)
+    integer_fixed = {"n_categories": 2}
     param_names = ("probs",)
     support = "{0, 1, ..., n_categories - 1}"
     boundary_hint = "a category was never observed, so its estimated probability is 0"
@@ -157,12 +149,6 @@ class Categorical(SoftmaxFamily):
             raise ShapeError(f"parameter 'probs' must be a vector of probabilities; got {probs!r}")
         fixed = {"n_categories": np.shape(probs)[-1]}
         self._init_natural(self.natural_from_params(fixed, probs=probs), fixed)
-
-    @classmethod
-    def check_fixed(cls, fixed):
-        fixed = super().check_fixed(fixed)
-        fixed["n_categories"] = check_integer(fixed["n_categories"], "n_categories", 2)
-        return fixed
 
     @classmethod
     def _draws(cls, fixed):

@@ -28,7 +28,7 @@ from scipy import special
 from .._kernels import _load_jit
 from ..errors import ParameterError, ShapeError
 from ..solvers import RTOL, relative_residual
-from ._base import ExponentialFamily, SolveResult, broadcast_params, require
+from ._base import ExponentialFamily, SolveResult, broadcast_params, check_integer, require
 
 _EPS = np.finfo(float).eps
 #: tolerance on ``sum(x) = 1`` for an observation to lie on the simplex
@@ -197,16 +197,6 @@ def solve_concentration(mu: np.ndarray, max_iter: int = 100):
     return eta.reshape(mu.shape), it
 
 
-def check_integer(value, name: str, minimum: int) -> int:
-    """A fixed parameter that must be a scalar integer ``>= minimum``; returned as int."""
-    v = np.asarray(value)
-    ok = v.ndim == 0 and v.dtype.kind in "iuf" and np.isfinite(v)
-    if not (ok and v == np.floor(v) and v >= minimum):
-        raise ParameterError(
-            f"fixed parameter {name!r} must be an integer >= {minimum}; got {value!r}"
-        )
-    return int(v)
-
 
 class Dirichlet(ExponentialFamily):
     """Dirichlet distribution with density
@@ -223,6 +213,7 @@ class Dirichlet(ExponentialFamily):
     name = "dirichlet"
     event_ndim = 1
     fixed_params = ("n_categories",)
+    integer_fixed = {"n_categories": 2}
     param_names = ("alpha",)
     support = f"the open simplex (entries in (0, 1), rows summing to 1 within {_SUM_TOL:g})"
     boundary_hint = "all observations are equal, so sum_j exp(mean log x_j) = 1"
@@ -235,12 +226,6 @@ class Dirichlet(ExponentialFamily):
             )
         fixed = {"n_categories": np.shape(alpha)[-1]}
         self._init_natural(self.natural_from_params(self.check_fixed(fixed), alpha=alpha), fixed)
-
-    @classmethod
-    def check_fixed(cls, fixed):
-        fixed = super().check_fixed(fixed)
-        fixed["n_categories"] = check_integer(fixed["n_categories"], "n_categories", 2)
-        return fixed
 
     @classmethod
     def infer_fixed(cls, x, fixed):

@@ -20,7 +20,8 @@ from .._lazy import stats
 
 from .._validation import check_finite, format_index, raise_support
 from ..errors import ParameterError, ShapeError
-from .categorical import SoftmaxFamily, check_integer, log_probs
+from ._base import check_integer
+from .categorical import SoftmaxFamily, log_probs
 
 
 def log_complement(logp: np.ndarray) -> np.ndarray:
@@ -62,6 +63,7 @@ class Multinomial(SoftmaxFamily):
     discrete = True
     fixed_params = ("n", "n_categories")
     param_names = ("probs",)
+    integer_fixed = {"n": 1, "n_categories": 2}
     support = "count vectors of n_categories non-negative integers summing to n"
     boundary_hint = "a category has zero total count, so its estimated probability is 0"
 
@@ -70,13 +72,6 @@ class Multinomial(SoftmaxFamily):
             raise ShapeError(f"parameter 'probs' must be a vector of probabilities; got {probs!r}")
         fixed = {"n": n, "n_categories": np.shape(probs)[-1]}
         self._init_natural(self.natural_from_params(self.check_fixed(fixed), probs=probs), fixed)
-
-    @classmethod
-    def check_fixed(cls, fixed):
-        fixed = super().check_fixed(fixed)
-        fixed["n"] = check_integer(fixed["n"], "n", 1)
-        fixed["n_categories"] = check_integer(fixed["n_categories"], "n_categories", 2)
-        return fixed
 
     @classmethod
     def _draws(cls, fixed):

@@ -103,6 +103,7 @@ class MultivariateNormal(ExponentialFamily):
     event_ndim = 1
     fixed_params = ("dim",)
     param_names = ("mean", "cov")
+    integer_fixed = {"dim": 1}
     support = "R^d (real vectors of length dim)"
     boundary_hint = (
         "singular sample covariance: fewer than d + 1 distinct points, or points on a line "
@@ -115,19 +116,6 @@ class MultivariateNormal(ExponentialFamily):
             cov = np.eye(mean.shape[-1])
         eta = self.natural_from_params({}, mean=mean, cov=cov)
         self._init_natural(eta, {"dim": mean.shape[-1]})
-
-    @classmethod
-    def check_fixed(cls, fixed):
-        fixed = super().check_fixed(fixed)
-        d = fixed["dim"]
-        try:
-            good = not isinstance(d, bool) and float(d).is_integer() and d >= 1
-        except (TypeError, ValueError):
-            good = False
-        if not good:
-            raise ParameterError(f"fixed parameter 'dim' must be an integer >= 1; got {d!r}")
-        fixed["dim"] = int(d)
-        return fixed
 
     @classmethod
     def infer_fixed(cls, x, fixed):
