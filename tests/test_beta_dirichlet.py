@@ -138,9 +138,9 @@ def test_beta_bad_data(bad, error, match):
 
 
 def test_beta_bad_parameters():
-    with pytest.raises(ParameterError, match=r"'a' must be > 0; got 0\.0"):
+    with pytest.raises(ParameterError, match=r"'a' must be in \(0, inf\); got 0\.0"):
         expfam.Beta(a=0.0, b=1.0)
-    with pytest.raises(ParameterError, match=r"'b' must be > 0; got -3\.0 at batch index 2"):
+    with pytest.raises(ParameterError, match=r"'b' must be in \(0, inf\); got -3\.0 at batch index 2"):
         expfam.Beta(a=1.0, b=[1.0, 2.0, -3.0])
     with pytest.raises(NonFiniteError, match="parameter 'a'"):
         expfam.Beta(a=np.nan)
@@ -178,7 +178,7 @@ def test_dirichlet_bad_data():
 
 
 def test_dirichlet_bad_parameters_and_shapes():
-    match = r"'alpha' must be > 0; got -1\.0 at batch index \(1, 2\)"
+    match = r"'alpha' must be in \(0, inf\); got -1\.0 at batch index \(1, 2\)"
     with pytest.raises(ParameterError, match=match):
         expfam.Dirichlet(alpha=[[1.0, 2.0, 3.0], [1.0, 2.0, -1.0]])
     with pytest.raises(ShapeError, match="K >= 2"):

@@ -233,7 +233,7 @@ def test_boundary_is_robust_to_rounding_and_names_the_batch_element():
         (Bernoulli, {}, 2.0, r"\{0, 1\}; first at index 3: 2\.0"),
         (Bernoulli, {}, 0.5, r"first at index 3: 0\.5"),
         (Bernoulli, {}, -1.0, r"first at index 3: -1\.0"),
-        (Binomial, {"n": 10}, 11.0, r"\{0, 1, \.\.\., n\}; first at index 3: 11\.0"),
+        (Binomial, {"n": 10}, 11.0, r"\{0, 1, \.\.\., 10\}; first at index 3: 11\.0"),
         (Binomial, {"n": 10}, 2.5, r"first at index 3: 2\.5"),
         (Binomial, {"n": 10}, -1.0, r"first at index 3: -1\.0"),
         (Geometric, {}, 1.5, r"first at index 3: 1\.5"),

@@ -71,7 +71,10 @@ def test_derivatives_of_log_partition(case):
     grad = cls.mean_from_natural(eta, fixed)
     hess = cls.fisher_from_natural(eta, fixed)
     for j in range(k):
-        h = 1e-5 * (abs(eta[j]) if eta[j] != 0 else 1.0)  # relative: stays in the domain
+        # the step is scaled to the function, never to a component that may be zero up
+        # to rounding (it differs between BLAS kernels): 1e-5 of |eta_j| or of the scale
+        # 1 / sqrt(F_jj) on which A bends, whichever is larger; both stay in the domain
+        h = 1e-5 * max(abs(eta[j]), 1.0 / np.sqrt(hess[j, j]))
         e = np.zeros(k)
         e[j] = h
         dA = (cls.log_partition(eta + e, fixed) - cls.log_partition(eta - e, fixed)) / (2 * h)

@@ -171,15 +171,15 @@ def test_bad_shapes_and_fixed_parameters(cls):
 
 
 @pytest.mark.parametrize("make,match", [
-    (lambda: expfam.InverseGamma(shape=-1.0), r"'shape' must be > 0; got -1\.0 at batch index 0"),
+    (lambda: expfam.InverseGamma(shape=-1.0), r"'shape' must be in \(0, inf\); got -1\.0"),
     (lambda: expfam.InverseGamma(shape=2.0, scale=[1.0, 0.0]),
-     r"'scale' must be > 0; got 0\.0 at batch index 1"),
+     r"'scale' must be in \(0, inf\); got 0\.0 at batch index 1"),
     (lambda: expfam.LogNormal(mu=[0, 1, 2], sigma=[1.0, 1.0, -3.0]),
-     r"'sigma' must be > 0; got -3\.0 at batch index 2"),
-    (lambda: expfam.InverseGaussian(mean=0.0), r"'mean' must be > 0; got 0\.0"),
+     r"'sigma' must be in \(0, inf\); got -3\.0 at batch index 2"),
+    (lambda: expfam.InverseGaussian(mean=0.0), r"'mean' must be in \(0, inf\); got 0\.0"),
     (lambda: expfam.InverseGaussian(mean=1.0, shape=[[1.0, 2.0], [3.0, -4.0]]),
-     r"'shape' must be > 0; got -4\.0 at batch index \(1, 1\)"),
-    (lambda: expfam.VonMises(kappa=[1.0, -0.1]), r"'kappa' must be >= 0; got -0\.1 at batch index 1"),
+     r"'shape' must be in \(0, inf\); got -4\.0 at batch index \(1, 1\)"),
+    (lambda: expfam.VonMises(kappa=[1.0, -0.1]), r"'kappa' must be in \[0, inf\); got -0\.1 at batch index 1"),
     (lambda: expfam.InverseGamma.from_natural([[-1.0, -2.0], [1.0, -2.0]]), r"batch index 1"),
     (lambda: expfam.InverseGaussian.from_natural([-1.0, 0.5]), r"outside the domain"),
     (lambda: expfam.LogNormal.from_natural([0.0, 0.0]), r"outside the domain"),

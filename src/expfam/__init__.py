@@ -5,20 +5,21 @@ which samples estimate by a Monte Carlo average.  For an exponential family the 
 is a residual, ``E_data[u] - E_model[u]``, so the exact fit is moment matching.
 """
 
-from . import errors
+from . import domains, errors
 from .divergence import MonteCarloEstimate, cross_entropy, entropy, kl, mc_cross_entropy, mc_kl
-from .families import FAMILIES, ExponentialFamily, resolve_family
+from .families import (FAMILIES, ExponentialFamily, FiniteSupportFamily, SufficientStatisticModel,
+                       resolve_family)
 from .families import *  # noqa: F401,F403  (every family class)
-from .families import __all__ as _family_names
-from .fit import FitResult, fit
+from .families import __all__ as _family_exports
+from .fitting import FitResult, fit
 from .io import fit_file, stats_from_file
 from .learn import SGDResult, SGDTrace, StochasticFitter, fit_sgd
 from .stats import SufficientStats
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "errors", "fit", "FitResult", "SufficientStats", "fit_file", "stats_from_file", "kl", "entropy", "cross_entropy",
-    "mc_cross_entropy", "mc_kl", "MonteCarloEstimate", "FAMILIES", "ExponentialFamily",
-    "resolve_family", "fit_sgd", "StochasticFitter", "SGDResult", "SGDTrace", *[n for n in _family_names if n not in ("SolveResult",)],
-]
+__all__ = list(dict.fromkeys([
+    "errors", "domains", "fit", "FitResult", "SufficientStats", "fit_file", "stats_from_file",
+    "kl", "entropy", "cross_entropy", "mc_cross_entropy", "mc_kl", "MonteCarloEstimate",
+    "fit_sgd", "StochasticFitter", "SGDResult", "SGDTrace", *_family_exports,
+]))

@@ -1,8 +1,22 @@
 """Numba kernels behind :mod:`expfam._kernels` (imported lazily, on the first large fit).
 
-One pass over the data maps every value ``v`` to up to three raw statistics (``v``,
-``log v``, ``v^2``... see :func:`_map`), counts the values outside the support (NaN and
-inf included) and sums the statistics.
+The kernels are generic drivers: a family enters them only through its ``element``
+function (``element(v, p, c) -> (u, log_h)``, written once with the array-agnostic
+functions of :mod:`expfam._special`) and the bounds of its support (a
+:class:`~expfam.domains.Interval`).  The element is wrapped in a :class:`Compiled` token
+whose numba type carries the function, so that each driver is compiled (and cached on
+disk) once per family, with the element inlined into its loop; no driver knows any family.
+Newton iterations of the solvers run the same way (:func:`iterate`), from the family's
+``start`` and ``step`` functions.
+
+Elementary functions: the :mod:`expfam._special` functions ``log``, ``log1p``, ``exp``,
+``cos``, ``sin`` compile (numba ``overload``) to the branch-free versions below, written
+with bit manipulation of the IEEE exponent plus a series so that LLVM vectorises the
+loops; libm's scalar functions run several times slower than NumPy's SIMD ones.  ``log``,
+``log1p``, ``sin`` and ``cos`` are within 2 ulps of NumPy's; ``exp`` within 1 ulp (tested in
+``tests/test_kernels.py``).  ``fastmath`` stays off: the compensated sums and the split
+constants rely on IEEE arithmetic.  ``error_model="numpy"`` removes the division-by-zero
+checks that would stop vectorisation.
 
 Accuracy of the sums (1-D data, :func:`sums_1d`): the data are cut into blocks of
 ``BLOCK`` values.  Inside a block, every run of 128 values is summed with 8 interleaved
@@ -14,19 +28,12 @@ Batched data (:func:`sums_2d`) add runs of at most 128 rows plainly, then fold t
 compensated column sums; grouped data (:func:`grouped_sums`) are scatter-added, with
 compensation when the groups are large.  The chunk partition depends only on the data's
 shape, so the sums are bit-for-bit reproducible whatever the number of threads.
-
-Elementary functions: ``log``, ``log1p``, ``exp`` and ``sin/cos`` are written here
-branch-free (bit manipulation of the IEEE exponent plus a series) so that LLVM vectorises
-the loops; libm's scalar functions run several times slower than NumPy's SIMD ones.
-``log``, ``log1p``, ``sin`` and ``cos`` are within 2 ulps of NumPy's; ``x^k`` computed as
-``exp(k log x)`` within about ``|k log x|`` ulps (tested in ``tests/test_kernels.py``).
-``fastmath`` stays off: the compensated sums and the split constants rely on IEEE
-arithmetic.  ``error_model="numpy"`` removes the division-by-zero checks that would stop
-vectorisation.
 """
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import math
 import os
 import threading
@@ -34,7 +41,10 @@ import threading
 import numba
 import numpy as np
 from numba import njit, prange, types
-from numba.extending import intrinsic
+from numba.extending import (NativeValue, intrinsic, models, overload, register_jitable,
+                             register_model, typeof_impl, unbox)
+
+from . import _special
 
 if "NUMBA_THREADING_LAYER" not in os.environ:
     # Without TBB numba would pick GNU OpenMP, which is not fork-safe: a process that
@@ -174,171 +184,6 @@ def fsincos(x):
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 
-@njit(inline="always", **_OPTS)
-def flgamma1p_large(v):
-    """``lgamma(v + 1)`` for ``v >= 1023`` (Stirling series, relative error < 1e-17)."""
-    w = v + 1.0
-    iw = 1.0 / w
-    iw2 = iw * iw
-    corr = iw * (1.0 / 12 - iw2 * (1.0 / 360 - iw2 * (1.0 / 1260 - iw2 / 1680)))
-    return (w - 0.5) * flog(w) - w + _HALF_LOG_2PI + corr
-
-
-# ----------------------------------------------------------------------------------
-# The per-family map: raw statistics of a contiguous run of values
-# ----------------------------------------------------------------------------------
-# Codes (kept in step with _kernels._SPECS).  Raw statistics written to out[0..2]:
-NORMAL = 0  # v, v^2
-EXPONENTIAL = 1  # v                          support [0, inf)
-GAMMA = 2  # v, log v                         (0, inf)
-BETA = 3  # log v, log1p(-v)                  (0, 1)
-LOGNORMAL = 4  # log v, (log v)^2             (0, inf)
-INVERSE_GAUSSIAN = 5  # v, 1/v, log v         (0, inf)
-VON_MISES = 6  # cos v, sin v                 [-pi, pi)
-WEIBULL = 7  # v^k, log v                     (0, inf); p[0] = k
-POISSON = 8  # v, log h(v)                    {0, 1, ...}; p = table of log h
-RAYLEIGH = 9  # v^2, log v                    (0, inf)
-PARETO = 10  # log v                          [x_m, inf); p[0] = x_m
-LAPLACE = 11  # |v - loc|                     (-inf, inf); p[0] = loc
-CHI_SQUARE = 12  # log v, v                   (0, inf)
-INVERSE_GAMMA = 13  # 1/v, log v              (0, inf)
-BERNOULLI = 14  # v                           {0, 1}
-BINOMIAL = 15  # v, log h(v)                  {0, ..., n}; p = table of log h, length n+1
-GEOMETRIC = 16  # v                           {0, 1, ...}
-
-
-@njit(**_OPTS)
-def _map(code, x, i0, m, out, p):
-    """Raw statistics of ``x[i0:i0+m]`` into ``out[:, :m]``; returns the number of values
-    outside the support (NaN and inf included)."""
-    # views: indices from range() are known non-negative, so no wraparound selects
-    # (which would turn the loads into gathers and stop vectorisation)
-    xs = x[i0 : i0 + m]
-    o0 = out[0]
-    o1 = out[1]
-    o2 = out[2]
-    bad = 0
-    if code == NORMAL:
-        for j in range(m):
-            v = xs[j]
-            o0[j] = v
-            o1[j] = v * v
-            bad += not (abs(v) < _INF)
-    elif code == EXPONENTIAL:
-        for j in range(m):
-            v = xs[j]
-            o0[j] = v
-            bad += not ((v >= 0.0) & (v < _INF))
-    elif code == GAMMA:
-        for j in range(m):
-            v = xs[j]
-            o0[j] = v
-            o1[j] = flog(v)
-            bad += not ((v > 0.0) & (v < _INF))
-    elif code == BETA:
-        for j in range(m):
-            v = xs[j]
-            o0[j] = flog(v)
-            o1[j] = flog1p(-v)
-            bad += not ((v > 0.0) & (v < 1.0))
-    elif code == LOGNORMAL:
-        for j in range(m):
-            v = xs[j]
-            y = flog(v)
-            o0[j] = y
-            o1[j] = y * y
-            bad += not ((v > 0.0) & (v < _INF))
-    elif code == INVERSE_GAUSSIAN:
-        for j in range(m):
-            v = xs[j]
-            o0[j] = v
-            o1[j] = 1.0 / v
-            o2[j] = flog(v)
-            bad += not ((v > 0.0) & (v < _INF))
-    elif code == VON_MISES:
-        for j in range(m):
-            v = xs[j]
-            c, s = fsincos(v)
-            o0[j] = c
-            o1[j] = s
-            bad += not ((v >= -np.pi) & (v < np.pi))
-    elif code == WEIBULL:
-        k = p[0]
-        for j in range(m):
-            v = xs[j]
-            y = flog(v)
-            o0[j] = fexp(k * y)
-            o1[j] = y
-            bad += not ((v > 0.0) & (v < _INF))
-    elif code == POISSON:
-        top = p.shape[0] - 1.0
-        big = 0
-        for j in range(m):  # vectorised: copy and check
-            v = xs[j]
-            o0[j] = v
-            bad += not ((v >= 0.0) & (v < _INF) & (v == np.floor(v)))
-            big += v > top
-        if bad == 0:  # every v is a count now; log h from the table (scalar loop)
-            for j in range(m):
-                o1[j] = p[np.uint64(min(xs[j], top))]
-            if big > 0:  # rare large counts: Stirling series
-                for j in range(m):
-                    if xs[j] > top:
-                        o1[j] = -flgamma1p_large(xs[j])
-    elif code == GEOMETRIC:
-        for j in range(m):
-            v = xs[j]
-            o0[j] = v
-            bad += not ((v >= 0.0) & (v < _INF) & (v == np.floor(v)))
-    elif code == RAYLEIGH:
-        for j in range(m):
-            v = xs[j]
-            o0[j] = v * v
-            o1[j] = flog(v)
-            bad += not ((v > 0.0) & (v < _INF))
-    elif code == PARETO:
-        xm = p[0]
-        for j in range(m):
-            v = xs[j]
-            o0[j] = flog(v)
-            bad += not ((v >= xm) & (v < _INF))
-    elif code == LAPLACE:
-        loc = p[0]
-        for j in range(m):
-            v = xs[j]
-            o0[j] = abs(v - loc)
-            bad += not (abs(v) < _INF)
-    elif code == CHI_SQUARE:
-        for j in range(m):
-            v = xs[j]
-            o0[j] = flog(v)
-            o1[j] = v
-            bad += not ((v > 0.0) & (v < _INF))
-    elif code == INVERSE_GAMMA:
-        for j in range(m):
-            v = xs[j]
-            o0[j] = 1.0 / v
-            o1[j] = flog(v)
-            bad += not ((v > 0.0) & (v < _INF))
-    elif code == BERNOULLI:
-        for j in range(m):
-            v = xs[j]
-            o0[j] = v
-            bad += not ((v == 0.0) | (v == 1.0))
-    elif code == BINOMIAL:
-        top = p.shape[0] - 1.0  # n
-        for j in range(m):  # vectorised: copy and check
-            v = xs[j]
-            o0[j] = v
-            bad += not ((v >= 0.0) & (v <= top) & (v == np.floor(v)))
-        if bad == 0:
-            for j in range(m):  # scalar: log h from the table
-                o1[j] = p[np.uint64(xs[j])]
-    else:
-        bad = -1
-    return bad
-
-
 # ----------------------------------------------------------------------------------
 # Summation
 # ----------------------------------------------------------------------------------
@@ -386,121 +231,317 @@ def _run_sums(r, m):
     return total, comp
 
 
+# every other function of expfam._special (written with the ones above) compiles as it is
+_OVERLOADED = {"log", "log1p", "exp", "cos", "sin", "select", "min_", "max_", "expm1", "lookup"}
+for _name, _fn in vars(_special).items():
+    if inspect.isfunction(_fn) and _fn.__module__ == _special.__name__ and _name not in _OVERLOADED:
+        register_jitable(_fn)
+
+
+
+# ----------------------------------------------------------------------------------
+# The array-agnostic functions of expfam._special, compiled
+# ----------------------------------------------------------------------------------
+@overload(_special.log)
+def _ol_log(x):
+    return lambda x: flog(x)
+
+
+@overload(_special.log1p)
+def _ol_log1p(x):
+    return lambda x: flog1p(x)
+
+
+@overload(_special.exp)
+def _ol_exp(x):
+    return lambda x: fexp(x)
+
+
+@overload(_special.cos)
+def _ol_cos(x):
+    return lambda x: fsincos(x)[0]
+
+
+@overload(_special.sin)
+def _ol_sin(x):
+    return lambda x: fsincos(x)[1]
+
+
+@overload(_special.select)
+def _ol_select(cond, a, b):
+    return lambda cond, a, b: a if cond else b
+
+
+@overload(_special.min_)
+def _ol_min(a, b):
+    return lambda a, b: min(a, b)
+
+
+@overload(_special.max_)
+def _ol_max(a, b):
+    return lambda a, b: max(a, b)
+
+
+@overload(_special.expm1)
+def _ol_expm1(x):
+    return lambda x: math.expm1(x)
+
+
 _TWO52 = 4503599627370496.0
 _BITS_TWO52 = 0x4330000000000000
 
 
+@overload(_special.lookup)
+def _ol_lookup(table, v):
+    def impl(table, v):
+        top = table.shape[0] - 1.0
+        # clamp to [0, top] (a NaN reads table[0]: never out of bounds), then adding 2^52
+        # puts the integer in the low mantissa bits: an index without a float -> int
+        # conversion
+        w = v if v >= 0.0 else 0.0
+        w = w if w <= top else top
+        return table[np.uint64(_f2i(np.floor(w) + _TWO52) - _BITS_TWO52)]
+
+    return impl
+
+
+# ----------------------------------------------------------------------------------
+# Compiled tokens: a family's array-agnostic function, carried in a numba type
+# ----------------------------------------------------------------------------------
+_SPECIAL_VERSION = hashlib.sha1(inspect.getsource(_special).encode()).hexdigest()[:12]
+
+
+class Compiled:
+    """A Python function (array-agnostic, see :mod:`expfam._special`) as an argument of the
+    generic drivers.  Its numba type names the function and a hash of its code (and of
+    :mod:`expfam._special`), so that the disk cache of a driver is keyed by the function
+    and a changed function is compiled afresh.
+
+    Parameters
+    ----------
+    fn : callable
+        The function.
+    n_stats : int
+        For an element map, the number of statistics ``k`` it returns.
+    log_h_constant : bool
+        For an element map, whether its ``log h`` is constant (not summed per value).
+    """
+
+    def __init__(self, fn, n_stats: int = 0, log_h_constant: bool = False):
+        self.fn = fn
+        # the source of the function's module (helpers included) and of _special
+        try:
+            source = inspect.getsource(inspect.getmodule(fn))
+        except (OSError, TypeError):  # no source file: the code object stands in
+            source = repr((fn.__code__.co_code, fn.__code__.co_consts))
+        digest = hashlib.sha1((source + _SPECIAL_VERSION).encode()).hexdigest()[:16]
+        self.key = f"{fn.__module__}.{fn.__qualname__}@{digest}"
+        self.n_stats, self.log_h_constant = int(n_stats), bool(log_h_constant)
+        self.dispatcher = njit(inline="always", **_OPTS)(fn)
+
+
+class CompiledType(types.Opaque):
+    """The numba type of a :class:`Compiled` token (one per function)."""
+
+    def __init__(self, key, n_stats, log_h_constant):
+        self.fn_key, self.n_stats, self.log_h_constant = key, n_stats, log_h_constant
+        super().__init__(name=f"Compiled[{key}]")
+
+    @property
+    def key(self):
+        return self.fn_key, self.n_stats, self.log_h_constant
+
+
+register_model(CompiledType)(models.OpaqueModel)
+_DISPATCHERS: dict = {}
+
+
+@unbox(CompiledType)
+def _unbox_compiled(typ, obj, c):
+    return NativeValue(c.context.get_dummy_value())
+
+
+@typeof_impl.register(Compiled)
+def _typeof_compiled(val, c):
+    _DISPATCHERS[val.key] = val.dispatcher
+    return CompiledType(val.key, val.n_stats, val.log_h_constant)
+
+
+def call(f, args):
+    """``f.fn(*args)`` inside a kernel (``f`` a :class:`Compiled` token, ``args`` a tuple)."""
+
+
+@overload(call, inline="always")
+def _ol_call(f, args):
+    if not isinstance(f, CompiledType):
+        return None
+    fn = _DISPATCHERS[f.fn_key]
+    n = len(args)
+    # explicit arities: numba's inliner takes no *args
+    if n == 1:
+        return lambda f, args: fn(args[0])
+    if n == 2:
+        return lambda f, args: fn(args[0], args[1])
+    if n == 3:
+        return lambda f, args: fn(args[0], args[1], args[2])
+    if n == 4:
+        return lambda f, args: fn(args[0], args[1], args[2], args[3])
+    return None
+
+
+def n_sums(f):
+    """Number of per-value sums of an element map: ``k``, plus one for ``log h`` unless
+    it is constant."""
+
+
+@overload(n_sums, inline="always")
+def _ol_n_sums(f):
+    if not isinstance(f, CompiledType):
+        return None
+    n = f.n_stats + (0 if f.log_h_constant else 1)
+    return lambda f: n
+
+
+def _store(buf, j, u, lh, el):
+    """Write the statistics ``u`` (and ``log h`` unless the element map ``el`` declares it
+    constant) to ``buf[:, j]``."""
+
+
+@overload(_store, inline="always")
+def _ol_store(buf, j, u, lh, el):
+    if not isinstance(el, CompiledType):
+        return None
+    k = len(u)
+    with_lh = not el.log_h_constant
+    if k == 1:
+        def impl(buf, j, u, lh, el):
+            buf[0, j] = u[0]
+            if with_lh:
+                buf[1, j] = lh
+    elif k == 2:
+        def impl(buf, j, u, lh, el):
+            buf[0, j] = u[0]
+            buf[1, j] = u[1]
+            if with_lh:
+                buf[2, j] = lh
+    elif k == 3:
+        def impl(buf, j, u, lh, el):
+            buf[0, j] = u[0]
+            buf[1, j] = u[1]
+            buf[2, j] = u[2]
+            if with_lh:
+                buf[3, j] = lh
+    else:
+        return None
+    return impl
+
+
 @njit(inline="always", **_OPTS)
-def _idx(v, top):
-    """``min(v, top)`` as an unsigned index, for ``v`` a non-negative integer value
-    (adding 2^52 puts the integer in the low mantissa bits: cheaper than a conversion)."""
-    return np.uint64(_f2i(min(v, top) + _TWO52) - _BITS_TWO52)
+def _inside(v, dom):
+    """``v`` lies in the interval ``dom = [lo, hi, closed_lo, closed_hi, integer]``
+    (NaN and inf outside; branch-free)."""
+    lo = dom[0]
+    hi = dom[1]
+    ok = ((v > lo) | ((v == lo) & (dom[2] != 0.0))) & ((v < hi) | ((v == hi) & (dom[3] != 0.0)))
+    return ok & (abs(v) < _INF) & ((dom[4] == 0.0) | (v == np.floor(v)))
 
 
 @njit(**_OPTS)
-def _poisson_block(x, i0, m, p, S, C, c):
-    """Poisson without the buffer: check, sum ``v`` in place, and sum the table lookups
-    of ``log h(v)`` in runs of 128 with 8 accumulators (the lookups are the cost here).
-    Adds into ``S[c, :2], C[c, :2]``; returns the number of bad values."""
-    xs = x[i0 : i0 + m]
-    top = p.shape[0] - 1.0
-    bad = 0
-    big = 0
-    for j in range(m):  # vectorised
+def _map_block(xs, m, el, p, dom, c, buf):
+    """Statistics of ``xs[:m]`` into ``buf[:, :m]``; returns the number of values outside
+    the support (NaN and inf included).  Not parallel: the element is inlined here, where
+    LLVM vectorises the loop."""
+    nbad = 0
+    for j in range(m):
         v = xs[j]
-        bad += not ((v >= 0.0) & (v < _INF) & (v == np.floor(v)))
-        big += v > top
-    if bad > 0:
-        return bad
-    t, tc = _run_sums(xs, m)
-    u, cc = _two_sum(S[c, 0], C[c, 0], t)
-    S[c, 0] = u
-    C[c, 0] = cc + tc
-    total = 0.0
-    comp = 0.0
-    full = m - m % _RUN
-    for c0 in range(0, full, _RUN):
-        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
-        for j in range(c0, c0 + _RUN, 8):
-            a0 += p[_idx(xs[j], top)]
-            a1 += p[_idx(xs[j + 1], top)]
-            a2 += p[_idx(xs[j + 2], top)]
-            a3 += p[_idx(xs[j + 3], top)]
-            a4 += p[_idx(xs[j + 4], top)]
-            a5 += p[_idx(xs[j + 5], top)]
-            a6 += p[_idx(xs[j + 6], top)]
-            a7 += p[_idx(xs[j + 7], top)]
-        total, comp = _two_sum(total, comp, ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)))
-    rest = 0.0
-    for j in range(full, m):
-        rest += p[_idx(xs[j], top)]
-    total, comp = _two_sum(total, comp, rest)
-    if big > 0:  # rare large counts: replace the clamped lookup by the Stirling series
-        for j in range(m):
-            if xs[j] > top:
-                total, comp = _two_sum(total, comp, -flgamma1p_large(xs[j]) - p[-1])
-    u, cc = _two_sum(S[c, 1], C[c, 1], total)
-    S[c, 1] = u
-    C[c, 1] = cc + comp
-    return 0
+        u, lh = call(el, (v, p, c))
+        _store(buf, j, u, lh, el)
+        nbad += not _inside(v, dom)
+    return nbad
+
+
+@njit(**_OPTS)
+def _map_row_segment(xs, w, el, p, dom, cs, buf, offset):
+    """Statistics of one row segment ``xs[:w]`` with per-column pivots ``cs[:w]`` into
+    ``buf[:, offset:offset + w]``; returns the number of values outside the support."""
+    nbad = 0
+    for j in range(w):
+        v = xs[j]
+        u, lh = call(el, (v, p, cs[j]))
+        _store(buf, offset + j, u, lh, el)
+        nbad += not _inside(v, dom)
+    return nbad
+
+
+@njit(**_OPTS)
+def _map_block_grouped(xs, gs, m, el, p, dom, cg, buf):
+    """Statistics of ``xs[:m]`` with the pivot of each value's group (``cg[gs[j]]``)."""
+    nbad = 0
+    for j in range(m):
+        v = xs[j]
+        u, lh = call(el, (v, p, cg[gs[j]]))
+        _store(buf, j, u, lh, el)
+        nbad += not _inside(v, dom)
+    return nbad
 
 
 @njit(parallel=True, **_OPTS)
-def sums_1d(x, code, ns, p, nchunks):
-    """Raw sums of 1-D contiguous ``x``.
+def sums_1d(x, w, el, p, dom, c, nchunks):
+    """Raw sums of 1-D contiguous ``x`` (weighted by ``w`` unless ``w`` is empty).
 
     Returns ``(S, C, bad)``: per chunk the sums ``S[c, :ns]`` and their compensations
     ``C[c, :ns]`` (the total is ``fsum(S[:, s]) + fsum(C[:, s])``), and the number of
-    values outside the support per chunk (-1 for an unknown code).
+    values outside the support per chunk.  The ``ns`` sums are the element's statistics,
+    then ``log h`` unless it is constant.
     """
     n = x.shape[0]
     nblk = (n + BLOCK - 1) // BLOCK
+    ns = n_sums(el)
+    weighted = w.shape[0] > 0
     S = np.zeros((nchunks, ns))
     C = np.zeros((nchunks, ns))
     bad = np.zeros(nchunks, np.int64)
-    for c in prange(nchunks):
-        buf = np.empty((3, BLOCK))
+    for ch in prange(nchunks):
+        buf = np.empty((ns, BLOCK))
         nbad = 0
-        for b in range(c * nblk // nchunks, (c + 1) * nblk // nchunks):
+        for b in range(ch * nblk // nchunks, (ch + 1) * nblk // nchunks):
             i0 = b * BLOCK
             m = min(BLOCK, n - i0)
-            if code == POISSON:
-                nbad += _poisson_block(x, i0, m, p, S, C, c)
-                if nbad > 0:
-                    break
-                continue
-            nb = _map(code, x, i0, m, buf, p)
-            if nb < 0:
-                nbad = -1
-                break
-            nbad += nb
+            nbad += _map_block(x[i0:i0 + m], m, el, p, dom, c, buf)
             if nbad > 0:  # the result will be discarded: stop early
                 break
+            if weighted:
+                ws = w[i0:i0 + m]
+                for s in range(ns):
+                    row = buf[s]
+                    for j in range(m):  # vectorised
+                        row[j] *= ws[j]
             for s in range(ns):
                 t, tc = _run_sums(buf[s], m)
-                u, cc = _two_sum(S[c, s], C[c, s], t)
-                S[c, s] = u
-                C[c, s] = cc + tc
-        bad[c] = nbad
+                u, cc = _two_sum(S[ch, s], C[ch, s], t)
+                S[ch, s] = u
+                C[ch, s] = cc + tc
+        bad[ch] = nbad
     return S, C, bad
 
 
 @njit(parallel=True, **_OPTS)
-def sums_2d(x, code, ns, p, nchunks):
-    """Raw column sums of 2-D C-contiguous ``x`` (shape ``(n, M)``).
+def sums_2d(x, el, p, dom, c, nchunks):
+    """Raw column sums of 2-D C-contiguous ``x`` (shape ``(n, M)``), with the pivot
+    ``c[j]`` of each column.
 
     Rows are split into ``nchunks`` chunks and columns into tiles of at most ``WIDE``
-    (one task per chunk and tile).  A task maps either ``R`` whole rows (narrow data) or
-    one row of its tile (wide data) per call, adds the raw statistics elementwise into a
-    plain accumulator of the same layout, and every 128 calls folds the accumulator into
-    its column sums with Neumaier's method.  Returns ``(S, C, bad)`` with ``S, C`` of
-    shape ``(nchunks, ns, M)``.
+    (one task per chunk and tile).  A task maps ``R`` rows of its tile at a time, adds the
+    statistics elementwise into a plain accumulator of the same layout, and every 128
+    calls folds the accumulator into its column sums with Neumaier's method.  Returns
+    ``(S, C, bad)`` with ``S, C`` of shape ``(nchunks, ns, M)``.
     """
     n, M = x.shape
     flat = x.reshape(n * M)
+    ns = n_sums(el)
     W = min(M, WIDE)
     ntiles = (M + W - 1) // W
-    R = max(1, min(_RUN, BLOCK // W)) if W == M else 1  # rows per map call
+    R = max(1, min(_RUN, BLOCK // W))  # rows per call
     L = R * W
     S = np.zeros((nchunks, ns, M))
     C = np.zeros((nchunks, ns, M))
@@ -511,17 +552,19 @@ def sums_2d(x, code, ns, p, nchunks):
         w = min(W, M - c0)
         r0 = rc * n // nchunks
         r1 = (rc + 1) * n // nchunks
-        buf = np.empty((3, L))
+        buf = np.empty((ns, L))
         acc = np.zeros((ns, L))
+        cs = c[c0:c0 + w]
         nbad = 0
         calls = 0
         for rb in range(r0, r1, R):
             nr = min(R, r1 - rb)
-            m = nr * w  # nr > 1 only when w == M: the rows are contiguous
-            nb = _map(code, flat, rb * M + c0, m, buf, p)
-            if nb != 0:
-                nbad = nb
+            for r in range(nr):
+                start = (rb + r) * M + c0
+                nbad += _map_row_segment(flat[start:start + w], w, el, p, dom, cs, buf, r * w)
+            if nbad != 0:
                 break
+            m = nr * w
             for s in range(ns):
                 av = acc[s]
                 bv = buf[s]
@@ -530,10 +573,10 @@ def sums_2d(x, code, ns, p, nchunks):
             calls += 1
             if calls == _RUN or rb + R >= r1:
                 for s in range(ns):
-                    sv = S[rc, s, c0 : c0 + w]
-                    cv = C[rc, s, c0 : c0 + w]
+                    sv = S[rc, s, c0:c0 + w]
+                    cv = C[rc, s, c0:c0 + w]
                     for r in range(R):
-                        av = acc[s, r * w : (r + 1) * w]
+                        av = acc[s, r * w:(r + 1) * w]
                         for j in range(w):
                             u, cc = _two_sum(sv[j], cv[j], av[j])
                             sv[j] = u
@@ -545,60 +588,9 @@ def sums_2d(x, code, ns, p, nchunks):
 
 
 @njit(parallel=True, **_OPTS)
-def dirichlet_sums(x, tol, nchunks):
-    """Sums of ``log x_j - log(sum_i x_i)`` over the rows of C-contiguous ``x`` (n, K),
-    checking every entry in (0, 1) and every row sum within ``tol`` of 1.
-
-    Rows are taken in blocks of ``BLOCK // K``: the logarithms of a block (contiguous)
-    are computed in one vectorised loop, then added per column; each block's column sums
-    are added with Neumaier's method.  Returns ``(S, C, bad)``, ``S, C`` of shape
-    ``(nchunks, K)``.
-    """
-    n, K = x.shape
-    flat = x.reshape(n * K)
-    R = max(1, BLOCK // K)
-    nblk = (n + R - 1) // R
-    S = np.zeros((nchunks, K))
-    C = np.zeros((nchunks, K))
-    bad = np.zeros(nchunks, np.int64)
-    for c in prange(nchunks):
-        logs = np.empty(R * K)
-        lt = np.empty(R)
-        acc = np.empty(K)
-        nbad = 0
-        for b in range(c * nblk // nchunks, (c + 1) * nblk // nchunks):
-            r0 = b * R
-            nr = min(R, n - r0)
-            xs = flat[r0 * K : (r0 + nr) * K]
-            for i in range(nr * K):  # vectorised
-                v = xs[i]
-                logs[i] = flog(v)
-                nbad += not ((v > 0.0) & (v < 1.0))
-            for r in range(nr):
-                tot = 0.0
-                for j in range(K):
-                    tot += xs[r * K + j]
-                nbad += not (abs(tot - 1.0) <= tol)
-                lt[r] = tot
-            if nbad > 0:
-                break
-            for r in range(nr):  # vectorised
-                lt[r] = flog(lt[r])
-            acc[:] = 0.0
-            for r in range(nr):
-                for j in range(K):
-                    acc[j] += logs[r * K + j] - lt[r]
-            for j in range(K):
-                u, cc = _two_sum(S[c, j], C[c, j], acc[j])
-                S[c, j] = u
-                C[c, j] = cc
-        bad[c] = nbad
-    return S, C, bad
-
-
-@njit(parallel=True, **_OPTS)
-def grouped_sums(x, inv, G, code, ns, p, nchunks, compensated):
-    """Raw sums of 1-D contiguous ``x`` per group ``inv`` (codes ``0..G-1``).
+def grouped_sums(x, inv, G, el, p, dom, cg, nchunks, compensated):
+    """Raw sums of 1-D contiguous ``x`` per group ``inv`` (codes ``0..G-1``), with the
+    pivot ``cg[g]`` of each group.
 
     Each chunk of the data scatter-adds into its own accumulator: ``A[c, g, 2 s]`` is the
     sum and, when ``compensated``, ``A[c, g, 2 s + 1]`` its Neumaier compensation (plain
@@ -607,20 +599,21 @@ def grouped_sums(x, inv, G, code, ns, p, nchunks, compensated):
     """
     n = x.shape[0]
     nblk = (n + BLOCK - 1) // BLOCK
+    ns = n_sums(el)
     A = np.zeros((nchunks, G, 2 * ns + 1))
     bad = np.zeros(nchunks, np.int64)
-    for c in prange(nchunks):
-        buf = np.empty((3, BLOCK))
-        acc = A[c]
+    for ch in prange(nchunks):
+        buf = np.empty((ns, BLOCK))
+        acc = A[ch]
         nbad = 0
-        for b in range(c * nblk // nchunks, (c + 1) * nblk // nchunks):
+        for b in range(ch * nblk // nchunks, (ch + 1) * nblk // nchunks):
             i0 = b * BLOCK
             m = min(BLOCK, n - i0)
-            nb = _map(code, x, i0, m, buf, p)
+            gs = inv[i0:i0 + m]
+            nb = _map_block_grouped(x[i0:i0 + m], gs, m, el, p, dom, cg, buf)
             if nb != 0:
                 nbad = nb
                 break
-            gs = inv[i0 : i0 + m]
             if compensated:
                 for j in range(m):
                     g = gs[j]
@@ -635,8 +628,103 @@ def grouped_sums(x, inv, G, code, ns, p, nchunks, compensated):
                     for s in range(ns):
                         acc[g, 2 * s] += buf[s, j]
                     acc[g, 2 * ns] += 1.0
-        bad[c] = nbad
+        bad[ch] = nbad
     return A, bad
+
+
+@njit(**_OPTS)
+def _row_block(xs, nr, K, row_el, p, out):
+    """Statistics of ``nr`` rows of ``K`` values into ``out[:, :nr]`` via the family's
+    row map; returns the number of rows outside the support."""
+    nbad = 0
+    for r in range(nr):
+        nbad += not call(row_el, (xs[r * K:(r + 1) * K], p, out, r))
+    return nbad
+
+
+@njit(parallel=True, **_OPTS)
+def row_sums(x, row_el, p, nchunks):
+    """Sums of the statistics of the rows of C-contiguous ``x`` (n, K) for a family of
+    vector observations: its ``row_element(row, p, out, r) -> inside`` writes the ``k``
+    statistics of one row to ``out[:, r]`` and says whether the row is in the support.
+    Rows are taken in blocks of ``BLOCK // K``; each block's sums are added with
+    Neumaier's method.  Returns ``(S, C, bad)``, ``S, C`` of shape ``(nchunks, k)``."""
+    n, K = x.shape
+    flat = x.reshape(n * K)
+    k = n_sums(row_el)
+    R = max(1, BLOCK // K)
+    nblk = (n + R - 1) // R
+    S = np.zeros((nchunks, k))
+    C = np.zeros((nchunks, k))
+    bad = np.zeros(nchunks, np.int64)
+    for ch in prange(nchunks):
+        out = np.empty((k, R))
+        nbad = 0
+        for b in range(ch * nblk // nchunks, (ch + 1) * nblk // nchunks):
+            r0 = b * R
+            nr = min(R, n - r0)
+            nbad += _row_block(flat[r0 * K:(r0 + nr) * K], nr, K, row_el, p, out)
+            if nbad > 0:
+                break
+            for s in range(k):
+                t, tc = _run_sums(out[s], nr)
+                u, cc = _two_sum(S[ch, s], C[ch, s], t)
+                S[ch, s] = u
+                C[ch, s] = cc + tc
+        bad[ch] = nbad
+    return S, C, bad
+
+
+# ----------------------------------------------------------------------------------
+# Elementwise iterations (the solvers' Newton steps), one element per task
+# ----------------------------------------------------------------------------------
+def _row(inputs, i):
+    """``(inputs[0][i], inputs[1][i], ...)`` for a tuple of 1-D arrays."""
+
+
+@overload(_row, inline="always")
+def _ol_row(inputs, i):
+    q = len(inputs)
+    if q == 1:
+        return lambda inputs, i: (inputs[0][i],)
+    if q == 2:
+        return lambda inputs, i: (inputs[0][i], inputs[1][i])
+    if q == 3:
+        return lambda inputs, i: (inputs[0][i], inputs[1][i], inputs[2][i])
+    return None
+
+
+@njit(**_OPTS)
+def _iterate_one(start, step, row, max_iter):
+    state = call(start, row)
+    done = False
+    it = 0
+    for it in range(1, max_iter + 1):
+        state, done = call(step, (state,) + row)
+        if done:
+            break
+    return state, done, it
+
+
+@njit(parallel=True, **_OPTS)
+def iterate(start, step, inputs, max_iter):
+    """For every element ``i``, with ``row = (inputs[0][i], inputs[1][i], ...)``: run
+    ``state = start(*row)``, then ``state, done = step(state, *row)`` until ``done`` or
+    ``max_iter`` steps.  The functions are the family's array-agnostic ones, which
+    :func:`expfam.solvers.iterate` runs on whole arrays.  Returns
+    ``(states (n, m), done (n,), iterations (n,))``."""
+    n = inputs[0].shape[0]
+    m = len(call(start, _row(inputs, 0)))
+    out = np.empty((n, m))
+    done = np.zeros(n, dtype=np.bool_)
+    iters = np.zeros(n, dtype=np.int64)
+    for i in prange(n):
+        state, d, it = _iterate_one(start, step, _row(inputs, i), max_iter)
+        for j in range(m):
+            out[i, j] = state[j]
+        done[i] = d
+        iters[i] = it
+    return out, done, iters
 
 
 def run(kernel, *args):
@@ -645,160 +733,3 @@ def run(kernel, *args):
     (``numba.parallel_chunksize``) was ten times slower here."""
     with _LAUNCH:
         return kernel(*args)
-
-
-# ----------------------------------------------------------------------------------
-# Gamma shape: solve log(a) - digamma(a) = s for many s at once (batched fits)
-# ----------------------------------------------------------------------------------
-@njit(inline="always", **_OPTS)
-def _log_minus_digamma(a):
-    """``log(a) - digamma(a)``: recurrence ``psi(a) = psi(a + 1) - 1/a`` up to ``y >= 20``,
-    then the asymptotic series of ``log(y) - psi(y)`` (DLMF 5.11.2)."""
-    acc = 0.0
-    y = a
-    while y < 20.0:
-        acc += 1.0 / y
-        y += 1.0
-    r = 1.0 / (y * y)
-    tail = 0.5 / y + r * (1 / 12 - r * (1 / 120 - r * (1 / 252 - r * (1 / 240 - r / 132))))
-    return math.log(a / y) + tail + acc
-
-
-@njit(inline="always", **_OPTS)
-def _log_minus_digamma_prime(a):
-    """``1/a - trigamma(a)`` (recurrence up to ``y >= 6``, then DLMF 5.15.8): relative
-    error below 1e-9, ample for a Newton derivative (it sets the rate, not the root)."""
-    head = 0.0
-    y = a
-    while y < 6.0:
-        head += 1.0 / (y * y)
-        y += 1.0
-    r = 1.0 / y
-    r2 = r * r
-    tail = 0.5 * r2 + r * r2 * (1 / 6 - r2 * (1 / 30 - r2 * (1 / 42 - r2 / 30)))
-    return (1.0 / a - r) - head - tail
-
-
-@njit(parallel=True, **_OPTS)
-def gamma_shape(s, max_iter):
-    """Newton iterations for ``log(a) - digamma(a) = s`` from Minka's start, one element
-    per task; returns ``(a, converged, n_iter)``."""
-    n = s.size
-    a = np.empty(n)
-    ok = np.zeros(n, dtype=np.bool_)
-    iters = np.zeros(n, dtype=np.int64)
-    for i in prange(n):
-        si = s[i]
-        x = (3.0 - si + math.sqrt((si - 3.0) ** 2 + 24.0 * si)) / (12.0 * si)
-        f_prev = np.inf
-        for it in range(1, max_iter + 1):
-            f = _log_minus_digamma(x) - si
-            if f == 0.0 or abs(f) >= f_prev:  # exact, or at the rounding floor of f
-                ok[i] = True
-                iters[i] = it
-                break
-            step = f / _log_minus_digamma_prime(x)
-            xn = x - step
-            if not xn > 0.0:
-                xn = 0.5 * x
-            f_prev = abs(f)
-            # quadratic convergence: after a step of relative size 3e-8 the error is ~1e-15
-            if abs(xn - x) <= 3e-8 * x:
-                x = xn
-                ok[i] = True
-                iters[i] = it
-                break
-            x = xn
-        a[i] = x
-    return a, ok, iters
-
-
-# ----------------------------------------------------------------------------------
-# Beta concentrations: plain Newton on psi(a) - psi(a + b) = m1, psi(b) - psi(a + b) = m2
-# ----------------------------------------------------------------------------------
-@njit(inline="always", **_OPTS)
-def _digamma(x):
-    """``psi(x)``: recurrence up to ``y >= 10``, then DLMF 5.11.2 (absolute error ~1e-15;
-    the caller checks the final residual with an accurate evaluation)."""
-    acc = 0.0
-    while x < 10.0:
-        acc -= 1.0 / x
-        x += 1.0
-    r = 1.0 / (x * x)
-    return math.log(x) - 0.5 / x - r * (1 / 12 - r * (1 / 120 - r * (1 / 252 - r * (1 / 240 - r / 132)))) + acc
-
-
-@njit(inline="always", **_OPTS)
-def _trigamma(x):
-    """``psi1(x)`` to about 1e-9 relative (a Newton derivative)."""
-    return 1.0 / x - _log_minus_digamma_prime(x)
-
-
-@njit(parallel=True, **_OPTS)
-def beta_newton(m1, m2, max_iter):
-    """Newton iterations for the Beta concentrations from the large-concentration start
-    ``a = s exp(m1)``, ``b = s exp(m2)``; returns ``(a, b, settled)``."""
-    n = m1.size
-    a_out = np.empty(n)
-    b_out = np.empty(n)
-    settled = np.zeros(n, dtype=np.bool_)
-    for i in prange(n):
-        x1, x2 = m1[i], m2[i]
-        top = max(x1, x2)
-        lse = top + math.log(math.exp(x1 - top) + math.exp(x2 - top))
-        s = 0.5 - 0.5 / math.expm1(lse)
-        a, b = s * math.exp(x1), s * math.exp(x2)
-        for _ in range(max_iter):
-            psi_ab, t = _digamma(a + b), _trigamma(a + b)
-            g1 = _digamma(a) - psi_ab - x1
-            g2 = _digamma(b) - psi_ab - x2
-            ta, tb = _trigamma(a) - t, _trigamma(b) - t
-            det = ta * tb - t * t
-            da, db = (tb * g1 + t * g2) / det, (t * g1 + ta * g2) / det
-            an, bn = a - da, b - db
-            a = an if an > 0.0 else 0.5 * a
-            b = bn if bn > 0.0 else 0.5 * b
-            if abs(da) <= 3e-8 * a and abs(db) <= 3e-8 * b:  # quadratic: next error ~1e-15
-                settled[i] = True
-                break
-        a_out[i], b_out[i] = a, b
-    return a_out, b_out, settled
-
-
-@njit(inline="always", **_OPTS)
-def _digamma_tail(b):
-    r = 1.0 / (b * b)
-    inner = 1 / 240 - r * (1 / 132 - r * 691 / 32760)
-    return r * (1 / 12 - r * (1 / 120 - r * (1 / 252 - r * inner)))
-
-
-@njit(parallel=True, **_OPTS)
-def digamma_difference_rows(alpha):
-    """``psi(alpha_j) - psi(alpha_0)`` per row of ``alpha`` (n, K): the same formula as
-    :func:`expfam.families.dirichlet.digamma_difference`, element by element."""
-    n, K = alpha.shape
-    out = np.empty((n, K))
-    for i in prange(n):
-        top = 0
-        for j in range(1, K):
-            if alpha[i, j] > alpha[i, top]:
-                top = j
-        total = 0.0
-        others = 0.0
-        for j in range(K):
-            total += alpha[i, j]
-            if j != top:
-                others += alpha[i, j]
-        for j in range(K):
-            a = alpha[i, j]
-            rest = others if j == top else total - a
-            b = a
-            corr = 0.0
-            if a < 20.0:
-                for t in range(20):
-                    corr += rest / ((a + t) * (a + t + rest))
-                b = a + 20.0
-            b0 = b + rest
-            tail = _digamma_tail(b) - _digamma_tail(b0)
-            out[i, j] = -math.log1p(rest / b) - 0.5 * rest / (b * b0) - tail - corr
-    return out

@@ -1,16 +1,17 @@
-"""Fused one-pass kernels for the sufficient statistics of common families.
+"""Fused one-pass kernels for the sufficient statistics: the front end.
 
 ``fused_sums(family, x, fixed)`` returns ``(sum_u, sum_log_h)`` computed in one pass that
 also checks every value (finite, inside the support), or ``None`` when no kernel applies
-or a value is bad; the caller then takes the general path, which names the bad value.
+or a value is bad; the caller then takes the general NumPy path, which names the bad
+value.  Any family whose observations are scalars, whose support is an interval and
+which defines ``element`` (see :mod:`expfam.families._base`) gets the kernels: 1-D,
+batched (2-D), weighted and grouped.  Families of vector observations may define
+``row_element`` for the row kernel.  Nothing here names a family.
 
 The kernels (numba, in :mod:`expfam._jit`) are imported and compiled on the first call
-that needs them (``cache=True``: once per machine), never when expfam is imported.  Data
-smaller than ``MIN_SIZE`` values take the general NumPy path, which is faster there.
-
-Each kernel returns up to three raw sums ``r`` (see the codes in ``_jit``); the table
-below turns them into the family's ``sum_u`` (the order of its ``sufficient_statistics``)
-and ``sum_log_h`` (its ``log_base_measure``), with ``n`` the number of observations.
+that needs them (``cache=True``: once per machine and family), never when expfam is
+imported.  Data smaller than ``MIN_SIZE`` values take the general NumPy path, which is
+faster there.  ``EXPFAM_DISABLE_KERNELS=1`` turns them off.
 """
 
 from __future__ import annotations
@@ -18,23 +19,15 @@ from __future__ import annotations
 import math
 import os
 from contextlib import contextmanager
-from functools import lru_cache
 
 import numpy as np
 
+from .domains import Interval
+
 #: below this many values the general NumPy path is used (no compilation, less overhead)
 MIN_SIZE = 1 << 15
-
-_LOG_2PI = math.log(2 * math.pi)
-_LOG2 = math.log(2.0)
-#: Poisson: log h(v) = -lgamma(v + 1) is looked up below this value (Stirling above)
-_POISSON_TABLE = 1024
-#: Binomial: largest n whose table of log h is built
-_BINOMIAL_TABLE = 1 << 20
 #: grouped sums: groups smaller than this on average are summed without compensation
 _GROUP_PLAIN_SIZE = 1024
-#: Dirichlet row-sum tolerance, as in the family's in_support
-_DIRICHLET_SUM_TOL = 1e-9
 
 
 def _load_jit():
@@ -70,81 +63,47 @@ def kernel_threads(n: int):
         numba.set_num_threads(before)
 
 
-def _scalar(fixed, name):
-    v = np.asarray(fixed.get(name))
-    return float(v) if v.ndim == 0 and v.dtype.kind in "iuf" else None
+_TOKENS: dict = {}
 
 
-def _p_none(fixed):
-    return np.zeros(1)
+def compiled(fn, n_stats: int = 0, log_h_constant: bool = False):
+    """The :class:`expfam._jit.Compiled` token of an array-agnostic function (cached)."""
+    key = (fn, n_stats, log_h_constant)
+    tok = _TOKENS.get(key)
+    if tok is None:
+        tok = _TOKENS[key] = _load_jit().Compiled(fn, n_stats, log_h_constant)
+    return tok
 
 
-def _p_scalar(name):
-    def params(fixed):
-        v = _scalar(fixed, name)
-        return None if v is None else np.array([v])
-
-    return params
-
-
-@lru_cache(maxsize=8)
-def _poisson_table(family):
-    return np.ascontiguousarray(family.log_base_measure(np.arange(_POISSON_TABLE, dtype=float), {}))
-
-
-@lru_cache(maxsize=8)
-def _binomial_table(family, n):
-    return np.ascontiguousarray(family.log_base_measure(np.arange(n + 1, dtype=float), {"n": n}))
-
-
-def _specs():
-    """family name -> (kernel code, number of raw sums ``ns``, params(fixed) -> float array
-    or None (no kernel), finish(raw, n, fixed) -> (sum_u components, sum_log_h))."""
-    from . import _jit as J
-
-    return {
-        "normal": (J.NORMAL, 2, _p_none, lambda r, n, f: ([r[0], r[1]], -0.5 * _LOG_2PI * n)),
-        "exponential": (J.EXPONENTIAL, 1, _p_none, lambda r, n, f: ([r[0]], 0.0)),
-        "gamma": (J.GAMMA, 2, _p_none, lambda r, n, f: ([r[0], r[1]], 0.0)),
-        "beta": (J.BETA, 2, _p_none, lambda r, n, f: ([r[0], r[1]], 0.0)),
-        "lognormal": (J.LOGNORMAL, 2, _p_none,
-                      lambda r, n, f: ([r[0], r[1]], -r[0] - 0.5 * _LOG_2PI * n)),
-        "inverse_gaussian": (J.INVERSE_GAUSSIAN, 3, _p_none,
-                             lambda r, n, f: ([r[0], r[1]], -0.5 * _LOG_2PI * n - 1.5 * r[2])),
-        "von_mises": (J.VON_MISES, 2, _p_none, lambda r, n, f: ([r[0], r[1]], -_LOG_2PI * n)),
-        "weibull": (J.WEIBULL, 2, _p_scalar("k"),
-                    lambda r, n, f: ([r[0]], n * math.log(f["k"]) + (f["k"] - 1) * r[1])),
-        "rayleigh": (J.RAYLEIGH, 2, _p_none, lambda r, n, f: ([r[0]], r[1])),
-        "pareto": (J.PARETO, 1, _p_scalar("x_m"), lambda r, n, f: ([r[0]], -r[0])),
-        "laplace": (J.LAPLACE, 1, _p_scalar("loc"), lambda r, n, f: ([r[0]], -_LOG2 * n)),
-        "chi_square": (J.CHI_SQUARE, 2, _p_none, lambda r, n, f: ([r[0]], -0.5 * r[1] - r[0])),
-        "inverse_gamma": (J.INVERSE_GAMMA, 2, _p_none, lambda r, n, f: ([r[0], r[1]], 0.0)),
-        "bernoulli": (J.BERNOULLI, 1, _p_none, lambda r, n, f: ([r[0]], 0.0)),
-        "geometric": (J.GEOMETRIC, 1, lambda f: np.zeros(0), lambda r, n, f: ([r[0]], 0.0)),
-        "poisson": (J.POISSON, 2, None, lambda r, n, f: ([r[0]], r[1])),
-        "binomial": (J.BINOMIAL, 2, None, lambda r, n, f: ([r[0]], r[1])),
-    }
+def _plan(family, fixed):
+    """``(jit, token, p, bounds, element)`` of a family's scalar kernel, or ``None`` when
+    kernels are off or do not apply (no element, vector data, a support that is not an
+    interval, parameters the element cannot take)."""
+    element = getattr(family, "element", None)
+    if element is None or family.event_ndim != 0:
+        return None
+    jit = _load_jit()
+    if jit is None:
+        return None
+    support = family.support_of(fixed)
+    if not isinstance(support, Interval) or not support.scalar:
+        return None
+    p = family.element_params(fixed)
+    if p is None or np.ndim(p) != 1:  # no table, or fixed parameters with a batch shape
+        return None
+    p = np.ascontiguousarray(p, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        k = len(element(np.float64(1.0), p, 0.0)[0])
+    if not 1 <= k <= 3:
+        return None
+    tok = compiled(element, k, family.log_h_constant)
+    return jit, tok, p, support.bounds(), element
 
 
-def _spec(family):
-    specs = _specs_cached()
-    return specs.get(family.name)
-
-
-@lru_cache(maxsize=1)
-def _specs_cached():
-    return _specs()
-
-
-def _params(family, code_params, fixed):
-    if family.name == "poisson":
-        return _poisson_table(family)
-    if family.name == "binomial":
-        n = _scalar(fixed, "n")
-        if n is None or n > _BINOMIAL_TABLE:
-            return None
-        return _binomial_table(family, int(n))
-    return code_params(fixed)
+def _constant_log_h(element, p, v) -> float:
+    """``log h`` of a family whose base measure is constant, from one valid value."""
+    with np.errstate(all="ignore"):
+        return float(np.asarray(element(np.float64(v), p, 0.0)[1]))
 
 
 def _n_chunks(n_units: int) -> int:
@@ -152,31 +111,19 @@ def _n_chunks(n_units: int) -> int:
     return max(1, min(n_units, 256))
 
 
-def _plan(family, fixed):
-    """``(jit module, code, n stats, finish, params)`` of a family's kernel, or ``None``
-    when kernels are off or the family (with these fixed parameters) has none."""
-    _jit = _load_jit()
-    if _jit is None:
-        return None
-    spec = _spec(family)
-    if spec is None:
-        return None
-    code, ns, code_params, finish = spec
-    p = _params(family, code_params, fixed)
-    if p is None:
-        return None
-    return _jit, code, ns, finish, p
-
-
-def fused_sums(family, x, fixed, *, min_size: int = MIN_SIZE):
+def fused_sums(family, x, fixed, *, weights=None, shift=None, min_size: int = MIN_SIZE):
     """One fused pass over ``x``; ``None`` when no kernel applies or the data are bad.
 
     Parameters
     ----------
-    family : ExponentialFamily subclass
+    family : SufficientStatisticModel subclass
     x : ndarray of float64, shape ``(n, *batch, *event)``
     fixed : dict
         The family's fixed parameters (validated).
+    weights : ndarray, shape ``(n,)``, optional
+        Validated weights (1-D scalar data only; else ``None`` is returned).
+    shift : ndarray of the batch shape, optional
+        Location pivots of a pivot family (statistics of ``x - shift``).
     min_size : int
         Smaller arrays return ``None`` (the general path is faster there).
 
@@ -187,75 +134,88 @@ def fused_sums(family, x, fixed, *, min_size: int = MIN_SIZE):
     """
     if not isinstance(x, np.ndarray) or x.dtype != np.float64 or x.size < max(min_size, 1):
         return None
-    name = getattr(family, "name", "")
-    if name == "dirichlet":
-        return _dirichlet(family, x, fixed)
-    if family.event_ndim != 0 or name not in _NAMES:
-        return None
+    if family.event_ndim == 1 and weights is None and shift is None:
+        return _row_sums(family, x, fixed)
     plan = _plan(family, fixed)
     if plan is None:
         return None
-    _jit, code, ns, finish, p = plan
+    jit, tok, p, bounds, element = plan
     n = x.shape[0]
     batch = x.shape[1:]
     M = int(np.prod(batch, dtype=np.int64))
     x = np.ascontiguousarray(x)
-    if M == 1:
-        nblk = -(-n // _jit.BLOCK)
-        S, C, bad = _jit.run(_jit.sums_1d, x.reshape(n), code, ns, p, _n_chunks(nblk))
-        if bad.sum() != 0 or (bad < 0).any():
+    const = family.log_h_constant
+    if M == 1 and (weights is None or np.ndim(weights) == 1):
+        c = 0.0 if shift is None else float(np.asarray(shift).reshape(-1)[0])
+        w = np.zeros(0) if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
+        nblk = -(-n // jit.BLOCK)
+        S, C, bad = jit.run(jit.sums_1d, x.reshape(n), w, tok, p, bounds, c, _n_chunks(nblk))
+        if bad.sum() != 0:
             return None
-        raw = [math.fsum(np.concatenate([S[:, s], C[:, s]])) for s in range(ns)]
-        u, lh = finish(raw, float(n), fixed)
-        sum_u = np.array(u, dtype=np.float64).reshape(batch + (len(u),))
+        raw = [math.fsum(np.concatenate([S[:, s], C[:, s]])) for s in range(S.shape[1])]
+        k = tok.n_stats
+        total = float(n) if weights is None else math.fsum(w)
+        lh = total * _constant_log_h(element, p, x.flat[0]) if const else raw[k]
+        sum_u = np.array(raw[:k], dtype=np.float64).reshape(batch + (k,))
         return sum_u, np.full(batch, lh, dtype=np.float64)
+    if weights is not None:
+        return None
     # parallel over column tiles; split the rows too when there are few tiles (the
     # partition depends on the shape only, so the sums do not depend on the threads)
-    ntiles = -(-M // _jit.WIDE)
-    rows_per_map = max(1, min(128, _jit.BLOCK // M)) if M <= _jit.WIDE else 1
+    ntiles = -(-M // jit.WIDE)
+    rows_per_map = max(1, min(128, jit.BLOCK // M)) if M <= jit.WIDE else 1
+    ns = tok.n_stats + (0 if const else 1)
     nchunks = max(1, min(-(-16 // ntiles), -(-n // rows_per_map), (1 << 19) // (ns * M)))
-    S, C, bad = _jit.run(_jit.sums_2d, x.reshape(n, M), code, ns, p, nchunks)
-    if bad.sum() != 0 or (bad < 0).any():
+    c = np.zeros(M) if shift is None else np.ascontiguousarray(
+        np.broadcast_to(shift, batch), dtype=np.float64).reshape(M)
+    S, C, bad = jit.run(jit.sums_2d, x.reshape(n, M), tok, p, bounds, c, nchunks)
+    if bad.sum() != 0:
         return None
     raw = [_neumaier_rows(S[:, s], C[:, s]) for s in range(ns)]
-    u, lh = finish(raw, float(n), fixed)
-    sum_u = np.stack([np.broadcast_to(v, (M,)) for v in u], axis=-1).reshape(batch + (len(u),))
+    k = tok.n_stats
+    sum_u = np.stack(raw[:k], axis=-1).reshape(batch + (k,))
+    lh = n * _constant_log_h(element, p, x.flat[0]) if const else raw[k]
     lh = np.broadcast_to(np.asarray(lh, dtype=np.float64), (M,)).reshape(batch)
     return sum_u, np.array(lh)
 
 
-def fused_group_sums(family, x, fixed, inverse, n_groups, *, min_size: int = MIN_SIZE):
+def fused_group_sums(family, x, fixed, inverse, n_groups, *, shift=None,
+                     min_size: int = MIN_SIZE):
     """Per-group ``(count, sum_u, sum_log_h)`` of 1-D ``x`` in one fused pass, or ``None``.
 
     ``inverse`` holds the group code (``0..n_groups-1``) of every observation; a code may
-    have no observation (its count is 0).  The sums are compensated per group when the
-    groups are large; the data are validated again on the way (``None`` if a value is bad).
+    have no observation (its count is 0).  ``shift`` holds each group's pivot (pivot
+    families).  The sums are compensated per group when the groups are large; the data
+    are validated again on the way (``None`` if a value is bad).
     """
     if (not isinstance(x, np.ndarray) or x.dtype != np.float64 or x.ndim != 1
-            or x.size < max(min_size, 1) or family.event_ndim != 0
-            or getattr(family, "name", "") not in _NAMES):
+            or x.size < max(min_size, 1)):
         return None
     plan = _plan(family, fixed)
     if plan is None:
         return None
-    _jit, code, ns, finish, p = plan
+    jit, tok, p, bounds, element = plan
     n_groups = int(n_groups)
     x = np.ascontiguousarray(x)
     inv = np.ascontiguousarray(inverse, dtype=np.int64)
-    nblk = -(-x.shape[0] // _jit.BLOCK)
+    const = family.log_h_constant
+    ns = tok.n_stats + (0 if const else 1)
+    nblk = -(-x.shape[0] // jit.BLOCK)
     nchunks = max(1, min(4, nblk, (1 << 22) // ((2 * ns + 1) * n_groups)))
     # compensated sums for large groups; plain ones (error <= size * eps) for small groups
     compensated = x.shape[0] > _GROUP_PLAIN_SIZE * n_groups
-    A, bad = _jit.run(_jit.grouped_sums, x, inv, n_groups, code, ns, p, nchunks, compensated)
-    if bad.sum() != 0 or (bad < 0).any():
+    cg = np.zeros(n_groups) if shift is None else np.ascontiguousarray(shift, dtype=np.float64)
+    A, bad = jit.run(jit.grouped_sums, x, inv, n_groups, tok, p, bounds, cg, nchunks,
+                     compensated)
+    if bad.sum() != 0:
         return None
     tot = A.sum(axis=0)  # (G, 2 ns + 1): few chunks, each already compensated
     raw = [tot[:, 2 * s] + tot[:, 2 * s + 1] for s in range(ns)]
     count = tot[:, 2 * ns]
-    u, lh = finish(raw, count, fixed)
-    sum_u = np.stack([np.broadcast_to(v, (n_groups,)) for v in u], axis=-1)
-    sum_log_h = np.array(np.broadcast_to(np.asarray(lh, dtype=np.float64), (n_groups,)))
-    return count.astype(np.int64), sum_u, sum_log_h
+    k = tok.n_stats
+    sum_u = np.stack(raw[:k], axis=-1)
+    lh = count * _constant_log_h(element, p, x[0]) if const else raw[k]
+    return count.astype(np.int64), sum_u, np.array(lh, dtype=np.float64)
 
 
 def _neumaier_rows(S, C):
@@ -269,23 +229,41 @@ def _neumaier_rows(S, C):
     return s + c
 
 
-def _dirichlet(family, x, fixed):
-    if x.ndim != 2 or x.shape[1] < 2 or fixed.get("n_categories") not in (None, x.shape[1]):
+def _row_sums(family, x, fixed):
+    """The row kernel of a family of vector observations with a ``row_element``."""
+    row_element = getattr(family, "row_element", None)
+    if row_element is None or x.ndim != 2:
         return None
-    _jit = _load_jit()
-    if _jit is None:
+    jit = _load_jit()
+    if jit is None:
         return None
+    p = family.element_params(fixed)
+    if p is None:
+        return None
+    k = family.natural_dim(fixed)
+    tok = compiled(row_element, k, True)
     x = np.ascontiguousarray(x)
     n, K = x.shape
-    S, C, bad = _jit.run(_jit.dirichlet_sums, x, _DIRICHLET_SUM_TOL,
-                          _n_chunks(-(-n * K // _jit.BLOCK)))
+    S, C, bad = jit.run(jit.row_sums, x, tok, np.ascontiguousarray(p, dtype=np.float64),
+                        _n_chunks(-(-n * K // jit.BLOCK)))
     if bad.sum() != 0:
         return None
     return _neumaier_rows(S, C), np.zeros(())
 
 
-_NAMES = {
-    "normal", "exponential", "gamma", "beta", "lognormal", "inverse_gaussian", "von_mises",
-    "weibull", "rayleigh", "pareto", "laplace", "chi_square", "inverse_gamma", "bernoulli",
-    "geometric", "poisson", "binomial",
-}
+def iterate(start, step, inputs, *, max_iter: int = 100, min_size: int = 4096):
+    """Run a family's elementwise iteration (``start``, ``step``: array-agnostic
+    functions, see :func:`expfam.solvers.iterate`) compiled, one element per task, when
+    there are at least ``min_size`` elements and kernels are on; else vectorised with
+    NumPy.  Returns ``(state tuple, done, n_iter)`` like :func:`expfam.solvers.iterate`."""
+    from .solvers import iterate as iterate_numpy
+
+    arrays = [np.asarray(a, dtype=np.float64) for a in np.broadcast_arrays(*inputs)]
+    shape = arrays[0].shape
+    jit = _load_jit() if arrays[0].size >= min_size else None
+    if jit is None:
+        return iterate_numpy(start, step, arrays, max_iter=max_iter)
+    flat = tuple(np.ascontiguousarray(a).reshape(-1) for a in arrays)
+    out, done, iters = jit.run(jit.iterate, compiled(start), compiled(step), flat, max_iter)
+    state = tuple(out[:, j].reshape(shape) for j in range(out.shape[1]))
+    return state, done.reshape(shape), int(iters.max(initial=0))

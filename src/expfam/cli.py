@@ -37,7 +37,7 @@ def _fit_command(args) -> None:
     """``expfam fit``: .npy in memory; Parquet, CSV and Arrow IPC streamed in chunks."""
     fixed = _parse_fixed(args.param)
     if args.path.endswith(".npy"):
-        from .fit import fit
+        from .fitting import fit
 
         if args.by or args.weights or args.column or args.skip_invalid:
             raise ShapeError("--column, --by, --weights and --skip-invalid need a table "

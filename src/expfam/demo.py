@@ -17,7 +17,7 @@ from .divergence import cross_entropy, entropy, kl, mc_cross_entropy
 from .families import (
     Beta, Dirichlet, Gamma, Geometric, NegativeBinomial, Normal, Poisson, VonMises,
 )
-from .fit import fit
+from .fitting import fit
 
 #: (label, family, true distribution, fixed parameters for fit)
 SYNTHETIC = [

@@ -273,6 +273,7 @@ def _stats(family, x, w, by, fixed):
     return SufficientStats(
         s.family, s.fixed, np.where(mask, 0, s.count), np.where(mask, 0.0, s.weight_sum),
         np.where(mask[..., None], 0.0, s.sum_u), np.where(mask, 0.0, s.sum_log_h), s.groups,
+        s.shift,
     )
 
 

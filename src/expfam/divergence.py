@@ -14,8 +14,7 @@ import numpy as np
 from scipy import special as _special
 
 from ._validation import as_float_array, check_finite, check_nonempty, check_weights
-from .errors import ParameterError
-from .families._base import require_same_family
+from .errors import FamilyMismatchError, ParameterError
 
 
 @dataclass(frozen=True)
@@ -56,6 +55,17 @@ class MonteCarloEstimate:
         return f"MonteCarloEstimate(estimate={e}, se={s}, n={self.n})"
 
 
+def require_same_family(p, q, what: str) -> None:
+    """Raise :class:`~expfam.errors.FamilyMismatchError` unless ``p`` and ``q`` are members
+    of one family (with a tractable log partition) with the same fixed parameters."""
+    if not (hasattr(p, "same_family") and hasattr(p, "log_partition_value")
+            and p.same_family(q)):
+        raise FamilyMismatchError(
+            f"{what} in closed form needs two members of one family with the same fixed "
+            f"parameters; got {p!r} and {q!r}. Use the Monte Carlo estimate (mc_kl) instead."
+        )
+
+
 def kl(p, q) -> np.ndarray:
     """``KL(p || q)`` in closed form for two members of one family (batched).
 
@@ -66,11 +76,7 @@ def kl(p, q) -> np.ndarray:
     :func:`mc_kl` there.  Negative values at rounding level (> -1e-12) are returned as 0.
     """
     require_same_family(p, q, "KL")
-    cls = type(p)
-    eta_p, eta_q = np.broadcast_arrays(p.natural, q.natural)
-    value = cls.kl_natural(eta_p, eta_q, p.fixed)
-    # KL >= 0: a negative at rounding level (from the cancelling terms) is an exact 0
-    return np.where((value < 0) & (value > -1e-12), 0.0, value)
+    return p.kl(q)
 
 
 def entropy(p) -> np.ndarray:

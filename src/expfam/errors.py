@@ -18,6 +18,7 @@ __all__ = [
     "ParameterError",
     "BoundaryError",
     "FamilyMismatchError",
+    "UnknownFamilyError",
     "ConvergenceWarning",
 ]
 
@@ -70,6 +71,11 @@ class BoundaryError(ExpfamError, ValueError):
 class FamilyMismatchError(ExpfamError, TypeError):
     """Two distributions are not members of the same family (with the same fixed
     parameters), so a closed form that needs that does not apply."""
+
+
+class UnknownFamilyError(ExpfamError, ValueError):
+    """The name (or object) does not designate a known family; the message lists the
+    known ones."""
 
 
 class ConvergenceWarning(UserWarning):

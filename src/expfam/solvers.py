@@ -10,15 +10,91 @@ globally and quadratically near the solution.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
 from ._validation import format_index, show
 from .errors import BoundaryError, ConvergenceWarning, ShapeError
-from .families._base import SolveResult
+
+__all__ = ["SolveResult", "closed_form", "newton", "newton_1d", "iterate", "relative_residual",
+           "solve_mean_to_natural", "RTOL"]
 
 #: default relative tolerance on the moment residual ``|grad A(eta) - mu| / |mu|``
 RTOL = 1e-12
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    """Outcome of a mean -> natural map.
+
+    Attributes
+    ----------
+    natural : ndarray, shape (..., k)
+        Natural parameters.
+    converged : ndarray of bool, shape (...)
+        Whether each batch element reached the tolerance (always True for closed forms).
+    n_iter : int
+        Iterations used (0 for closed forms).
+    mean : ndarray or None
+        ``grad A(natural)`` when the solver computed it anyway (saves the caller a
+        recomputation), else None.
+    """
+
+    natural: np.ndarray
+    converged: np.ndarray
+    n_iter: int = 0
+    mean: np.ndarray | None = None
+
+
+def closed_form(natural) -> SolveResult:
+    """Wrap a closed-form mean -> natural map as a converged :class:`SolveResult`."""
+    natural = np.asarray(natural, dtype=np.float64)
+    return SolveResult(natural, np.ones(natural.shape[:-1], dtype=bool), 0)
+
+
+def iterate(start, step, inputs, *, max_iter: int = 100):
+    """Run an elementwise iteration to its fixed point, vectorised over NumPy arrays.
+
+    The mathematics of the iteration is written once, array-agnostic (see
+    :mod:`expfam._special`); this driver runs it on whole arrays, and the compiled driver
+    (:func:`expfam._kernels.iterate_compiled`) runs the same functions one element at a time.
+
+    Parameters
+    ----------
+    start : callable
+        ``start(*inputs) -> state``: a tuple of arrays.
+    step : callable
+        ``step(state, *inputs) -> (state, done)``; ``done`` is a boolean array.
+    inputs : tuple of ndarray
+        Arrays of one shape (the elements).
+    max_iter : int
+
+    Returns
+    -------
+    state, done, n_iter
+        The final state (tuple of arrays), which elements settled, and the iterations run.
+    """
+    inputs = tuple(np.asarray(a, dtype=np.float64) for a in np.broadcast_arrays(*inputs))
+    shape = inputs[0].shape
+    flat = tuple(a.reshape(-1) for a in inputs)
+    with np.errstate(all="ignore"):
+        state = [np.array(np.broadcast_to(s, (flat[0].size,)), dtype=np.float64)
+                 for s in start(*flat)]
+        done = np.zeros(flat[0].size, dtype=bool)
+        active = np.arange(flat[0].size)
+        it = 0
+        for it in range(1, max_iter + 1):
+            sel = slice(None) if active.size == done.size else active  # no gather while all run
+            new, d = step(tuple(s[sel] for s in state), *(a[sel] for a in flat))
+            for s, v in zip(state, new):
+                s[sel] = v
+            d = np.broadcast_to(d, np.shape(new[0]))
+            done[sel] = d
+            active = active[~d]
+            if active.size == 0:
+                break
+    return tuple(s.reshape(shape) for s in state), done.reshape(shape), it
 
 
 def relative_residual(cls, eta, mu, fixed, *, mean=None) -> np.ndarray:

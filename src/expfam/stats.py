@@ -13,9 +13,9 @@ import numpy as np
 
 from ._kernels import fused_group_sums, fused_sums
 from ._validation import show, as_float_array, check_finite, check_nonempty, check_weights
-from .errors import EmptyDataError, ShapeError
+from .errors import EmptyDataError, FamilyMismatchError, FileFormatError, ShapeError
 from .families import resolve_family
-from .families._base import check_support
+from .families._base import check_support, fixed_equal
 
 
 class SufficientStats:
@@ -36,12 +36,25 @@ class SufficientStats:
         Weighted sum of ``log h(x)`` (needed for the log-likelihood only).
     groups : ndarray, optional
         Group labels when the batch axis indexes groups (``by=``).
+    shift : ndarray, optional
+        Location pivot of each batch element (pivot families: Normal, LogNormal,
+        MultivariateNormal), shape ``batch`` (``batch + (d,)`` for vector pivots): then
+        ``sum_u`` holds the sums of ``u`` about the pivot, ``sum w u(x - shift)``, which
+        keep every digit of the variance far from the origin.  ``None`` means 0; NaN marks
+        an element that has no data yet.
+
+    Notes
+    -----
+    Merging accumulators whose pivots differ re-centres the second onto the first's
+    pivot exactly (the family's ``shift_sums``: Chan, Golub and LeVeque's pairwise
+    update), so the statistics of any chunking agree to rounding.
     """
 
     #: the float sums, each carried with a compensation term (see :meth:`merge`)
     _SUMS = ("weight_sum", "sum_u", "sum_log_h")
 
-    def __init__(self, family, fixed, count, weight_sum, sum_u, sum_log_h, groups=None):
+    def __init__(self, family, fixed, count, weight_sum, sum_u, sum_log_h, groups=None,
+                 shift=None):
         self.family = resolve_family(family)
         self.fixed = dict(fixed)
         self.count = np.array(count, dtype=np.int64)
@@ -49,6 +62,7 @@ class SufficientStats:
         self.sum_u = np.array(sum_u, dtype=np.float64)
         self.sum_log_h = np.array(sum_log_h, dtype=np.float64)
         self.groups = None if groups is None else np.asarray(groups)
+        self.shift = _pivots(self.family, self.fixed, self.weight_sum.shape, shift)
         # low-order parts: the exact sum is sum + compensation, to about eps^2
         self._lo = {name: np.zeros_like(getattr(self, name)) for name in self._SUMS}
 
@@ -71,8 +85,11 @@ class SufficientStats:
         k = family.natural_dim(fixed)
         shape = (0,) if grouped else tuple(batch_shape)
         groups = np.array([]) if grouped else None
+        shift = None
+        if family.pivot:  # no data: no pivot yet (NaN), set by the first merge
+            shift = np.full(shape + _pivot_event(family, fixed), np.nan)
         return cls(family, fixed, np.zeros(shape), np.zeros(shape), np.zeros(shape + (k,)),
-                   np.zeros(shape), groups)
+                   np.zeros(shape), groups, shift)
 
     @classmethod
     def from_data(cls, family, data, weights=None, *, by=None, column=None, **fixed):
@@ -106,27 +123,37 @@ class SufficientStats:
                 f"expected an array of shape (n, ...), got {x.shape}"
             )
         fixed = family.check_fixed(family.infer_fixed(x, dict(fixed)))
-        if weights is None and by is None:
-            fast = fused_sums(family, x, fixed)
+        obs_shape = x.shape[: x.ndim - family.event_ndim]
+        # the pivot of each batch element: its first observation (validated below)
+        with np.errstate(all="ignore"):
+            shift = family.pivot_of(x[0], fixed) if family.pivot else None
+        w = None
+        if weights is not None and by is None and x.ndim == 1:
+            w = check_weights(weights, obs_shape)
+        if by is None and (weights is None or w is not None):
+            fast = fused_sums(family, x, fixed, weights=w, shift=shift)
             if fast is not None:  # one fused pass that also validated every value
                 sum_u, sum_log_h = fast
-                count = np.full(x.shape[1 : x.ndim - family.event_ndim], x.shape[0])
-                return cls(family, fixed, count, count.astype(float), sum_u, sum_log_h)
+                count = np.full(obs_shape[1:], x.shape[0])
+                weight_sum = count.astype(float)
+                if w is not None:
+                    count, weight_sum = np.count_nonzero(w > 0, axis=0), np.sum(w, axis=0)
+                return cls(family, fixed, count, weight_sum, sum_u, sum_log_h, shift=shift)
         check_finite(x)
         check_support(family, x, fixed)
-        obs_shape = x.shape[: x.ndim - family.event_ndim]
-        w = None if weights is None else check_weights(weights, obs_shape)
+        if weights is not None and w is None:
+            w = check_weights(weights, obs_shape)
         if by is not None:
             return cls._grouped(family, fixed, x, w, by)
-        u = family.sufficient_statistics(x, fixed)
+        u = family.sufficient_statistics(x, fixed, shift=shift)
         log_h = family.log_base_measure(x, fixed)
         if w is None:
             count = np.full(obs_shape[1:], obs_shape[0])
             return cls(family, fixed, count, count.astype(float),
-                       _sum0(u), np.sum(log_h, axis=0))
+                       _sum0(u), np.sum(log_h, axis=0), shift=shift)
         count = np.count_nonzero(w > 0, axis=0)
         return cls(family, fixed, count, np.sum(w, axis=0),
-                   _sum0(u * w[..., None]), np.sum(log_h * w, axis=0))
+                   _sum0(u * w[..., None]), np.sum(log_h * w, axis=0), shift=shift)
 
     @classmethod
     def _grouped(cls, family, fixed, x, w, by):
@@ -142,12 +169,19 @@ class SufficientStats:
             raise ShapeError("by: group labels contain NaN")
         groups, inverse = _group_codes(labels)
         G = groups.size
-        fast = None if w is not None else fused_group_sums(family, x, fixed, inverse, G)
+        shift = None
+        if family.pivot:  # each group's pivot: its first observation
+            first = np.zeros(G, dtype=np.intp)
+            first[inverse[::-1]] = np.arange(inverse.size - 1, -1, -1)
+            shift = family.pivot_of(x[first], fixed)
+        fast = None if w is not None else fused_group_sums(family, x, fixed, inverse, G,
+                                                            shift=shift)
         if fast is not None:  # one fused pass (numba) that also counts
             count, sum_u, sum_log_h = fast
             weight_sum, present = count, count > 0
         else:
-            u = family.sufficient_statistics(x, fixed)
+            u = family.sufficient_statistics(x, fixed,
+                                             shift=None if shift is None else shift[inverse])
             log_h = family.log_base_measure(x, fixed)
             wv = np.ones(x.shape[0]) if w is None else w
             count = np.bincount(inverse, weights=None if w is None else w > 0, minlength=G)
@@ -159,20 +193,33 @@ class SufficientStats:
         if not present.all():  # integer codes may skip values: drop those groups
             groups, count, weight_sum = groups[present], count[present], weight_sum[present]
             sum_u, sum_log_h = sum_u[present], sum_log_h[present]
+            shift = None if shift is None else shift[present]
         if not (weight_sum > 0).all():
             g = groups[np.flatnonzero(weight_sum <= 0)[0]]
             raise EmptyDataError(f"weights: every weight of group {show(g)} is zero")
         return cls(family, fixed, count.astype(np.int64), weight_sum.astype(np.float64), sum_u,
-                   sum_log_h, groups)
+                   sum_log_h, groups, shift)
 
     @property
     def batch_shape(self) -> tuple:
         return self.weight_sum.shape
 
     @property
-    def mean(self) -> np.ndarray:
-        """``E_data[u]``: the weighted mean of the sufficient statistics."""
+    def centred_mean(self) -> np.ndarray:
+        """``E_data[u(x - shift)]``: the weighted mean of the statistics about the pivots
+        (what a fit solves for; equal to :attr:`mean` for families without a pivot)."""
         return self.sum_u / self.weight_sum[..., None]
+
+    @property
+    def mean(self) -> np.ndarray:
+        """``E_data[u]``: the weighted mean of the sufficient statistics ``u(x)``.  For a
+        pivot family it is computed from the sums about the pivots and loses the digits
+        that raw sums would lose far from the origin; fits use :attr:`centred_mean`."""
+        mu = self.centred_mean
+        if self.shift is None:
+            return mu
+        with np.errstate(invalid="ignore"):
+            return self.family.shift_sums(mu, 1.0, -np.nan_to_num(self.shift), self.fixed)
 
     def merge(self, other: "SufficientStats") -> "SufficientStats":
         """The statistics of both data sets: exact counts, compensated float sums.
@@ -187,14 +234,39 @@ class SufficientStats:
             return self._merge_groups(other)
         if self.batch_shape != other.batch_shape:
             raise ShapeError(f"batch shapes differ: {self.batch_shape} and {other.batch_shape}")
+        shift, other_sum_u, other_lo = self._recentred(other, self.shift, self.weight_sum)
         out = SufficientStats(self.family, self.fixed, self.count + other.count,
-                              self.weight_sum, self.sum_u, self.sum_log_h)
+                              self.weight_sum, self.sum_u, self.sum_log_h, shift=shift)
+        parts = {"sum_u": (other_sum_u, other_lo)}
         for name in self._SUMS:
-            hi, lo = _two_sum_pair(getattr(self, name), self._lo[name],
-                                   getattr(other, name), other._lo[name])
+            b_hi, b_lo = parts.get(name, (getattr(other, name), other._lo[name]))
+            hi, lo = _two_sum_pair(getattr(self, name), self._lo[name], b_hi, b_lo)
             setattr(out, name, hi)
             out._lo[name] = lo
         return out
+
+    def _recentred(self, other, shift, weight_sum):
+        """``other``'s sums of ``u`` (and their compensations) about the pivots ``shift``
+        of the accumulator they are added to (whose weight sums are ``weight_sum``), and
+        the merged pivots: an element without weight takes the other's pivot."""
+        if shift is None:
+            return None, other.sum_u, other._lo["sum_u"]
+        empty = ~(np.asarray(weight_sum) > 0)
+        if shift.ndim > empty.ndim:  # vector pivots
+            empty = empty[..., None]
+        merged = np.where(empty | np.isnan(shift), other.shift, shift)
+        # d: how far the pivot moves for other's sums (0 where other holds no weight)
+        d = merged - other.shift
+        other_empty = ~(np.asarray(other.weight_sum) > 0)
+        if d.ndim > other_empty.ndim:
+            other_empty = other_empty[..., None]
+        d = np.where(other_empty | np.isnan(d), 0.0, d)
+        if not np.any(d):
+            return merged, other.sum_u, other._lo["sum_u"]
+        fam, fixed = self.family, self.fixed
+        hi = fam.shift_sums(other.sum_u, other.weight_sum, d, fixed)
+        lo = fam.shift_sums(other._lo["sum_u"], other._lo["weight_sum"], d, fixed)
+        return merged, hi, lo
 
     __add__ = merge
 
@@ -211,10 +283,8 @@ class SufficientStats:
     def _check_compatible(self, other) -> None:
         if not isinstance(other, SufficientStats):
             raise TypeError(f"cannot merge SufficientStats with {type(other).__name__}")
-        if other.family is not self.family or other.fixed.keys() != self.fixed.keys() or any(
-            not np.array_equal(self.fixed[k], other.fixed[k]) for k in self.fixed
-        ):
-            raise ShapeError(
+        if other.family is not self.family or not fixed_equal(self.fixed, other.fixed):
+            raise FamilyMismatchError(
                 f"cannot merge statistics of different families or fixed parameters: "
                 f"{self.family.__name__}{self.fixed} and {other.family.__name__}{other.fixed}"
             )
@@ -227,14 +297,23 @@ class SufficientStats:
         else:
             groups = np.union1d(self.groups, other.groups)
         G, k = groups.size, self.sum_u.shape[-1]
+        shift = None
+        if self.family.pivot:
+            shift = np.full((G,) + _pivot_event(self.family, self.fixed), np.nan)
         out = SufficientStats(self.family, self.fixed, np.zeros(G), np.zeros(G),
-                              np.zeros((G, k)), np.zeros(G), groups)
+                              np.zeros((G, k)), np.zeros(G), groups, shift)
         for part in (self, other):
             idx = np.searchsorted(groups, part.groups)
             out.count[idx] += part.count
+            part_shift, part_u, part_lo = (None, part.sum_u, part._lo["sum_u"])
+            if shift is not None:
+                part_shift, part_u, part_lo = self._recentred(part, out.shift[idx],
+                                                              out.weight_sum[idx])
+                out.shift[idx] = part_shift
+            sums = {"sum_u": (part_u, part_lo)}
             for name in self._SUMS:
-                hi, lo = _two_sum_pair(getattr(out, name)[idx], out._lo[name][idx],
-                                       getattr(part, name), part._lo[name])
+                b_hi, b_lo = sums.get(name, (getattr(part, name), part._lo[name]))
+                hi, lo = _two_sum_pair(getattr(out, name)[idx], out._lo[name][idx], b_hi, b_lo)
                 getattr(out, name)[idx] = hi
                 out._lo[name][idx] = lo
         return out
@@ -251,6 +330,8 @@ class SufficientStats:
                 raise ShapeError(f"group labels of dtype {self.groups.dtype} cannot be saved "
                                  "without pickle; use numbers or strings")
             arrays["groups"] = self.groups
+        if self.shift is not None:
+            arrays["shift"] = self.shift
         with open(path, "wb") as fh:
             np.savez(fh, **arrays)
 
@@ -264,7 +345,8 @@ class SufficientStats:
                     raise ShapeError(f"{path}: not an expfam statistics file ({meta.get('format')!r})")
                 fixed = {k: (v if np.ndim(v) == 0 else np.asarray(v)) for k, v in meta["fixed"].items()}
                 out = cls(meta["family"], fixed, z["count"], z["weight_sum"], z["sum_u"],
-                          z["sum_log_h"], z["groups"] if "groups" in z.files else None)
+                          z["sum_log_h"], z["groups"] if "groups" in z.files else None,
+                          z["shift"] if "shift" in z.files else None)
                 for name in cls._SUMS:
                     out._lo[name] = z[f"{name}_lo"]
         except (KeyError, ValueError, OSError) as exc:
@@ -278,6 +360,24 @@ class SufficientStats:
             f"SufficientStats({self.family.__name__}, batch_shape={self.batch_shape}, "
             f"count={self.count.sum()})"
         )
+
+
+def _pivot_event(family, fixed) -> tuple:
+    """The shape of one pivot: ``()`` for scalar observations, ``(d,)`` for vectors."""
+    if family.event_ndim == 0:
+        return ()
+    return (fixed["dim"],)
+
+
+def _pivots(family, fixed, batch_shape, shift):
+    """Validated pivots: ``None`` for families without one, else a float array of shape
+    ``batch + pivot event`` (``None`` given: zeros, the sums are raw)."""
+    if not family.pivot:
+        return None
+    shape = tuple(batch_shape) + _pivot_event(family, fixed)
+    if shift is None:
+        return np.zeros(shape)
+    return np.array(np.broadcast_to(np.asarray(shift, dtype=np.float64), shape))
 
 
 def _two_sum_pair(a_hi, a_lo, b_hi, b_lo):

@@ -1,80 +1,113 @@
-"""The exponential-family base class.
+"""The model hierarchy, by capability.
 
-A member of a family is ``p(x | eta) = h(x) exp(eta . u(x) - A(eta))`` with sufficient
-statistics ``u``, log base measure ``log h``, natural parameters ``eta`` and log partition
-``A``.  ``grad A(eta) = E_eta[u]`` are the mean parameters and ``hess A(eta) = Cov_eta[u]``
-is the Fisher information (DESIGN.md).
+A member of an exponential family is ``p(x | eta) = h(x) exp(eta . u(x) - A(eta))`` with
+sufficient statistics ``u``, log base measure ``log h``, natural parameters ``eta`` and log
+partition ``A``; ``grad A(eta) = E_eta[u]`` are the mean parameters and
+``hess A(eta) = Cov_eta[u]`` is the Fisher information (DESIGN.md).
 
-A family is a subclass of :class:`ExponentialFamily`.  Its mathematics lives in
-classmethods that act on arrays with a batch shape, ``eta`` of shape ``(..., k)``, and on a
-dict ``fixed`` of the parameters held fixed (Binomial's ``n``, Weibull's ``k``...).  An
-instance is one distribution (or a batch of them): the family, its fixed parameters and
-an array of natural parameters.
+Two abstract base classes, each a capability:
+
+- :class:`SufficientStatisticModel`: ``u``, ``log h``, the support (a
+  :class:`~expfam.domains.Domain`), the fixed parameters and the natural dimension, and the
+  source of its model moments (:meth:`~SufficientStatisticModel.moment_source`).  That is
+  all the accumulator, the file readers, Dask and the stochastic learner need; a model
+  whose ``A`` is intractable (an energy-based model sampled by MCMC) is one of these.
+- :class:`ExponentialFamily`: adds a tractable ``A``, ``grad A`` and ``hess A``, and with
+  them densities, entropy, KL and the exact fit.  Its mean -> natural map is the generic
+  safeguarded Newton iteration (:func:`expfam.solvers.newton`) from the family's
+  :meth:`~ExponentialFamily.initial_natural`; a family overrides
+  :meth:`~ExponentialFamily.natural_from_mean` only for a closed form or a better solver.
+  :class:`~expfam.families.FiniteSupportFamily` computes ``A`` by enumeration.
+
+Every concrete class (one that sets ``name``) registers itself by subclassing; nothing
+keeps a list by hand.
+
+Everything about a family lives in its module: its statistics and base measure (one
+array-agnostic ``element`` function, used by NumPy and compiled by the kernels), support,
+``A`` and its derivatives, solver start, parameters and sampling.  The mathematics lives
+in classmethods on arrays with a batch shape, ``eta`` of shape ``(..., k)``, and a dict
+``fixed`` of the parameters held fixed (Binomial's ``n``, Weibull's ``k``...).  An instance
+is one distribution (or a batch of them).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
 
 import numpy as np
 
 from .._validation import as_float_array, check_finite, format_index, raise_support, show
-from ..errors import FamilyMismatchError, ParameterError, ShapeError
+from ..domains import Domain
+from ..errors import FamilyMismatchError, ParameterError, ShapeError, UnknownFamilyError
+from ..moments import ExactMoments
+from ..solvers import RTOL, SolveResult, newton, solve_mean_to_natural
+
+__all__ = ["SufficientStatisticModel", "ExponentialFamily", "registered", "resolve_family",
+           "broadcast_params", "require", "check_integer", "check_support"]
+
+#: registry name -> class, filled by ``__init_subclass__``
+_REGISTRY: dict[str, type] = {}
+#: normalised registry and class names -> class
+_BY_KEY: dict[str, type] = {}
+_NO_PARAMS = np.zeros(1)
 
 
-@dataclass(frozen=True)
-class SolveResult:
-    """Outcome of a mean -> natural map.
+def _normalise(name: str) -> str:
+    return name.lower().replace("-", "").replace("_", "").replace(" ", "")
 
-    Attributes
-    ----------
-    natural : ndarray, shape (..., k)
-        Natural parameters.
-    converged : ndarray of bool, shape (...)
-        Whether each batch element reached the tolerance (always True for closed forms).
-    n_iter : int
-        Iterations used (0 for closed forms).
-    mean : ndarray or None
-        ``grad A(natural)`` when the solver computed it anyway (saves the caller a
-        recomputation), else None.
+
+def registered() -> dict[str, type]:
+    """Every registered model class, by registry name (a copy)."""
+    return dict(_REGISTRY)
+
+
+def resolve_family(family) -> type:
+    """The model class for a class, an instance or a registry name (case-insensitive).
+
+    Raises
+    ------
+    UnknownFamilyError
+        For an unknown name (the message lists the known ones) or an object that is not
+        a family.
     """
-
-    natural: np.ndarray
-    converged: np.ndarray
-    n_iter: int = 0
-    mean: np.ndarray | None = None
-
-
-def closed_form(natural) -> SolveResult:
-    """Wrap a closed-form mean -> natural map as a converged :class:`SolveResult`."""
-    natural = np.asarray(natural, dtype=np.float64)
-    return SolveResult(natural, np.ones(natural.shape[:-1], dtype=bool), 0)
+    if isinstance(family, type) and issubclass(family, SufficientStatisticModel):
+        return family
+    if isinstance(family, SufficientStatisticModel):
+        return type(family)
+    if isinstance(family, str):
+        cls = _BY_KEY.get(_normalise(family))
+        if cls is not None:
+            return cls
+        raise UnknownFamilyError(
+            f"unknown family {family!r}; known families: {', '.join(sorted(_REGISTRY))}")
+    raise UnknownFamilyError(
+        f"expected a family class, instance or name (e.g. 'gamma'); got {family!r}")
 
 
 def broadcast_params(**params) -> dict:
     """Convert familiar parameters to float arrays broadcast to one batch shape."""
-    arrays = {k: as_float_array(v, name=k) for k, v in params.items()}
+    arrays = {k: as_float_array(v, name=f"parameter {k!r}") for k, v in params.items()}
     for k, v in arrays.items():
         check_finite(v, name=f"parameter {k!r}")
     try:
         shapes = np.broadcast_shapes(*(v.shape for v in arrays.values()))
     except ValueError as exc:
-        raise ShapeError(f"parameters {list(arrays)} do not broadcast together") from exc
+        raise ShapeError(f"parameters {list(arrays)} of shapes "
+                         f"{[v.shape for v in arrays.values()]} do not broadcast together") from exc
     return {k: np.broadcast_to(v, shapes).astype(np.float64) for k, v in arrays.items()}
 
 
-def require(condition, values, name: str, domain: str) -> None:
+def require(condition, values, name: str, domain) -> None:
     """Raise :class:`ParameterError` for the first element where ``condition`` is False."""
     condition = np.asarray(condition)
     if not condition.all():
         values = np.broadcast_to(np.asarray(values, dtype=np.float64), condition.shape)
         bad = np.flatnonzero(~condition)
         i = bad[0]
+        where = f" at batch index {format_index(i, condition.shape)}" if condition.ndim else ""
         raise ParameterError(
-            f"parameter {name!r} must be {domain}; got {show(values.ravel()[i])} at batch index "
-            f"{format_index(i, condition.shape)}"
-        )
+            f"parameter {name!r} must be {domain}; got {show(values.ravel()[i])}{where}")
 
 
 def check_integer(value, name: str, minimum: int) -> int:
@@ -87,15 +120,35 @@ def check_integer(value, name: str, minimum: int) -> int:
     return int(v)
 
 
-class ExponentialFamily:
-    """One distribution (or a batch of them) of an exponential family.
+def check_support(cls, x: np.ndarray, fixed: dict, name: str = "data") -> None:
+    """Raise :class:`~expfam.errors.SupportError` naming the first value outside the support."""
+    inside = np.asarray(cls.in_support(x, fixed))
+    if not inside.all():
+        raise_support(~inside, x, str(cls.support_of(fixed)), name=name)
 
-    Subclasses define the family; see the module docstring.  Construct an instance from
-    familiar parameters (``Gamma(shape=2.0, rate=3.0)``), from natural parameters
-    (:meth:`from_natural`) or from mean parameters (:meth:`from_mean`).
+
+def fixed_equal(a: dict, b: dict) -> bool:
+    """Whether two dicts of fixed parameters are equal (arrays compared by value)."""
+    if a.keys() != b.keys():
+        return False
+    return all(np.array_equal(a[k], b[k]) for k in a)
+
+
+class SufficientStatisticModel(ABC):
+    """A model known through its sufficient statistics: ``u``, ``log h``, support, fixed
+    parameters, natural dimension and the source of its model moments.
+
+    Subclasses with a scalar observation describe ``u`` and ``log h`` by one function,
+    :attr:`element`, written with the array-agnostic functions of
+    :mod:`expfam._special`: ``element(v, p, c) -> (u, log_h)`` with ``u`` a tuple of the
+    ``k`` statistics of the value ``v``, ``p`` the family's parameter array
+    (:meth:`element_params`) and ``c`` the location pivot (0 for families without one).
+    NumPy calls it on arrays; the compiled kernels on one float at a time.  Families of
+    vector observations override :meth:`sufficient_statistics` and
+    :meth:`log_base_measure` instead.
     """
 
-    #: registry name, e.g. ``"gamma"``
+    #: registry name, e.g. ``"gamma"``; concrete classes set it and are registered
     name: ClassVar[str] = ""
     #: number of trailing axes of one observation (0 for scalars, 1 for vectors)
     event_ndim: ClassVar[int] = 0
@@ -107,19 +160,37 @@ class ExponentialFamily:
     integer_fixed: ClassVar[dict[str, int]] = {}
     #: names of the familiar parameters, in the order of the constructor
     param_names: ClassVar[tuple[str, ...]] = ()
-    #: the support, in words, used in error messages
-    support: ClassVar[str] = ""
+    #: domains of the familiar parameters (validation and property tests)
+    param_domains: ClassVar[dict[str, Domain]] = {}
+    #: the support, when it does not depend on fixed parameters (else :meth:`support_of`)
+    support: ClassVar[Any] = None
     #: what boundary data look like, used when the MLE does not exist
     boundary_hint: ClassVar[str] = ""
+    #: the per-value map ``element(v, p, c) -> (u, log_h)`` (``None``: vector observations)
+    element: ClassVar[Any] = None
+    #: ``log h(x)`` does not depend on ``x`` (the kernels then sum it as ``n * log h``)
+    log_h_constant: ClassVar[bool] = False
+    #: the statistics are accumulated about a location pivot (see :meth:`shift_sums`)
+    pivot: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("element") is not None and not isinstance(
+                cls.__dict__["element"], staticmethod):
+            cls.element = staticmethod(cls.__dict__["element"])
+        name = cls.__dict__.get("name")
+        if name:
+            other = _REGISTRY.get(name)
+            if other is not None and (other.__module__, other.__qualname__) != (
+                    cls.__module__, cls.__qualname__):
+                raise ValueError(f"a family named {name!r} is registered already ({other!r})")
+            _REGISTRY[name] = cls
+            _BY_KEY[_normalise(name)] = cls
+            _BY_KEY[_normalise(cls.__name__)] = cls
 
     # ------------------------------------------------------------------
-    # The family's mathematics (classmethods on arrays).  Subclasses override.
+    # Fixed parameters, support, dimension
     # ------------------------------------------------------------------
-    @classmethod
-    def natural_dim(cls, fixed: dict) -> int:
-        """Number of natural parameters ``k`` (the number of free parameters)."""
-        raise NotImplementedError
-
     @classmethod
     def check_fixed(cls, fixed: dict) -> dict:
         """Validate the fixed parameters; return them normalised."""
@@ -143,120 +214,145 @@ class ExponentialFamily:
         return fixed
 
     @classmethod
-    def sufficient_statistics(cls, x: np.ndarray, fixed: dict) -> np.ndarray:
-        """``u(x)``: shape ``x.shape[:-event_ndim] + (k,)``."""
-        raise NotImplementedError
+    def support_of(cls, fixed: dict) -> Domain:
+        """The support for these fixed parameters."""
+        return cls.support
+
+    @classmethod
+    @abstractmethod
+    def natural_dim(cls, fixed: dict) -> int:
+        """Number of natural parameters ``k`` (the number of free parameters)."""
+
+    @classmethod
+    @abstractmethod
+    def natural_in_domain(cls, eta: np.ndarray, fixed: dict) -> np.ndarray:
+        """Boolean mask, shape ``eta.shape[:-1]``: ``eta`` lies in the natural domain."""
+
+    @classmethod
+    @abstractmethod
+    def moment_source(cls, fixed: dict):
+        """Where the model moment ``E_eta[u]`` comes from (:mod:`expfam.moments`)."""
+
+    # ------------------------------------------------------------------
+    # Sufficient statistics and base measure
+    # ------------------------------------------------------------------
+    @classmethod
+    def element_params(cls, fixed: dict) -> np.ndarray | None:
+        """The float array ``p`` passed to :attr:`element` (fixed parameters, lookup
+        tables); ``None`` when the compiled kernels cannot serve these fixed parameters."""
+        return _NO_PARAMS
+
+    @classmethod
+    def _element_arrays(cls, x, fixed, shift):
+        p = cls.element_params(fixed)
+        if p is None:
+            p = cls.element_params_numpy(fixed)
+        c = 0.0 if shift is None else np.asarray(shift, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            return cls.element(np.asarray(x, dtype=np.float64), p, c)
+
+    @classmethod
+    def element_params_numpy(cls, fixed: dict) -> np.ndarray:
+        """``p`` for the NumPy evaluation of :attr:`element` where :meth:`element_params`
+        declines (e.g. a table too large to build)."""
+        raise NotImplementedError(f"{cls.__name__} has no element parameters for {fixed}")
+
+    @classmethod
+    def sufficient_statistics(cls, x: np.ndarray, fixed: dict, shift=None) -> np.ndarray:
+        """``u(x)`` (about the pivot ``shift`` for pivot families): shape
+        ``x.shape[:x.ndim - event_ndim] + (k,)``."""
+        u, _ = cls._element_arrays(x, fixed, shift)
+        return np.stack(np.broadcast_arrays(*u), axis=-1)
 
     @classmethod
     def log_base_measure(cls, x: np.ndarray, fixed: dict) -> np.ndarray:
-        """``log h(x)``: shape ``x.shape[:-event_ndim]``."""
-        raise NotImplementedError
-
-    @classmethod
-    def log_partition(cls, eta: np.ndarray, fixed: dict) -> np.ndarray:
-        """``A(eta)``: shape ``eta.shape[:-1]``."""
-        raise NotImplementedError
-
-    @classmethod
-    def mean_from_natural(cls, eta: np.ndarray, fixed: dict) -> np.ndarray:
-        """``grad A(eta) = E_eta[u(x)]``: the mean parameters, shape ``(..., k)``."""
-        raise NotImplementedError
-
-    @classmethod
-    def fisher_from_natural(cls, eta: np.ndarray, fixed: dict) -> np.ndarray:
-        """``hess A(eta) = Cov_eta[u(x)]``: the Fisher information, shape ``(..., k, k)``."""
-        raise NotImplementedError
-
-    @classmethod
-    def natural_from_mean(cls, mu: np.ndarray, fixed: dict) -> SolveResult:
-        """Solve ``grad A(eta) = mu`` for ``eta`` (``mu`` in the interior of the mean domain)."""
-        raise NotImplementedError
+        """``log h(x)``: shape ``x.shape[:x.ndim - event_ndim]``."""
+        _, lh = cls._element_arrays(x, fixed, None)
+        return np.broadcast_to(np.asarray(lh, dtype=np.float64), np.shape(x)).copy()
 
     @classmethod
     def in_support(cls, x: np.ndarray, fixed: dict) -> np.ndarray:
-        """Boolean mask, shape ``x.shape[:-event_ndim]``: observation lies in the support
-        (``x`` is known to be finite)."""
-        raise NotImplementedError
+        """Boolean mask, shape ``x.shape[:x.ndim - event_ndim]``: the observation lies in
+        the support (``x`` is known to be finite)."""
+        return cls.support_of(fixed).contains(x)
+
+    # ------------------------------------------------------------------
+    # Location pivots (shifted statistics of location families)
+    # ------------------------------------------------------------------
+    @classmethod
+    def pivot_of(cls, x: np.ndarray, fixed: dict) -> np.ndarray:
+        """The pivot of observations ``x`` (``x`` for Normal, ``log x`` for LogNormal):
+        shape ``x.shape[:x.ndim - event_ndim] + pivot_shape``."""
+        raise NotImplementedError(f"{cls.__name__} has no location pivot")
 
     @classmethod
-    def natural_in_domain(cls, eta: np.ndarray, fixed: dict) -> np.ndarray:
-        """Boolean mask, shape ``eta.shape[:-1]``: ``eta`` lies in the natural domain."""
-        raise NotImplementedError
+    def shift_sums(cls, sum_u, weight_sum, d, fixed: dict) -> np.ndarray:
+        """Re-centre weighted sums of ``u(x - c)`` to ``u(x - c - d)`` (Chan, Golub and
+        LeVeque's pairwise update, exact in real arithmetic)."""
+        raise NotImplementedError(f"{cls.__name__} has no location pivot")
 
     @classmethod
-    def mean_in_interior(cls, mu: np.ndarray, fixed: dict) -> np.ndarray:
-        """Boolean mask, shape ``mu.shape[:-1]``: ``mu`` lies in the interior of the mean
-        domain, where the MLE exists."""
-        raise NotImplementedError
+    def shift_natural(cls, eta, c, fixed: dict) -> np.ndarray:
+        """Natural parameters of the law of ``x - c`` (in the statistics about ``c``)."""
+        raise NotImplementedError(f"{cls.__name__} has no location pivot")
 
     @classmethod
+    def unshift_natural(cls, eta_c, c, fixed: dict) -> np.ndarray:
+        """The inverse of :meth:`shift_natural`."""
+        raise NotImplementedError(f"{cls.__name__} has no location pivot")
+
+    @classmethod
+    def location(cls, eta, fixed: dict) -> np.ndarray:
+        """The model's own pivot (its mean location), about which its densities,
+        entropy and divergences are computed without cancellation."""
+        raise NotImplementedError(f"{cls.__name__} has no location pivot")
+
+    # ------------------------------------------------------------------
+    # Parameters and sampling
+    # ------------------------------------------------------------------
+    @classmethod
+    @abstractmethod
     def natural_from_params(cls, fixed: dict, **params) -> np.ndarray:
         """Natural parameters from the familiar ones (validated)."""
-        raise NotImplementedError
 
     @classmethod
+    @abstractmethod
     def params_from_natural(cls, eta: np.ndarray, fixed: dict) -> dict:
         """The familiar parameters, a dict name -> array of the batch shape."""
-        raise NotImplementedError
 
     @classmethod
-    def expected_log_base_measure(cls, eta: np.ndarray, fixed: dict) -> np.ndarray:
-        """``E_eta[log h(x)]``, needed by the entropy and the cross-entropy."""
-        raise NotImplementedError
+    def check_params(cls, **params) -> dict:
+        """Broadcast familiar parameters and check each against :attr:`param_domains`."""
+        p = broadcast_params(**params)
+        for name, value in p.items():
+            domain = cls.param_domains.get(name)
+            if domain is not None:
+                require(domain.contains(value), value, name, f"in {domain}")
+        return p
 
     @classmethod
-    def moments(cls, eta: np.ndarray, fixed: dict) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and variance of ``x`` (covariance matrix for vector observations)."""
-        raise NotImplementedError
-
-    @classmethod
+    @abstractmethod
     def draw(cls, eta: np.ndarray, fixed: dict, size: tuple, rng: np.random.Generator):
         """Samples of shape ``size + batch_shape + event_shape``."""
-        raise NotImplementedError
-
-    @classmethod
-    def scipy_distribution(cls, eta: np.ndarray, fixed: dict):
-        """A frozen ``scipy.stats`` distribution with the same law, or ``None``."""
-        return None
-
-    @classmethod
-    def reference_mean(cls, mu_data: np.ndarray, fixed: dict) -> np.ndarray:
-        """Default prior mean (mean parameters) used by ``pseudo_count`` regularisation.
-
-        The default is a member of the family chosen by the subclass; see its docstring.
-        """
-        raise NotImplementedError
-
-    @classmethod
-    def kl_natural(cls, eta_p: np.ndarray, eta_q: np.ndarray, fixed: dict) -> np.ndarray:
-        """``KL(p || q)`` as the Bregman divergence of ``A`` (DESIGN.md):
-        ``A(eta_q) - A(eta_p) - (eta_q - eta_p) . mu_p``."""
-        mu_p = cls.mean_from_natural(eta_p, fixed)
-        return (
-            cls.log_partition(eta_q, fixed)
-            - cls.log_partition(eta_p, fixed)
-            - np.sum((eta_q - eta_p) * mu_p, axis=-1)
-        )
 
     # ------------------------------------------------------------------
-    # Construction
+    # Instances
     # ------------------------------------------------------------------
     def _init_natural(self, natural, fixed: dict) -> None:
-        fixed = type(self).check_fixed(dict(fixed))
+        cls = type(self)
+        fixed = cls.check_fixed(dict(fixed))
         eta = as_float_array(natural, name="natural parameters")
-        k = type(self).natural_dim(fixed)
+        k = cls.natural_dim(fixed)
         if eta.ndim == 0 or eta.shape[-1] != k:
             raise ShapeError(
-                f"{type(self).__name__} has {k} natural parameter(s); got an array of shape "
-                f"{eta.shape}"
-            )
+                f"{cls.__name__} has {k} natural parameter(s); got an array of shape {eta.shape}")
         check_finite(eta, name="natural parameters")
-        ok = type(self).natural_in_domain(eta, fixed)
+        ok = cls.natural_in_domain(eta, fixed)
         if not np.all(ok):
             bad = np.flatnonzero(~np.asarray(ok))
             i = bad[0]
             raise ParameterError(
-                f"natural parameters outside the domain of {type(self).__name__} at batch index "
+                f"natural parameters outside the domain of {cls.__name__} at batch index "
                 f"{format_index(i, np.shape(ok))}: {eta.reshape(-1, k)[i]}"
             )
         self._eta = eta
@@ -269,32 +365,10 @@ class ExponentialFamily:
         self._init_natural(natural, fixed)
         return self
 
-    @classmethod
-    def from_mean(cls, mean_params, **fixed):
-        """Distribution whose mean parameters ``E[u(x)]`` are ``mean_params``.
-
-        Raises :class:`~expfam.errors.BoundaryError` when they are not in the interior of
-        the mean domain.
-        """
-        from ..solvers import solve_mean_to_natural
-
-        fixed = cls.check_fixed(fixed)
-        mu = as_float_array(mean_params, name="mean parameters")
-        sol = solve_mean_to_natural(cls, mu, fixed)
-        return cls.from_natural(sol.natural, **fixed)
-
-    # ------------------------------------------------------------------
-    # Parameters
-    # ------------------------------------------------------------------
     @property
     def natural(self) -> np.ndarray:
         """Natural parameters ``eta``, shape ``batch_shape + (k,)``."""
         return self._eta
-
-    @property
-    def mean_params(self) -> np.ndarray:
-        """Mean parameters ``E[u(x)] = grad A(eta)``, shape ``batch_shape + (k,)``."""
-        return type(self).mean_from_natural(self._eta, self._fixed)
 
     @property
     def fixed(self) -> dict:
@@ -331,99 +405,14 @@ class ExponentialFamily:
         parts = [f"{k}={v!r}" for k, v in self._fixed.items()]
         for k, v in self.params.items():
             v = np.asarray(v)
-            parts.append(f"{k}={float(v):.6g}" if v.ndim == 0 else f"{k}={np.array2string(v, precision=4, threshold=6)}")
+            parts.append(f"{k}={float(v):.6g}" if v.ndim == 0
+                         else f"{k}={np.array2string(v, precision=4, threshold=6)}")
         prefix = f"batch_shape={self.batch_shape}, " if self.batch_shape else ""
         return f"{type(self).__name__}({prefix}{', '.join(parts)})"
 
-    def log_partition_value(self) -> np.ndarray:
-        """``A(eta)``."""
-        return type(self).log_partition(self._eta, self._fixed)
-
-    def fisher_information(self) -> np.ndarray:
-        """Fisher information of one observation w.r.t. ``eta``: ``Cov[u(x)]``, (..., k, k)."""
-        return type(self).fisher_from_natural(self._eta, self._fixed)
-
     def same_family(self, other) -> bool:
         """Whether ``other`` is of the same family with the same fixed parameters."""
-        return type(other) is type(self) and _fixed_equal(self._fixed, other._fixed)
-
-    # ------------------------------------------------------------------
-    # Densities
-    # ------------------------------------------------------------------
-    def _observations(self, x, name="x") -> np.ndarray:
-        x = as_float_array(x, name=name)
-        if x.ndim < self.event_ndim:
-            raise ShapeError(f"{name}: expected observations with {self.event_ndim} event axis")
-        check_finite(x, name=name)
-        return x
-
-    def logpdf(self, x) -> np.ndarray:
-        """Log density (log mass for discrete families) at ``x``.
-
-        ``x`` has shape ``(..., *event_shape)`` and broadcasts against the batch shape.
-        Values outside the support get ``-inf``; NaN or inf raise
-        :class:`~expfam.errors.NonFiniteError`.
-        """
-        cls = type(self)
-        x = self._observations(x)
-        inside = cls.in_support(x, self._fixed)
-        with np.errstate(all="ignore"):
-            u = cls.sufficient_statistics(x, self._fixed)
-            logp = (
-                cls.log_base_measure(x, self._fixed)
-                + np.sum(self._eta * u, axis=-1)
-                - cls.log_partition(self._eta, self._fixed)
-            )
-        return np.where(inside, logp, -np.inf)
-
-    def pdf(self, x) -> np.ndarray:
-        """Density (mass for discrete families) at ``x``."""
-        return np.exp(self.logpdf(x))
-
-    logpmf = logpdf
-    pmf = pdf
-
-    def cdf(self, x) -> np.ndarray:
-        """Cumulative distribution function, through SciPy's implementation."""
-        if self.event_ndim:
-            raise NotImplementedError(f"{type(self).__name__} has vector observations: no cdf")
-        x = self._observations(x)
-        return self.to_scipy().cdf(x)
-
-    def to_scipy(self):
-        """The same distribution as a frozen ``scipy.stats`` object."""
-        dist = type(self).scipy_distribution(self._eta, self._fixed)
-        if dist is None:
-            raise NotImplementedError(f"SciPy has no equivalent of {type(self).__name__}")
-        return dist
-
-    # ------------------------------------------------------------------
-    # Moments, entropy, sampling
-    # ------------------------------------------------------------------
-    def mean(self) -> np.ndarray:
-        """``E[x]``."""
-        return type(self).moments(self._eta, self._fixed)[0]
-
-    def var(self) -> np.ndarray:
-        """``Var[x]`` (the covariance matrix for vector observations)."""
-        return type(self).moments(self._eta, self._fixed)[1]
-
-    def entropy(self) -> np.ndarray:
-        """Differential (or Shannon) entropy in nats:
-        ``H = A(eta) - eta . mu - E[log h(x)]``."""
-        cls = type(self)
-        mu = cls.mean_from_natural(self._eta, self._fixed)
-        return (
-            cls.log_partition(self._eta, self._fixed)
-            - np.sum(self._eta * mu, axis=-1)
-            - cls.expected_log_base_measure(self._eta, self._fixed)
-        )
-
-    def kl(self, other) -> np.ndarray:
-        """``KL(self || other)`` in closed form (same family); see :func:`expfam.kl`."""
-        from ..divergence import kl
-
-        return kl(self, other)
+        return type(other) is type(self) and fixed_equal(self._fixed, other._fixed)
 
     def sample(self, size=None, rng=None) -> np.ndarray:
         """Draw samples of shape ``size + batch_shape + event_shape``.
@@ -443,25 +432,213 @@ class ExponentialFamily:
         rng = np.random.default_rng(rng)
         return type(self).draw(self._eta, self._fixed, size, rng)
 
-
-def _fixed_equal(a: dict, b: dict) -> bool:
-    if a.keys() != b.keys():
-        return False
-    return all(np.array_equal(a[k], b[k]) for k in a)
-
-
-def require_same_family(p: ExponentialFamily, q: ExponentialFamily, what: str) -> None:
-    """Raise :class:`FamilyMismatchError` unless ``p`` and ``q`` share family and fixed
-    parameters."""
-    if not isinstance(p, ExponentialFamily) or not p.same_family(q):
-        raise FamilyMismatchError(
-            f"{what} in closed form needs two members of one family with the same fixed "
-            f"parameters; got {p!r} and {q!r}. Use the Monte Carlo estimate (mc_kl) instead."
-        )
+    def _observations(self, x, name="x") -> np.ndarray:
+        x = as_float_array(x, name=name)
+        if x.ndim < self.event_ndim:
+            raise ShapeError(f"{name}: expected observations with {self.event_ndim} event axis")
+        check_finite(x, name=name)
+        return x
 
 
-def check_support(cls, x: np.ndarray, fixed: dict, name: str = "data") -> None:
-    """Raise :class:`~expfam.errors.SupportError` naming the first value outside the support."""
-    inside = np.asarray(cls.in_support(x, fixed))
-    if not inside.all():
-        raise_support(~inside, x, cls.support, name=name)
+class ExponentialFamily(SufficientStatisticModel):
+    """One distribution (or a batch of them) of an exponential family with a tractable
+    log partition.
+
+    Construct an instance from familiar parameters (``Gamma(shape=2.0, rate=3.0)``), from
+    natural parameters (:meth:`from_natural`) or from mean parameters (:meth:`from_mean`).
+    """
+
+    # ------------------------------------------------------------------
+    # The log partition and its derivatives
+    # ------------------------------------------------------------------
+    @classmethod
+    @abstractmethod
+    def log_partition(cls, eta: np.ndarray, fixed: dict) -> np.ndarray:
+        """``A(eta)``: shape ``eta.shape[:-1]``."""
+
+    @classmethod
+    @abstractmethod
+    def mean_from_natural(cls, eta: np.ndarray, fixed: dict) -> np.ndarray:
+        """``grad A(eta) = E_eta[u(x)]``: the mean parameters, shape ``(..., k)``."""
+
+    @classmethod
+    @abstractmethod
+    def fisher_from_natural(cls, eta: np.ndarray, fixed: dict) -> np.ndarray:
+        """``hess A(eta) = Cov_eta[u(x)]``: the Fisher information, shape ``(..., k, k)``."""
+
+    @classmethod
+    @abstractmethod
+    def mean_in_interior(cls, mu: np.ndarray, fixed: dict) -> np.ndarray:
+        """Boolean mask, shape ``mu.shape[:-1]``: ``mu`` lies in the interior of the mean
+        domain, where the MLE exists."""
+
+    @classmethod
+    def moment_source(cls, fixed: dict):
+        """Exact moments: ``grad A`` and ``hess A``."""
+        return ExactMoments()
+
+    # ------------------------------------------------------------------
+    # Mean -> natural
+    # ------------------------------------------------------------------
+    @classmethod
+    def initial_natural(cls, mu: np.ndarray, fixed: dict) -> np.ndarray:
+        """Starting point of the generic Newton iteration for ``grad A(eta) = mu``, inside
+        the natural domain (families that use :meth:`natural_from_mean`'s default give
+        one)."""
+        raise NotImplementedError(
+            f"{cls.__name__} defines neither natural_from_mean nor initial_natural")
+
+    @classmethod
+    def natural_from_mean(cls, mu: np.ndarray, fixed: dict) -> SolveResult:
+        """Solve ``grad A(eta) = mu`` (``mu`` interior): the generic safeguarded Newton
+        iteration on the convex dual ``A(eta) - eta . mu`` from :meth:`initial_natural`."""
+        mu = np.asarray(mu, dtype=np.float64)
+        return newton(cls, mu, fixed, cls.initial_natural(mu, fixed), rtol=RTOL)
+
+    # ------------------------------------------------------------------
+    # Everything else a family provides
+    # ------------------------------------------------------------------
+    @classmethod
+    @abstractmethod
+    def expected_log_base_measure(cls, eta: np.ndarray, fixed: dict) -> np.ndarray:
+        """``E_eta[log h(x)]``, needed by the entropy and the cross-entropy."""
+
+    @classmethod
+    @abstractmethod
+    def moments(cls, eta: np.ndarray, fixed: dict) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and variance of ``x`` (covariance matrix for vector observations)."""
+
+    @classmethod
+    def scipy_distribution(cls, eta: np.ndarray, fixed: dict):
+        """A frozen ``scipy.stats`` distribution with the same law, or ``None``."""
+        return None
+
+    @classmethod
+    @abstractmethod
+    def reference_mean(cls, mu_data: np.ndarray, fixed: dict) -> np.ndarray:
+        """Default prior mean (mean parameters) used by ``pseudo_count`` regularisation."""
+
+    @classmethod
+    def _centred(cls, eta, fixed):
+        """``eta`` about the model's own location (pivot families), else ``eta``."""
+        if not cls.pivot:
+            return eta, None
+        c = cls.location(eta, fixed)
+        return cls.shift_natural(eta, c, fixed), c
+
+    @classmethod
+    def kl_natural(cls, eta_p: np.ndarray, eta_q: np.ndarray, fixed: dict) -> np.ndarray:
+        """``KL(p || q)`` as the Bregman divergence of ``A`` (DESIGN.md):
+        ``A(eta_q) - A(eta_p) - (eta_q - eta_p) . mu_p``, both about ``p``'s location for
+        pivot families (KL does not change when both laws are shifted)."""
+        if cls.pivot:
+            c = cls.location(eta_p, fixed)
+            eta_p, eta_q = cls.shift_natural(eta_p, c, fixed), cls.shift_natural(eta_q, c, fixed)
+        mu_p = cls.mean_from_natural(eta_p, fixed)
+        return (cls.log_partition(eta_q, fixed) - cls.log_partition(eta_p, fixed)
+                - np.sum((eta_q - eta_p) * mu_p, axis=-1))
+
+    # ------------------------------------------------------------------
+    # Instances
+    # ------------------------------------------------------------------
+    @classmethod
+    def from_mean(cls, mean_params, **fixed):
+        """Distribution whose mean parameters ``E[u(x)]`` are ``mean_params``.
+
+        Raises :class:`~expfam.errors.BoundaryError` when they are not in the interior of
+        the mean domain.
+        """
+        fixed = cls.check_fixed(fixed)
+        mu = as_float_array(mean_params, name="mean parameters")
+        sol = solve_mean_to_natural(cls, mu, fixed)
+        return cls.from_natural(sol.natural, **fixed)
+
+    @property
+    def mean_params(self) -> np.ndarray:
+        """Mean parameters ``E[u(x)] = grad A(eta)``, shape ``batch_shape + (k,)``."""
+        return type(self).mean_from_natural(self._eta, self._fixed)
+
+    def log_partition_value(self) -> np.ndarray:
+        """``A(eta)``."""
+        return type(self).log_partition(self._eta, self._fixed)
+
+    def fisher_information(self) -> np.ndarray:
+        """Fisher information of one observation w.r.t. ``eta``: ``Cov[u(x)]``, (..., k, k)."""
+        return type(self).fisher_from_natural(self._eta, self._fixed)
+
+    def logpdf(self, x) -> np.ndarray:
+        """Log density (log mass for discrete families) at ``x``.
+
+        ``x`` has shape ``(..., *event_shape)`` and broadcasts against the batch shape.
+        Values outside the support get ``-inf``; NaN or inf raise
+        :class:`~expfam.errors.NonFiniteError`.  Pivot families evaluate
+        ``log h(x) + eta_c . u(x - c) - A(eta_c)`` about their own location ``c``.
+        """
+        cls = type(self)
+        x = self._observations(x)
+        inside = cls.in_support(x, self._fixed)
+        eta, c = cls._centred(self._eta, self._fixed)
+        with np.errstate(all="ignore"):
+            u = cls.sufficient_statistics(x, self._fixed, shift=c)
+            logp = (cls.log_base_measure(x, self._fixed) + np.sum(eta * u, axis=-1)
+                    - cls.log_partition(eta, self._fixed))
+        return np.where(inside, logp, -np.inf)
+
+    def pdf(self, x) -> np.ndarray:
+        """Density (mass for discrete families) at ``x``."""
+        return np.exp(self.logpdf(x))
+
+    def logpmf(self, x) -> np.ndarray:
+        """Log probability mass (the same as :meth:`logpdf`)."""
+        return self.logpdf(x)
+
+    def pmf(self, x) -> np.ndarray:
+        """Probability mass (the same as :meth:`pdf`)."""
+        return self.pdf(x)
+
+    def cdf(self, x) -> np.ndarray:
+        """Cumulative distribution function, through SciPy's implementation."""
+        if self.event_ndim:
+            raise NotImplementedError(f"{type(self).__name__} has vector observations: no cdf")
+        x = self._observations(x)
+        return self.to_scipy().cdf(x)
+
+    def to_scipy(self):
+        """The same distribution as a frozen ``scipy.stats`` object."""
+        dist = type(self).scipy_distribution(self._eta, self._fixed)
+        if dist is None:
+            raise NotImplementedError(f"SciPy has no equivalent of {type(self).__name__}")
+        return dist
+
+    def mean(self) -> np.ndarray:
+        """``E[x]``."""
+        return type(self).moments(self._eta, self._fixed)[0]
+
+    def var(self) -> np.ndarray:
+        """``Var[x]`` (the covariance matrix for vector observations)."""
+        return type(self).moments(self._eta, self._fixed)[1]
+
+    def entropy(self) -> np.ndarray:
+        """Differential (or Shannon) entropy in nats:
+        ``H = A(eta) - eta . mu - E[log h(x)]`` (the first two terms about the model's
+        location for pivot families: they do not change under a shift)."""
+        cls = type(self)
+        eta, _ = cls._centred(self._eta, self._fixed)
+        mu = cls.mean_from_natural(eta, self._fixed)
+        return (cls.log_partition(eta, self._fixed) - np.sum(eta * mu, axis=-1)
+                - cls.expected_log_base_measure(self._eta, self._fixed))
+
+    def kl(self, other) -> np.ndarray:
+        """``KL(self || other)`` in closed form for two members of this family with the
+        same fixed parameters (batched); see :func:`expfam.kl`.  Negative values at
+        rounding level (> -1e-12) are returned as 0."""
+        if not self.same_family(other):
+            raise FamilyMismatchError(
+                f"KL in closed form needs two members of one family with the same fixed "
+                f"parameters; got {self!r} and {other!r}. Use the Monte Carlo estimate "
+                f"(mc_kl) instead.")
+        cls = type(self)
+        eta_p, eta_q = np.broadcast_arrays(self._eta, other._eta)
+        value = cls.kl_natural(eta_p, eta_q, self._fixed)
+        # KL >= 0: a negative at rounding level (from the cancelling terms) is an exact 0
+        return np.where((value < 0) & (value > -1e-12), 0.0, value)

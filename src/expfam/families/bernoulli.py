@@ -1,13 +1,8 @@
 """Bernoulli distribution.
 
 ``u(x) = x``, ``eta = logit(p) = log(p / (1 - p))``, ``h = 1`` on ``{0, 1}``,
-``A(eta) = log(1 + e^eta)`` (softplus).  The MLE is ``p = mean(x)``.
-
-``log p = -softplus(-eta)`` and ``log(1 - p) = -softplus(eta)`` are used wherever
-``p`` or ``1 - p`` may be tiny, so that the entropy and the KL divergence keep their
-relative accuracy for ``p`` near 0 or 1.
-
-:class:`LogitFamily` holds the mathematics shared with the Binomial (``n`` trials).
+``A(eta) = log(1 + e^eta)`` (softplus).  The MLE is ``p = mean(x)``.  The mathematics
+shared with the Binomial is :class:`~expfam.families._logit.LogitFamily`.
 """
 
 from __future__ import annotations
@@ -16,120 +11,9 @@ import numpy as np
 from scipy import special
 
 from .._lazy import stats
-
-from ._base import ExponentialFamily, broadcast_params, closed_form, require
-
-#: relative distance to the boundary below which a mean counts as 0 or n (rounding)
-_RTOL = 64 * np.finfo(float).eps
-
-
-def softplus(eta):
-    """``log(1 + e^eta)`` without overflow."""
-    return np.logaddexp(0.0, eta)
-
-
-def bernoulli_entropy(eta):
-    """``-p log p - (1 - p) log(1 - p)`` for ``p = expit(eta)``, free of cancellation.
-
-    Equal to ``A(eta) - eta p`` (since ``softplus(eta) - softplus(-eta) = eta``), but
-    written as a sum of two non-negative terms.
-    """
-    return special.expit(eta) * softplus(-eta) + special.expit(-eta) * softplus(eta)
-
-
-def bernoulli_kl(eta_p, eta_q):
-    """``KL(Bern(p) || Bern(q))`` from the logits, as
-    ``p (log p - log q) + (1 - p) (log(1 - p) - log(1 - q))``."""
-    return special.expit(eta_p) * (softplus(-eta_q) - softplus(-eta_p)) + special.expit(
-        -eta_p
-    ) * (softplus(eta_q) - softplus(eta_p))
-
-
-def check_probability(p) -> np.ndarray:
-    """The success probability ``p`` as a float array, validated: ``0 < p < 1``."""
-    p = broadcast_params(p=p)["p"]
-    require((p > 0) & (p < 1), p, "p", "in (0, 1)")
-    return p
-
-
-class LogitFamily(ExponentialFamily):
-    """Base of the number of successes in ``n`` independent trials with success
-    probability ``p`` (Bernoulli: ``n = 1``; Binomial).
-
-    ``u(x) = x`` on ``{0, ..., n}``, ``eta = logit(p)``, ``A(eta) = n softplus(eta)``,
-    so ``grad A = n p`` and ``hess A = n p (1 - p)``; the KL divergence is ``n`` times the
-    Bernoulli one.  Subclasses give ``n`` (:meth:`_trials`), ``log h``, the SciPy mapping
-    and the reference mean.
-    """
-
-    @classmethod
-    def _trials(cls, fixed) -> int:
-        """The number of trials ``n``."""
-        raise NotImplementedError
-
-    @classmethod
-    def natural_dim(cls, fixed):
-        return 1
-
-    @classmethod
-    def natural_from_params(cls, fixed, p=0.5):
-        return special.logit(check_probability(p))[..., None]
-
-    @classmethod
-    def params_from_natural(cls, eta, fixed):
-        return {"p": special.expit(eta[..., 0])}
-
-    @classmethod
-    def sufficient_statistics(cls, x, fixed):
-        return np.asarray(x, dtype=np.float64)[..., None]
-
-    @classmethod
-    def log_partition(cls, eta, fixed):
-        return cls._trials(fixed) * softplus(eta[..., 0])
-
-    @classmethod
-    def mean_from_natural(cls, eta, fixed):
-        return cls._trials(fixed) * special.expit(eta)
-
-    @classmethod
-    def fisher_from_natural(cls, eta, fixed):
-        return (cls._trials(fixed) * special.expit(eta) * special.expit(-eta))[..., None]
-
-    @classmethod
-    def natural_from_mean(cls, mu, fixed):
-        # eta = log(mu / (n - mu)); n - mu is exact for mu >= n/2
-        with np.errstate(all="ignore"):
-            return closed_form(np.log(mu) - np.log(cls._trials(fixed) - mu))
-
-    @classmethod
-    def in_support(cls, x, fixed):
-        return (x >= 0) & (x <= cls._trials(fixed)) & (x == np.floor(x))
-
-    @classmethod
-    def natural_in_domain(cls, eta, fixed):
-        return np.ones(eta.shape[:-1], dtype=bool)
-
-    @classmethod
-    def mean_in_interior(cls, mu, fixed):
-        # sums of zeros are exactly 0; a sum of n's may be off by a few ulps
-        n = cls._trials(fixed)
-        return (mu[..., 0] > 0) & (n - mu[..., 0] > _RTOL * n)
-
-    @classmethod
-    def moments(cls, eta, fixed):
-        n = cls._trials(fixed)
-        p, q = special.expit(eta[..., 0]), special.expit(-eta[..., 0])
-        return n * p, n * p * q
-
-    @classmethod
-    def draw(cls, eta, fixed, size, rng):
-        p = special.expit(eta[..., 0])
-        return rng.binomial(cls._trials(fixed), p, size=size + eta.shape[:-1]).astype(np.float64)
-
-    @classmethod
-    def kl_natural(cls, eta_p, eta_q, fixed):
-        # n times the Bernoulli KL: no cancellation between the two n softplus terms
-        return cls._trials(fixed) * bernoulli_kl(eta_p[..., 0], eta_q[..., 0])
+from ..domains import UNIT_INTERVAL
+from ..solvers import closed_form
+from ._logit import LogitFamily, bernoulli_entropy
 
 
 class Bernoulli(LogitFamily):
@@ -142,21 +26,20 @@ class Bernoulli(LogitFamily):
     """
 
     name = "bernoulli"
-    discrete = True
-    param_names = ("p",)
-    support = "{0, 1}"
+    param_domains = {"p": UNIT_INTERVAL}
     boundary_hint = "all observations are 0 or all are 1, so p would be 0 or 1"
+    log_h_constant = True
 
     def __init__(self, p=0.5):
         self._init_natural(self.natural_from_params({}, p=p), {})
 
+    @staticmethod
+    def element(v, p, c):
+        return (v,), 0.0
+
     @classmethod
     def _trials(cls, fixed):
         return 1
-
-    @classmethod
-    def log_base_measure(cls, x, fixed):
-        return np.zeros(np.shape(x))
 
     @classmethod
     def natural_from_mean(cls, mu, fixed):

@@ -3,9 +3,11 @@
 ``u(x) = (log x, log1p(-x))``, ``eta = (a - 1, b - 1)``, ``h = 1`` (so ``E[log h] = 0``),
 ``A(eta) = lgamma(a) + lgamma(b) - lgamma(a + b)`` (``betaln``).  The mean parameters
 ``psi(a) - psi(a + b)`` and ``psi(b) - psi(a + b)`` are computed without cancellation
-(:func:`~expfam.families.dirichlet.digamma_difference`).  The MLE exists iff
-``exp(mu_1) + exp(mu_2) < 1`` and is found by the Dirichlet solver with ``K = 2``
-(:func:`~expfam.families.dirichlet.solve_concentration`).
+(:func:`~expfam.families._concentration.digamma_difference`).  The MLE exists iff
+``exp(mu_1) + exp(mu_2) < 1``.  It is found by a plain 2 x 2 Newton iteration (written
+once, :func:`newton_start` / :func:`newton_step`, run vectorised or compiled for large
+batches), and the elements it leaves short of the tolerance by the robust Dirichlet
+solver with ``K = 2`` (:func:`~expfam.families._concentration.solve_concentration`).
 """
 
 from __future__ import annotations
@@ -13,42 +15,36 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from .._kernels import _load_jit
+from .. import _kernels
 from .._lazy import stats
-from ..solvers import RTOL, relative_residual
-from ._base import ExponentialFamily, SolveResult, broadcast_params, require
-from .dirichlet import _GAP_TOL, _trigamma_fast, digamma_difference, solve_concentration
+from .._special import digamma_difference_pair, exp, expm1, log, log1p, logaddexp, select, trigamma
+from ..domains import POSITIVE, UNIT_INTERVAL
+from ..solvers import RTOL, SolveResult, relative_residual
+from ._base import ExponentialFamily
+from ._concentration import GAP_TOL, digamma_difference, solve_concentration
 
-#: batch size from which the compiled Newton iteration is used
-_COMPILED_MIN = 4096
+
+def newton_start(m1, m2):
+    """The large-concentration start ``a = s exp(mu_1)``, ``b = s exp(mu_2)`` with
+    ``1 - exp(mu_1) - exp(mu_2) ~ 1 / (2 s)``."""
+    s = 0.5 - 0.5 / expm1(logaddexp(m1, m2))
+    return s * exp(m1), s * exp(m2)
 
 
-def _newton(mu, max_iter: int = 8):
-    """Newton steps on ``psi(a) - psi(a + b) = mu_1``, ``psi(b) - psi(a + b) = mu_2`` from
-    the large-concentration start ``a = s exp(mu_1)``, ``b = s exp(mu_2)`` with
-    ``1 - exp(mu_1) - exp(mu_2) ~ 1 / (2 s)``; the 2 x 2 Jacobian is inverted in closed
-    form.  Returns ``(eta, n_iter)``; the caller checks the residual."""
-    m1, m2 = np.asarray(mu[..., 0], dtype=np.float64), np.asarray(mu[..., 1], dtype=np.float64)
-    if m1.size >= _COMPILED_MIN and (jit := _load_jit()) is not None:  # many fits at once
-        a, b, _ = jit.run(jit.beta_newton, np.ascontiguousarray(m1).reshape(-1),
-                          np.ascontiguousarray(m2).reshape(-1), max_iter)
-        return np.stack([a.reshape(m1.shape) - 1, b.reshape(m1.shape) - 1], axis=-1), max_iter
-    it = 0
-    with np.errstate(all="ignore"):
-        s = 0.5 - 0.5 / np.expm1(np.logaddexp(m1, m2))
-        a, b = s * np.exp(m1), s * np.exp(m2)
-        for it in range(1, max_iter + 1):
-            psi_ab, t = special.digamma(a + b), _trigamma_fast(a + b)
-            g1 = special.digamma(a) - psi_ab - m1
-            g2 = special.digamma(b) - psi_ab - m2
-            ta, tb = _trigamma_fast(a) - t, _trigamma_fast(b) - t
-            det = ta * tb - t * t
-            da, db = (tb * g1 + t * g2) / det, (t * g1 + ta * g2) / det
-            a = np.where(a - da > 0, a - da, 0.5 * a)
-            b = np.where(b - db > 0, b - db, 0.5 * b)
-            if np.all(np.maximum(np.abs(da / a), np.abs(db / b)) < 1e-8):
-                break
-    return np.stack([a - 1, b - 1], axis=-1), it
+def newton_step(state, m1, m2):
+    """One Newton step on ``psi(a) - psi(a + b) = mu_1``, ``psi(b) - psi(a + b) = mu_2``
+    (the 2 x 2 Jacobian inverted in closed form; halving instead of leaving ``a, b > 0``).
+    Done after a step of relative size 3e-8 (quadratic: the next error is ~1e-15)."""
+    a, b = state
+    t = trigamma(a + b)
+    g1 = digamma_difference_pair(a, b) - m1
+    g2 = digamma_difference_pair(b, a) - m2
+    ta, tb = trigamma(a) - t, trigamma(b) - t
+    det = ta * tb - t * t
+    da, db = (tb * g1 + t * g2) / det, (t * g1 + ta * g2) / det
+    an, bn = a - da, b - db
+    done = (abs(da) <= 3e-8 * a) & (abs(db) <= 3e-8 * b)
+    return (select(an > 0.0, an, 0.5 * a), select(bn > 0.0, bn, 0.5 * b)), done
 
 
 class Beta(ExponentialFamily):
@@ -64,11 +60,17 @@ class Beta(ExponentialFamily):
 
     name = "beta"
     param_names = ("a", "b")
-    support = "(0, 1)"
+    param_domains = {"a": POSITIVE, "b": POSITIVE}
+    support = UNIT_INTERVAL
     boundary_hint = "all observations are equal, so exp(mean log x) + exp(mean log(1 - x)) = 1"
+    log_h_constant = True
 
     def __init__(self, a=1.0, b=1.0):
         self._init_natural(self.natural_from_params({}, a=a, b=b), {})
+
+    @staticmethod
+    def element(v, p, c):
+        return (log(v), log1p(-v)), 0.0
 
     @classmethod
     def natural_dim(cls, fixed):
@@ -76,22 +78,12 @@ class Beta(ExponentialFamily):
 
     @classmethod
     def natural_from_params(cls, fixed, a=1.0, b=1.0):
-        p = broadcast_params(a=a, b=b)
-        require(p["a"] > 0, p["a"], "a", "> 0")
-        require(p["b"] > 0, p["b"], "b", "> 0")
+        p = cls.check_params(a=a, b=b)
         return np.stack([p["a"] - 1, p["b"] - 1], axis=-1)
 
     @classmethod
     def params_from_natural(cls, eta, fixed):
         return {"a": eta[..., 0] + 1, "b": eta[..., 1] + 1}
-
-    @classmethod
-    def sufficient_statistics(cls, x, fixed):
-        return np.stack([np.log(x), np.log1p(-x)], axis=-1)
-
-    @classmethod
-    def log_base_measure(cls, x, fixed):
-        return np.zeros(np.shape(x))
 
     @classmethod
     def log_partition(cls, eta, fixed):
@@ -113,22 +105,25 @@ class Beta(ExponentialFamily):
     @classmethod
     def natural_from_mean(cls, mu, fixed):
         # Plain Newton first (fast for typical data); the robust Dirichlet solver takes
-        # the elements whose residual is not at the tolerance after it.
-        eta, it = _newton(mu)
+        # the elements whose residual is not at the tolerance after it.  The batch is
+        # flattened, so that a single distribution (0-d batch) takes the same path.
+        mu = np.asarray(mu, dtype=np.float64)
+        m = mu.reshape(-1, 2)
+        (a, b), _, it = _kernels.iterate(newton_start, newton_step, (m[:, 0], m[:, 1]),
+                                         max_iter=8)
+        eta = np.stack([a - 1, b - 1], axis=-1)
         with np.errstate(all="ignore"):
             mean = cls.mean_from_natural(eta, fixed)
-            res = relative_residual(cls, eta, mu, fixed, mean=mean)
+            res = relative_residual(cls, eta, m, fixed, mean=mean)
             retry = ~(res <= RTOL) | ~np.all(eta > -1, axis=-1)
             if retry.any():
-                eta[retry], it2 = solve_concentration(mu[retry])
+                eta[retry], it2 = solve_concentration(m[retry])
                 mean[retry] = cls.mean_from_natural(eta[retry], fixed)
-                res[retry] = relative_residual(cls, eta[retry], mu[retry], fixed, mean=mean[retry])
+                res[retry] = relative_residual(cls, eta[retry], m[retry], fixed, mean=mean[retry])
                 it += it2
-        return SolveResult(eta, (res <= RTOL) & np.all(eta > -1, axis=-1), it, mean)
-
-    @classmethod
-    def in_support(cls, x, fixed):
-        return (x > 0) & (x < 1)
+        ok = (res <= RTOL) & np.all(eta > -1, axis=-1)
+        return SolveResult(eta.reshape(mu.shape), ok.reshape(mu.shape[:-1]), it,
+                           mean.reshape(mu.shape))
 
     @classmethod
     def natural_in_domain(cls, eta, fixed):
@@ -139,7 +134,7 @@ class Beta(ExponentialFamily):
         # Jensen: exp(E log x) + exp(E log(1 - x)) < E x + E(1 - x) = 1 unless x is constant
         with np.errstate(all="ignore"):
             lse = np.logaddexp(mu[..., 0], mu[..., 1])
-            return np.isfinite(mu[..., 0]) & np.isfinite(mu[..., 1]) & (lse < -_GAP_TOL)
+            return np.isfinite(mu[..., 0]) & np.isfinite(mu[..., 1]) & (lse < -GAP_TOL)
 
     @classmethod
     def expected_log_base_measure(cls, eta, fixed):

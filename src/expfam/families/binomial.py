@@ -17,10 +17,14 @@ import numpy as np
 from scipy import special
 
 from .._lazy import stats
-from .bernoulli import LogitFamily, bernoulli_entropy, softplus
+from .._special import lookup
+from ..domains import UNIT_INTERVAL
+from ._logit import LogitFamily, bernoulli_entropy, softplus
 
 #: at most this many terms of the sum are held in memory at once
 _CHUNK = 1 << 22
+#: largest n whose table of log C(n, x) the compiled kernels use
+_TABLE_MAX = 1 << 20
 
 
 def expected_log_binomial_coefficient(n: int, eta) -> np.ndarray:
@@ -63,16 +67,30 @@ class Binomial(LogitFamily):
     """
 
     name = "binomial"
-    discrete = True
     fixed_params = ("n",)
-    param_names = ("p",)
+    param_domains = {"p": UNIT_INTERVAL}
     integer_fixed = {"n": 1}
-    support = "{0, 1, ..., n}"
     boundary_hint = "all counts are 0 or all are n, so p would be 0 or 1"
 
     def __init__(self, n=1, p=0.5):
         fixed = self.check_fixed({"n": n})
         self._init_natural(self.natural_from_params(fixed, p=p), fixed)
+
+    @staticmethod
+    def element(v, p, c):
+        # p: the table of log C(n, x) for x = 0..n (the kernels' path)
+        return (v,), lookup(p, v)
+
+    @classmethod
+    def element_params(cls, fixed):
+        n = fixed["n"]
+        if n > _TABLE_MAX:
+            return None
+        return cls.log_base_measure(np.arange(n + 1, dtype=np.float64), fixed)
+
+    @classmethod
+    def element_params_numpy(cls, fixed):
+        return np.zeros(1)  # u only: log h comes from log_base_measure
 
     @classmethod
     def _trials(cls, fixed):

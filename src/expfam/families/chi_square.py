@@ -16,9 +16,10 @@ import numpy as np
 from scipy import special
 
 from .._lazy import stats
-
-from ..solvers import newton_1d
-from ._base import ExponentialFamily, SolveResult, broadcast_params, require
+from .._special import inverse_digamma_start, log
+from ..domains import POSITIVE
+from ..solvers import SolveResult, newton_1d
+from ._base import ExponentialFamily
 
 _LOG2 = np.log(2.0)
 
@@ -26,16 +27,13 @@ _LOG2 = np.log(2.0)
 def inverse_digamma(s):
     """Solve ``digamma(a) = s`` for ``a > 0``, elementwise; returns (a, converged, iters).
 
-    Accurate over ``a`` from ``1e-300`` to ``1e300`` (relative residual of ``digamma``
-    about one rounding error).
+    A bracketed Newton iteration with SciPy's digamma from Minka's start
+    (:func:`expfam._special.inverse_digamma_start`).  Accurate over ``a`` from ``1e-300``
+    to ``1e300`` (relative residual of ``digamma`` about one rounding error).
     """
     s = np.asarray(s, dtype=np.float64)
     with np.errstate(all="ignore"):
-        # digamma(a) = log(a - 1/2) + O(a^-2) for large a, and -1/a - euler_gamma + O(a)
-        # for small a (Minka, "Estimating a Dirichlet distribution", 2000, appendix C)
-        a0 = np.where(
-            s >= -2.22, np.exp(np.minimum(s, 700.0)) + 0.5, -1.0 / (s + np.euler_gamma)
-        )
+        a0 = inverse_digamma_start(s)
     # Newton steps stall at the rounding noise of digamma(a) - s, about eps * max(1, s)
     # relative to a (a * trigamma(a) > 1), so the step tolerance scales with s
     rtol = 4 * np.finfo(float).eps * np.maximum(1.0, s)
@@ -58,11 +56,17 @@ class ChiSquare(ExponentialFamily):
 
     name = "chi_square"
     param_names = ("df",)
-    support = "(0, inf)"
+    param_domains = {"df": POSITIVE}
+    support = POSITIVE
     boundary_hint = "none: the MLE exists for any positive data"
 
     def __init__(self, df=1.0):
         self._init_natural(self.natural_from_params({}, df=df), {})
+
+    @staticmethod
+    def element(v, p, c):
+        lv = log(v)
+        return (lv,), -0.5 * v - lv
 
     @classmethod
     def natural_dim(cls, fixed):
@@ -70,22 +74,12 @@ class ChiSquare(ExponentialFamily):
 
     @classmethod
     def natural_from_params(cls, fixed, df=1.0):
-        p = broadcast_params(df=df)
-        require(p["df"] > 0, p["df"], "df", "> 0")
+        p = cls.check_params(df=df)
         return (0.5 * p["df"])[..., None]
 
     @classmethod
     def params_from_natural(cls, eta, fixed):
         return {"df": 2.0 * eta[..., 0]}
-
-    @classmethod
-    def sufficient_statistics(cls, x, fixed):
-        return np.log(x)[..., None]
-
-    @classmethod
-    def log_base_measure(cls, x, fixed):
-        x = np.asarray(x, dtype=np.float64)
-        return -0.5 * x - np.log(x)
 
     @classmethod
     def log_partition(cls, eta, fixed):
@@ -104,10 +98,6 @@ class ChiSquare(ExponentialFamily):
     def natural_from_mean(cls, mu, fixed):
         a, ok, it = inverse_digamma(mu[..., 0] - _LOG2)
         return SolveResult(a[..., None], ok, it)
-
-    @classmethod
-    def in_support(cls, x, fixed):
-        return x > 0
 
     @classmethod
     def natural_in_domain(cls, eta, fixed):

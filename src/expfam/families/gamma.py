@@ -2,7 +2,7 @@
 
 ``u(x) = (x, log x)``, ``eta = (-b, a - 1)``, ``h = 1``,
 ``A(eta) = lgamma(a) - a log b``.  The MLE solves ``log a - digamma(a) = s`` with
-``s = log mean(x) - mean(log x) > 0``.
+``s = log mean(x) - mean(log x) > 0`` (:mod:`expfam.families._shape`).
 """
 
 from __future__ import annotations
@@ -11,70 +11,11 @@ import numpy as np
 from scipy import special
 
 from .._lazy import stats
-
-from ..solvers import newton_1d
-from .._kernels import _load_jit
-from ._base import ExponentialFamily, SolveResult, broadcast_params, require
-
-#: batch size from which the compiled shape solver is used
-_COMPILED_MIN = 4096
-
-
-def log_minus_digamma(a):
-    """``log(a) - digamma(a)``, accurate for large ``a`` (asymptotic series, DLMF 5.11.2)."""
-    a = np.asarray(a, dtype=np.float64)
-    with np.errstate(all="ignore"):
-        direct = np.log(a) - special.digamma(a)
-        r = 1.0 / (a * a)
-        series = 0.5 / a + r * (1 / 12 - r * (1 / 120 - r * (1 / 252 - r * (1 / 240 - r / 132))))
-    return np.where(a > 20, series, direct)
-
-
-def log_minus_digamma_prime(a):
-    """``d/da (log(a) - digamma(a)) = 1/a - trigamma(a)`` (for the Newton step).
-
-    ``trigamma(a) = trigamma(a + 6) + sum_{i<6} (a + i)^-2`` for ``a < 6``; for ``y >= 6``,
-    ``1/y - trigamma(y)`` comes from its asymptotic series (DLMF 5.15.8) without
-    cancellation.  Relative error < 1e-10 (ample for a Newton step); several times faster
-    than ``polygamma(1, a)``, which dominated the time of batched fits.
-    """
-    a = np.asarray(a, dtype=np.float64)
-    with np.errstate(all="ignore"):
-        y = a.copy()
-        head = np.zeros(a.shape)
-        low = a < 6
-        if low.any():  # y = a + 6 for the small values
-            al = a[low]
-            h = np.zeros(al.shape)
-            for i in range(6):
-                t = al + i
-                h += 1 / (t * t)
-            head[low] = h
-            y[low] = al + 6
-        r = 1 / y
-        r2 = r * r
-        tail = 0.5 * r2 + r * r2 * (1 / 6 - r2 * (1 / 30 - r2 * (1 / 42 - r2 * (
-            1 / 30 - r2 * (5 / 66 - r2 * (691 / 2730 - r2 * 7 / 6))))))
-        return (1 / a - r) - head - tail
-
-
-def solve_log_minus_digamma(s):
-    """Solve ``log(a) - digamma(a) = s`` (``s > 0``) for ``a``; returns (a, converged, iters).
-
-    Many values at once (batched and grouped fits) go to a compiled per-element Newton
-    iteration (:func:`expfam._jit.gamma_shape`); the rest to the vectorised one below.
-    """
-    s = np.asarray(s, dtype=np.float64)
-    if s.size >= _COMPILED_MIN and (jit := _load_jit()) is not None:
-        a, ok, iters = jit.run(jit.gamma_shape, np.ascontiguousarray(s).reshape(-1), 100)
-        return a.reshape(s.shape), ok.reshape(s.shape), int(iters.max(initial=0))
-    # Minka (2002), "Estimating a Gamma distribution": initial value within 1.5 %
-    a0 = (3 - s + np.sqrt((s - 3) ** 2 + 24 * s)) / (12 * s)
-    return newton_1d(
-        lambda a, s: log_minus_digamma(a) - s,
-        lambda a, s: log_minus_digamma_prime(a),
-        a0, 0.0, np.inf, increasing=False, args=(s,),
-    )
+from .._special import log
+from ..domains import POSITIVE
+from ..solvers import SolveResult
+from ._base import ExponentialFamily
+from ._shape import solve_gamma_shape
 
 
 class Gamma(ExponentialFamily):
@@ -90,11 +31,17 @@ class Gamma(ExponentialFamily):
 
     name = "gamma"
     param_names = ("shape", "rate")
-    support = "(0, inf)"
+    param_domains = {"shape": POSITIVE, "rate": POSITIVE}
+    support = POSITIVE
     boundary_hint = "all observations are equal, so log(mean x) = mean(log x)"
+    log_h_constant = True
 
     def __init__(self, shape=1.0, rate=1.0):
         self._init_natural(self.natural_from_params({}, shape=shape, rate=rate), {})
+
+    @staticmethod
+    def element(v, p, c):
+        return (v, log(v)), 0.0
 
     @classmethod
     def natural_dim(cls, fixed):
@@ -102,22 +49,12 @@ class Gamma(ExponentialFamily):
 
     @classmethod
     def natural_from_params(cls, fixed, shape=1.0, rate=1.0):
-        p = broadcast_params(shape=shape, rate=rate)
-        require(p["shape"] > 0, p["shape"], "shape", "> 0")
-        require(p["rate"] > 0, p["rate"], "rate", "> 0")
+        p = cls.check_params(shape=shape, rate=rate)
         return np.stack([-p["rate"], p["shape"] - 1], axis=-1)
 
     @classmethod
     def params_from_natural(cls, eta, fixed):
         return {"shape": eta[..., 1] + 1, "rate": -eta[..., 0]}
-
-    @classmethod
-    def sufficient_statistics(cls, x, fixed):
-        return np.stack([x, np.log(x)], axis=-1)
-
-    @classmethod
-    def log_base_measure(cls, x, fixed):
-        return np.zeros(np.shape(x))
 
     @classmethod
     def log_partition(cls, eta, fixed):
@@ -140,13 +77,8 @@ class Gamma(ExponentialFamily):
     @classmethod
     def natural_from_mean(cls, mu, fixed):
         mean, mean_log = mu[..., 0], mu[..., 1]
-        s = np.log(mean) - mean_log
-        a, ok, it = solve_log_minus_digamma(s)
+        a, ok, it = solve_gamma_shape(np.log(mean) - mean_log)
         return SolveResult(np.stack([-a / mean, a - 1], axis=-1), ok, it)
-
-    @classmethod
-    def in_support(cls, x, fixed):
-        return x > 0
 
     @classmethod
     def natural_in_domain(cls, eta, fixed):

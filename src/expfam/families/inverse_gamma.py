@@ -13,9 +13,11 @@ import numpy as np
 from scipy import special
 
 from .._lazy import stats
-
-from ._base import ExponentialFamily, SolveResult, broadcast_params, require
-from .gamma import log_minus_digamma, solve_log_minus_digamma
+from .._special import log, log_minus_digamma
+from ..domains import POSITIVE
+from ..solvers import SolveResult
+from ._base import ExponentialFamily
+from ._shape import solve_gamma_shape
 
 #: relative size below which ``s`` counts as zero (all observations equal, up to rounding)
 _S_RTOL = 64 * np.finfo(float).eps
@@ -37,11 +39,17 @@ class InverseGamma(ExponentialFamily):
 
     name = "inverse_gamma"
     param_names = ("shape", "scale")
-    support = "(0, inf)"
+    param_domains = {"shape": POSITIVE, "scale": POSITIVE}
+    support = POSITIVE
     boundary_hint = "all observations are equal, so log(mean 1/x) = -mean(log x)"
+    log_h_constant = True
 
     def __init__(self, shape=1.0, scale=1.0):
         self._init_natural(self.natural_from_params({}, shape=shape, scale=scale), {})
+
+    @staticmethod
+    def element(v, p, c):
+        return (1.0 / v, log(v)), 0.0
 
     @classmethod
     def natural_dim(cls, fixed):
@@ -49,22 +57,12 @@ class InverseGamma(ExponentialFamily):
 
     @classmethod
     def natural_from_params(cls, fixed, shape=1.0, scale=1.0):
-        p = broadcast_params(shape=shape, scale=scale)
-        require(p["shape"] > 0, p["shape"], "shape", "> 0")
-        require(p["scale"] > 0, p["scale"], "scale", "> 0")
+        p = cls.check_params(shape=shape, scale=scale)
         return np.stack([-p["scale"], -p["shape"] - 1], axis=-1)
 
     @classmethod
     def params_from_natural(cls, eta, fixed):
         return {"shape": -eta[..., 1] - 1, "scale": -eta[..., 0]}
-
-    @classmethod
-    def sufficient_statistics(cls, x, fixed):
-        return np.stack([1 / x, np.log(x)], axis=-1)
-
-    @classmethod
-    def log_base_measure(cls, x, fixed):
-        return np.zeros(np.shape(x))
 
     @classmethod
     def log_partition(cls, eta, fixed):
@@ -89,15 +87,10 @@ class InverseGamma(ExponentialFamily):
     def natural_from_mean(cls, mu, fixed):
         mean_inv, mean_log = mu[..., 0], mu[..., 1]
         s = np.log(mean_inv) + mean_log  # Gamma's log(mean y) - mean(log y), y = 1/x
-        a, ok, it = solve_log_minus_digamma(s)
-        # newton_1d's step test (1e-15) can miss roots where the rounding of f dominates
-        # (a ~ 3..20); accept a root whose equation residual is at rounding level
+        a, ok, it = solve_gamma_shape(s)
+        # accept a root whose equation residual is at rounding level
         ok = ok | (np.abs(log_minus_digamma(a) - s) <= 1e-14 * s)
         return SolveResult(np.stack([-a / mean_inv, -a - 1], axis=-1), ok, it)
-
-    @classmethod
-    def in_support(cls, x, fixed):
-        return x > 0
 
     @classmethod
     def natural_in_domain(cls, eta, fixed):

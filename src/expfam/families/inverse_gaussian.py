@@ -21,8 +21,10 @@ import numpy as np
 from scipy import special
 
 from .._lazy import stats
-
-from ._base import ExponentialFamily, broadcast_params, closed_form, require
+from .._special import HALF_LOG_2PI, log
+from ..domains import POSITIVE
+from ..solvers import closed_form
+from ._base import ExponentialFamily
 
 _LOG_2PI = np.log(2 * np.pi)
 #: ``mean(x) mean(1/x) - 1`` below this counts as zero (all observations equal)
@@ -59,11 +61,16 @@ class InverseGaussian(ExponentialFamily):
 
     name = "inverse_gaussian"
     param_names = ("mean", "shape")
-    support = "(0, inf)"
+    param_domains = {"mean": POSITIVE, "shape": POSITIVE}
+    support = POSITIVE
     boundary_hint = "all observations are equal, so mean(x) mean(1/x) = 1"
 
     def __init__(self, mean=1.0, shape=1.0):
         self._init_natural(self.natural_from_params({}, mean=mean, shape=shape), {})
+
+    @staticmethod
+    def element(v, p, c):
+        return (v, 1.0 / v), -HALF_LOG_2PI - 1.5 * log(v)
 
     @classmethod
     def natural_dim(cls, fixed):
@@ -71,23 +78,13 @@ class InverseGaussian(ExponentialFamily):
 
     @classmethod
     def natural_from_params(cls, fixed, mean=1.0, shape=1.0):
-        p = broadcast_params(mean=mean, shape=shape)
-        require(p["mean"] > 0, p["mean"], "mean", "> 0")
-        require(p["shape"] > 0, p["shape"], "shape", "> 0")
+        p = cls.check_params(mean=mean, shape=shape)
         lam = p["shape"]
         return np.stack([-lam / (2 * p["mean"] ** 2), -lam / 2], axis=-1)
 
     @classmethod
     def params_from_natural(cls, eta, fixed):
         return {"mean": np.sqrt(eta[..., 1] / eta[..., 0]), "shape": -2 * eta[..., 1]}
-
-    @classmethod
-    def sufficient_statistics(cls, x, fixed):
-        return np.stack([x, 1 / x], axis=-1)
-
-    @classmethod
-    def log_base_measure(cls, x, fixed):
-        return -0.5 * _LOG_2PI - 1.5 * np.log(x)
 
     @classmethod
     def log_partition(cls, eta, fixed):
@@ -115,10 +112,6 @@ class InverseGaussian(ExponentialFamily):
         m = mu[..., 0]
         lam = 1 / (mu[..., 1] - 1 / m)
         return closed_form(np.stack([-lam / (2 * m * m), -lam / 2], axis=-1))
-
-    @classmethod
-    def in_support(cls, x, fixed):
-        return x > 0
 
     @classmethod
     def natural_in_domain(cls, eta, fixed):

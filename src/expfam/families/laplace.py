@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 from .._lazy import stats
-
+from ..domains import POSITIVE, REAL
 from ._base import broadcast_params, require
-from .exponential import ExponentialScaleFamily, check_real_fixed
+from ._scale import ExponentialScaleFamily, check_real_fixed
 
-_LOG2 = np.log(2.0)
+_LOG2 = 0.6931471805599453
 
 
 class Laplace(ExponentialScaleFamily):
@@ -30,12 +30,22 @@ class Laplace(ExponentialScaleFamily):
     name = "laplace"
     fixed_params = ("loc",)
     param_names = ("scale",)
-    support = "(-inf, inf)"
+    param_domains = {"scale": POSITIVE}
+    support = REAL
     boundary_hint = "every observation equals loc"
+    log_h_constant = True
 
     def __init__(self, loc=0.0, scale=1.0):
         fixed = self.check_fixed({"loc": loc})
         self._init_natural(self.natural_from_params(fixed, scale=scale), fixed)
+
+    @staticmethod
+    def element(v, p, c):
+        return (abs(v - p[0]),), -_LOG2
+
+    @classmethod
+    def element_params(cls, fixed):
+        return np.asarray(fixed["loc"], dtype=np.float64)[None]
 
     @classmethod
     def check_fixed(cls, fixed):
@@ -44,24 +54,12 @@ class Laplace(ExponentialScaleFamily):
     @classmethod
     def natural_from_params(cls, fixed, scale=1.0):
         p = broadcast_params(scale=scale, loc=fixed["loc"])
-        require(p["scale"] > 0, p["scale"], "scale", "> 0")
+        require(p["scale"] > 0, p["scale"], "scale", f"in {cls.param_domains['scale']}")
         return (-1.0 / p["scale"])[..., None]
 
     @classmethod
     def params_from_natural(cls, eta, fixed):
         return {"scale": -1.0 / eta[..., 0]}
-
-    @classmethod
-    def sufficient_statistics(cls, x, fixed):
-        return np.abs(np.asarray(x, dtype=np.float64) - fixed["loc"])[..., None]
-
-    @classmethod
-    def log_base_measure(cls, x, fixed):
-        return np.full(np.shape(x), -_LOG2)
-
-    @classmethod
-    def in_support(cls, x, fixed):
-        return np.ones(np.shape(x), dtype=bool)
 
     @classmethod
     def expected_log_base_measure(cls, eta, fixed):

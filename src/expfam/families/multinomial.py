@@ -17,11 +17,11 @@ import numpy as np
 from scipy import special
 
 from .._lazy import stats
-
 from .._validation import check_finite, format_index, raise_support
+from ..domains import CountVectors
 from ..errors import ParameterError, ShapeError
 from ._base import check_integer
-from .categorical import SoftmaxFamily, log_probs
+from ._softmax import SoftmaxFamily, log_probs
 
 
 def log_complement(logp: np.ndarray) -> np.ndarray:
@@ -60,11 +60,8 @@ class Multinomial(SoftmaxFamily):
 
     name = "multinomial"
     event_ndim = 1
-    discrete = True
     fixed_params = ("n", "n_categories")
-    param_names = ("probs",)
     integer_fixed = {"n": 1, "n_categories": 2}
-    support = "count vectors of n_categories non-negative integers summing to n"
     boundary_hint = "a category has zero total count, so its estimated probability is 0"
 
     def __init__(self, n=1, probs=(0.5, 0.5)):
@@ -93,7 +90,7 @@ class Multinomial(SoftmaxFamily):
             return fixed
         bad = ~np.all((x >= 0) & (x == np.floor(x)), axis=-1)
         if bad.any():
-            raise_support(bad, x, cls.support)
+            raise_support(bad, x, "count vectors of non-negative integers")
         totals = np.sum(x, axis=-1)
         differ = totals != totals.flat[0]
         if differ.any():
@@ -116,7 +113,11 @@ class Multinomial(SoftmaxFamily):
             )
 
     @classmethod
-    def sufficient_statistics(cls, x, fixed):
+    def support_of(cls, fixed):
+        return CountVectors(fixed["n_categories"], fixed["n"])
+
+    @classmethod
+    def sufficient_statistics(cls, x, fixed, shift=None):
         cls._check_event(x, fixed)
         return np.asarray(x, dtype=np.float64)[..., :-1]
 
@@ -127,8 +128,7 @@ class Multinomial(SoftmaxFamily):
     @classmethod
     def in_support(cls, x, fixed):
         cls._check_event(x, fixed)
-        counts = np.all((x >= 0) & (x == np.floor(x)), axis=-1)
-        return counts & (np.sum(x, axis=-1) == fixed["n"])
+        return cls.support_of(fixed).contains(x)
 
     @classmethod
     def expected_log_base_measure(cls, eta, fixed):

@@ -8,6 +8,9 @@ With precision ``Lambda = cov^-1`` and the pairs ``i <= j`` of the upper triangl
 ``log h = -d log(2 pi) / 2`` (so ``E[log h]`` is exact);
 ``A(eta) = m' Lambda m / 2 - log det(Lambda) / 2``;
 ``grad A = (m, [cov_ij + m_i m_j]_{i<=j})``.
+As for the Normal, the statistics are accumulated about a location pivot ``c`` (the first
+observation: ``u = (x - c, [(x - c)_i (x - c)_j])``, re-centred exactly on merges), so that
+data far from the origin keep their covariance (:mod:`expfam.families._gaussian`).
 Matrix inverses and determinants are computed on the correlation-scaled matrix
 (``D^-1 S D^-1`` with ``D = sqrt(diag S)``), which makes them insensitive to the scales of
 the coordinates.
@@ -19,10 +22,11 @@ from functools import lru_cache
 
 import numpy as np
 from .._lazy import stats
-
 from .._validation import as_float_array, check_finite, format_index
+from ..domains import RealVectors
 from ..errors import ParameterError, ShapeError
-from ._base import ExponentialFamily, closed_form
+from ..solvers import closed_form
+from ._base import ExponentialFamily
 
 _LOG_2PI = np.log(2 * np.pi)
 _EPS = np.finfo(float).eps
@@ -104,7 +108,7 @@ class MultivariateNormal(ExponentialFamily):
     fixed_params = ("dim",)
     param_names = ("mean", "cov")
     integer_fixed = {"dim": 1}
-    support = "R^d (real vectors of length dim)"
+    pivot = True
     boundary_hint = (
         "singular sample covariance: fewer than d + 1 distinct points, or points on a line "
         "/ hyperplane (collinear data)"
@@ -188,10 +192,45 @@ class MultivariateNormal(ExponentialFamily):
                 f"x: observations must have length dim={fixed['dim']}; got shape {x.shape}")
 
     @classmethod
-    def sufficient_statistics(cls, x, fixed):
+    def support_of(cls, fixed):
+        return RealVectors(fixed["dim"])
+
+    @classmethod
+    def sufficient_statistics(cls, x, fixed, shift=None):
         cls._check_event(x, fixed)
+        y = x if shift is None else x - shift
         i, j, _ = _pairs(fixed["dim"])
-        return np.concatenate([x, x[..., i] * x[..., j]], axis=-1)
+        return np.concatenate([y, y[..., i] * y[..., j]], axis=-1)
+
+    # -- location pivot ------------------------------------------------------------
+    @classmethod
+    def pivot_of(cls, x, fixed):
+        return np.asarray(x, dtype=np.float64)
+
+    @classmethod
+    def location(cls, eta, fixed):
+        return cls._mean_cov(eta, fixed)[0]
+
+    @classmethod
+    def shift_natural(cls, eta, c, fixed):
+        m, _, _, Lam = cls._mean_cov(eta, fixed)
+        return cls._natural(m - c, Lam)
+
+    @classmethod
+    def unshift_natural(cls, eta_c, c, fixed):
+        m, _, _, Lam = cls._mean_cov(eta_c, fixed)
+        return cls._natural(m + c, Lam)
+
+    @classmethod
+    def shift_sums(cls, sum_u, weight_sum, d, fixed):
+        # sums of (y, y_i y_j) -> sums of (y - d, (y - d)_i (y - d)_j)
+        dim = fixed["dim"]
+        i, j, _ = _pairs(dim)
+        s1, s2 = sum_u[..., :dim], sum_u[..., dim:]
+        W = np.asarray(weight_sum)[..., None]
+        new1 = s1 - W * d
+        new2 = s2 - d[..., j] * s1[..., i] - d[..., i] * s1[..., j] + W * d[..., i] * d[..., j]
+        return np.concatenate([new1, new2], axis=-1)
 
     @classmethod
     def log_base_measure(cls, x, fixed):
@@ -237,7 +276,7 @@ class MultivariateNormal(ExponentialFamily):
     @classmethod
     def in_support(cls, x, fixed):
         cls._check_event(x, fixed)
-        return np.ones(x.shape[:-1], dtype=bool)
+        return cls.support_of(fixed).contains(x)
 
     @classmethod
     def natural_in_domain(cls, eta, fixed):

@@ -31,9 +31,9 @@ import numpy as np
 from scipy import special
 
 from .._lazy import stats
-
+from ..domains import UNIT_INTERVAL
 from ..errors import ParameterError
-from .geometric import FailureCountFamily, odds_from_natural
+from ._failures import FailureCountFamily, odds_from_natural
 
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
 #: at most this many quadrature nodes are held in memory at once
@@ -83,11 +83,8 @@ class NegativeBinomial(FailureCountFamily):
     """
 
     name = "negative_binomial"
-    discrete = True
     fixed_params = ("r",)
-    param_names = ("p",)
-    support = "{0, 1, 2, ...}"
-    boundary_hint = "all counts are zero, so p would be 1"
+    param_domains = {"p": UNIT_INTERVAL}
 
     def __init__(self, r=1.0, p=0.5):
         fixed = self.check_fixed({"r": r})
@@ -107,6 +104,10 @@ class NegativeBinomial(FailureCountFamily):
     @classmethod
     def _successes(cls, fixed):
         return fixed["r"]
+
+    @classmethod
+    def sufficient_statistics(cls, x, fixed, shift=None):
+        return np.asarray(x, dtype=np.float64)[..., None]
 
     @classmethod
     def log_base_measure(cls, x, fixed):

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 from .._lazy import stats
-
-from ._base import broadcast_params, closed_form, require
-from .exponential import ExponentialScaleFamily, check_real_fixed
+from .._special import log
+from ..domains import POSITIVE, Interval
+from ..solvers import closed_form
+from ._base import broadcast_params, require
+from ._scale import ExponentialScaleFamily, check_real_fixed
 
 #: relative size below which ``mean(log x) - log x_m`` counts as zero (all x equal x_m)
 _GAP_RTOL = 256 * np.finfo(float).eps
@@ -34,12 +36,20 @@ class Pareto(ExponentialScaleFamily):
     name = "pareto"
     fixed_params = ("x_m",)
     param_names = ("alpha",)
-    support = "[x_m, inf)"
+    param_domains = {"alpha": POSITIVE}
     boundary_hint = "every observation equals x_m, so mean(log x) = log x_m"
 
     def __init__(self, alpha=1.0, x_m=1.0):
         fixed = self.check_fixed({"x_m": x_m})
         self._init_natural(self.natural_from_params(fixed, alpha=alpha), fixed)
+
+    @staticmethod
+    def element(v, p, c):
+        return (log(v),), -log(v)
+
+    @classmethod
+    def support_of(cls, fixed):
+        return Interval(fixed["x_m"], np.inf, closed_lo=True)
 
     @classmethod
     def check_fixed(cls, fixed):
@@ -48,20 +58,12 @@ class Pareto(ExponentialScaleFamily):
     @classmethod
     def natural_from_params(cls, fixed, alpha=1.0):
         p = broadcast_params(alpha=alpha, x_m=fixed["x_m"])
-        require(p["alpha"] > 0, p["alpha"], "alpha", "> 0")
+        require(p["alpha"] > 0, p["alpha"], "alpha", f"in {cls.param_domains['alpha']}")
         return -p["alpha"][..., None]
 
     @classmethod
     def params_from_natural(cls, eta, fixed):
         return {"alpha": -eta[..., 0]}
-
-    @classmethod
-    def sufficient_statistics(cls, x, fixed):
-        return np.log(x)[..., None]
-
-    @classmethod
-    def log_base_measure(cls, x, fixed):
-        return -np.log(x)
 
     @classmethod
     def log_partition(cls, eta, fixed):
@@ -76,10 +78,6 @@ class Pareto(ExponentialScaleFamily):
     @classmethod
     def natural_from_mean(cls, mu, fixed):
         return closed_form(-1.0 / (mu - np.log(fixed["x_m"])[..., None]))
-
-    @classmethod
-    def in_support(cls, x, fixed):
-        return x >= fixed["x_m"]
 
     @classmethod
     def mean_in_interior(cls, mu, fixed):

@@ -12,10 +12,14 @@ import numpy as np
 from scipy import special
 
 from .._lazy import stats
-
-from ._base import ExponentialFamily, broadcast_params, closed_form, require
+from .._special import lgamma1p_stirling, lookup, select
+from ..domains import NATURALS, POSITIVE
+from ..solvers import closed_form
+from ._base import ExponentialFamily
 
 _LARGE = 1e5
+#: log h(x) = -lgamma(x + 1) is looked up below this value by the kernels (Stirling above)
+_TABLE = 1024
 
 
 def expected_log_factorial(lam: np.ndarray) -> np.ndarray:
@@ -53,11 +57,21 @@ class Poisson(ExponentialFamily):
     name = "poisson"
     discrete = True
     param_names = ("rate",)
-    support = "{0, 1, 2, ...}"
+    param_domains = {"rate": POSITIVE}
+    support = NATURALS
     boundary_hint = "all counts are zero"
 
     def __init__(self, rate=1.0):
         self._init_natural(self.natural_from_params({}, rate=rate), {})
+
+    @staticmethod
+    def element(v, p, c):
+        # p: the table of -lgamma(x + 1) for x < 1024; the Stirling series above
+        return (v,), select(v < p.shape[0], lookup(p, v), -lgamma1p_stirling(v))
+
+    @classmethod
+    def element_params(cls, fixed):
+        return cls.log_base_measure(np.arange(_TABLE, dtype=np.float64), fixed)
 
     @classmethod
     def natural_dim(cls, fixed):
@@ -65,17 +79,12 @@ class Poisson(ExponentialFamily):
 
     @classmethod
     def natural_from_params(cls, fixed, rate=1.0):
-        p = broadcast_params(rate=rate)
-        require(p["rate"] > 0, p["rate"], "rate", "> 0")
+        p = cls.check_params(rate=rate)
         return np.log(p["rate"])[..., None]
 
     @classmethod
     def params_from_natural(cls, eta, fixed):
         return {"rate": np.exp(eta[..., 0])}
-
-    @classmethod
-    def sufficient_statistics(cls, x, fixed):
-        return np.asarray(x, dtype=np.float64)[..., None]
 
     @classmethod
     def log_base_measure(cls, x, fixed):
@@ -96,10 +105,6 @@ class Poisson(ExponentialFamily):
     @classmethod
     def natural_from_mean(cls, mu, fixed):
         return closed_form(np.log(mu))
-
-    @classmethod
-    def in_support(cls, x, fixed):
-        return (x >= 0) & (x == np.floor(x))
 
     @classmethod
     def natural_in_domain(cls, eta, fixed):

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 from .._lazy import stats
-
-from ._base import broadcast_params, require
-from .exponential import ExponentialScaleFamily
+from .._special import log
+from ..domains import POSITIVE
+from ._scale import ExponentialScaleFamily
 
 
 class Rayleigh(ExponentialScaleFamily):
@@ -26,16 +26,20 @@ class Rayleigh(ExponentialScaleFamily):
 
     name = "rayleigh"
     param_names = ("scale",)
-    support = "(0, inf)"
+    param_domains = {"scale": POSITIVE}
+    support = POSITIVE
     boundary_hint = "the mean of x^2 is zero or not finite: x^2 underflows or overflows"
 
     def __init__(self, scale=1.0):
         self._init_natural(self.natural_from_params({}, scale=scale), {})
 
+    @staticmethod
+    def element(v, p, c):
+        return (v * v,), log(v)
+
     @classmethod
     def natural_from_params(cls, fixed, scale=1.0):
-        p = broadcast_params(scale=scale)
-        require(p["scale"] > 0, p["scale"], "scale", "> 0")
+        p = cls.check_params(scale=scale)
         return (-0.5 / p["scale"] ** 2)[..., None]
 
     @classmethod
@@ -43,23 +47,9 @@ class Rayleigh(ExponentialScaleFamily):
         return {"scale": np.sqrt(-0.5 / eta[..., 0])}
 
     @classmethod
-    def sufficient_statistics(cls, x, fixed):
-        x = np.asarray(x, dtype=np.float64)
-        with np.errstate(over="ignore"):  # an overflow is reported by mean_in_interior
-            return (x * x)[..., None]
-
-    @classmethod
-    def log_base_measure(cls, x, fixed):
-        return np.log(x)
-
-    @classmethod
     def log_partition(cls, eta, fixed):
         # -log(-eta) - log 2: the constant shifts neither grad A nor the KL divergence
         return -np.log(-2.0 * eta[..., 0])
-
-    @classmethod
-    def in_support(cls, x, fixed):
-        return x > 0
 
     @classmethod
     def expected_log_base_measure(cls, eta, fixed):

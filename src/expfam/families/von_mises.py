@@ -20,11 +20,12 @@ import numpy as np
 from scipy import special
 
 from .._lazy import stats
+from .._special import LOG_2PI, cos, sin
+from ..domains import CIRCLE, NONNEGATIVE, REAL
+from ..solvers import SolveResult, newton_1d
+from ._base import ExponentialFamily
 
-from ..solvers import newton_1d
-from ._base import ExponentialFamily, SolveResult, broadcast_params, require
-
-_LOG_2PI = np.log(2 * np.pi)
+_LOG_2PI = LOG_2PI
 #: ``1 - R`` below this counts as zero (all angles equal, up to rounding)
 _R_TOL = 64 * np.finfo(float).eps
 _ASYMPTOTIC = 20.0
@@ -170,11 +171,17 @@ class VonMises(ExponentialFamily):
 
     name = "von_mises"
     param_names = ("loc", "kappa")
-    support = "[-pi, pi)"
+    param_domains = {"loc": REAL, "kappa": NONNEGATIVE}
+    support = CIRCLE
     boundary_hint = "all angles are equal, so the mean resultant length is 1"
+    log_h_constant = True
 
     def __init__(self, loc=0.0, kappa=1.0):
         self._init_natural(self.natural_from_params({}, loc=loc, kappa=kappa), {})
+
+    @staticmethod
+    def element(v, p, c):
+        return (cos(v), sin(v)), -LOG_2PI
 
     @classmethod
     def natural_dim(cls, fixed):
@@ -182,22 +189,13 @@ class VonMises(ExponentialFamily):
 
     @classmethod
     def natural_from_params(cls, fixed, loc=0.0, kappa=1.0):
-        p = broadcast_params(loc=loc, kappa=kappa)
-        require(p["kappa"] >= 0, p["kappa"], "kappa", ">= 0")
+        p = cls.check_params(loc=loc, kappa=kappa)
         return p["kappa"][..., None] * np.stack([np.cos(p["loc"]), np.sin(p["loc"])], axis=-1)
 
     @classmethod
     def params_from_natural(cls, eta, fixed):
         return {"loc": np.arctan2(eta[..., 1], eta[..., 0]),
                 "kappa": np.hypot(eta[..., 0], eta[..., 1])}
-
-    @classmethod
-    def sufficient_statistics(cls, x, fixed):
-        return np.stack([np.cos(x), np.sin(x)], axis=-1)
-
-    @classmethod
-    def log_base_measure(cls, x, fixed):
-        return np.full(np.shape(x), -_LOG_2PI)
 
     @classmethod
     def log_partition(cls, eta, fixed):
@@ -224,10 +222,6 @@ class VonMises(ExponentialFamily):
         _, direction = _polar(mu)
         kappa, ok, it = solve_bessel_ratio(R)
         return SolveResult(kappa[..., None] * direction, ok, it)
-
-    @classmethod
-    def in_support(cls, x, fixed):
-        return (x >= -np.pi) & (x < np.pi)
 
     @classmethod
     def natural_in_domain(cls, eta, fixed):

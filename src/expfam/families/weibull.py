@@ -12,9 +12,10 @@ import numpy as np
 from scipy import special
 
 from .._lazy import stats
-
+from .._special import exp, log
+from ..domains import POSITIVE
 from ._base import broadcast_params, require
-from .exponential import ExponentialScaleFamily, check_real_fixed
+from ._scale import ExponentialScaleFamily, check_real_fixed
 
 
 class Weibull(ExponentialScaleFamily):
@@ -32,12 +33,24 @@ class Weibull(ExponentialScaleFamily):
     name = "weibull"
     fixed_params = ("k",)
     param_names = ("scale",)
-    support = "(0, inf)"
+    param_domains = {"scale": POSITIVE}
+    support = POSITIVE
     boundary_hint = "the mean of x^k is zero or not finite: x^k underflows or overflows"
 
     def __init__(self, k=1.0, scale=1.0):
         fixed = self.check_fixed({"k": k})
         self._init_natural(self.natural_from_params(fixed, scale=scale), fixed)
+
+    @staticmethod
+    def element(v, p, c):
+        # p = (k, log k): u = x^k, log h = log k + (k - 1) log x
+        lv = log(v)
+        return (exp(p[0] * lv),), p[1] + (p[0] - 1.0) * lv
+
+    @classmethod
+    def element_params(cls, fixed):
+        k = np.asarray(fixed["k"], dtype=np.float64)
+        return np.stack([k, np.log(k)])
 
     @classmethod
     def check_fixed(cls, fixed):
@@ -46,7 +59,8 @@ class Weibull(ExponentialScaleFamily):
     @classmethod
     def natural_from_params(cls, fixed, scale=1.0):
         p = broadcast_params(scale=scale, k=fixed["k"])
-        require(p["scale"] > 0, p["scale"], "scale", "> 0")
+        require(cls.param_domains["scale"].contains(p["scale"]), p["scale"], "scale",
+                f"in {cls.param_domains['scale']}")
         with np.errstate(all="ignore"):
             eta = -np.exp(-p["k"] * np.log(p["scale"]))
         # eta = -scale^-k leaves float64 for large k unless scale is near 1
@@ -57,20 +71,6 @@ class Weibull(ExponentialScaleFamily):
     @classmethod
     def params_from_natural(cls, eta, fixed):
         return {"scale": np.exp(-np.log(-eta[..., 0]) / fixed["k"])}
-
-    @classmethod
-    def sufficient_statistics(cls, x, fixed):
-        with np.errstate(over="ignore"):  # an overflow is reported by mean_in_interior
-            return (np.asarray(x, dtype=np.float64) ** fixed["k"])[..., None]
-
-    @classmethod
-    def log_base_measure(cls, x, fixed):
-        k = fixed["k"]
-        return np.log(k) + (k - 1) * np.log(x)
-
-    @classmethod
-    def in_support(cls, x, fixed):
-        return x > 0
 
     @classmethod
     def expected_log_base_measure(cls, eta, fixed):

@@ -24,7 +24,7 @@ import numpy as np
 from .._kernels import kernel_threads
 from ..errors import FileFormatError, ParameterError
 from ..families import resolve_family
-from ..fit import FitResult, fit_stats
+from ..fitting import FitResult, fit_stats
 from ..stats import SufficientStats
 from .accumulate import SKIP_REASONS, _Accumulator
 from .chunks import _Chunk, _prefetch

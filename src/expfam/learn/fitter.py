@@ -10,7 +10,7 @@ from .._validation import as_float_array, check_finite, check_nonempty
 from ..divergence import mc_cross_entropy
 from ..errors import ExpfamError, ParameterError, ShapeError
 from ..families import ExponentialFamily, resolve_family
-from ..families._base import _fixed_equal, check_support
+from ..families._base import check_support, fixed_equal
 from ..solvers import solve_mean_to_natural
 from .batches import BatchSummary, validate_batch
 from .moments import resolve_moments
@@ -305,7 +305,7 @@ def _initial_natural(cls, init, fixed, mu_data):
     elif isinstance(init, ExponentialFamily):
         if type(init) is not cls:
             raise ParameterError(f"init must be a {cls.__name__}; got {type(init).__name__}")
-        if not _fixed_equal(init.fixed, fixed):
+        if not fixed_equal(init.fixed, fixed):
             raise ParameterError(f"init has fixed parameters {init.fixed}; the data use {fixed}")
         eta = init.natural
     else:

@@ -16,10 +16,13 @@ from functools import cached_property
 import numpy as np
 
 from ._validation import as_float_array
-from .errors import ConvergenceWarning, EmptyDataError, ParameterError, ShapeError
+from .errors import (ConvergenceWarning, EmptyDataError, FamilyMismatchError, ParameterError,
+                     ShapeError)
 from .families import resolve_family
 from .solvers import solve_mean_to_natural
 from .stats import SufficientStats
+
+__all__ = ["fit", "fit_stats", "FitResult"]
 
 
 @dataclass
@@ -51,7 +54,9 @@ class FitResult:
         Solver iterations (0 for closed forms).
     residual : ndarray, shape (..., k)
         Moment residual ``E_data[u] - E_model[u]`` at the solution (eq. 5); with
-        regularisation, the target is the regularised mean.
+        regularisation, the target is the regularised mean.  For pivot families
+        (Normal, LogNormal, MultivariateNormal) ``u`` is taken about the pivot ``shift``
+        (see :class:`SufficientStats`), the coordinates in which the fit is solved.
     residual_norm : ndarray
         Euclidean norm of ``residual``, relative to the norm of ``E_data[u]``.
     regularization : dict or None
@@ -85,8 +90,15 @@ class FitResult:
 
     @cached_property
     def _standard_errors(self):
-        # computed on first use: a large batched fit need not pay for them
-        return _standard_errors(type(self.model), self.model.natural, self.model.fixed, self.weight_sum)
+        # computed on first use: a large batched fit need not pay for them; pivot
+        # families about their pivots (the familiar parameters' errors do not change
+        # under a shift; the natural parameters' are mapped back linearly)
+        cls, fixed = type(self.model), self.model.fixed
+        eta_c, shift = getattr(self, "_centred", (self.model.natural, None))
+        se_nat, se = _standard_errors(cls, eta_c, fixed, self.weight_sum)
+        if shift is not None:
+            se_nat = _unshifted_se(cls, eta_c, shift, fixed, self.weight_sum)
+        return se_nat, se
 
     @property
     def se_natural(self) -> np.ndarray:
@@ -164,7 +176,8 @@ def fit(family, data, weights=None, *, by=None, column=None, pseudo_count=None,
         if weights is not None or by is not None or fixed:
             raise ShapeError("weights, by and fixed parameters are part of SufficientStats already")
         if resolve_family(family) is not stats.family:
-            raise ShapeError(f"statistics of {stats.family.__name__} cannot fit {resolve_family(family).__name__}")
+            raise FamilyMismatchError(f"statistics of {stats.family.__name__} cannot fit "
+                                      f"{resolve_family(family).__name__}")
     elif "dask" in sys.modules and sys.modules["dask"].is_dask_collection(data):
         from .distributed import dask_stats  # dask stays optional: no dask data, no import
 
@@ -183,39 +196,52 @@ def fit_stats(stats: SufficientStats, *, pseudo_count=None, prior_mean=None) -> 
             "no data to fit: the statistics hold no observations"
             + ("" if W.size == 0 else f" for {np.count_nonzero(~(W > 0))} batch element(s)")
         )
-    mu_data = stats.mean
+    # pivot families: everything below is about the pivots (the law of x - shift)
+    shift = stats.shift
     regularization = None
     target_sum, target_W = stats.sum_u, W
     if pseudo_count is not None:
-        nu = float(pseudo_count)
-        if not np.isfinite(nu) or nu <= 0:
-            raise ParameterError(f"pseudo_count must be a finite number > 0; got {pseudo_count!r}")
-        mu0 = _prior_mean(cls, fixed, prior_mean, mu_data)
-        target_sum = stats.sum_u + nu * mu0
+        nu = _pseudo_count(pseudo_count)
+        mu0 = _prior_mean(cls, fixed, prior_mean, stats.mean)
+        mu0_c = mu0 if shift is None else cls.shift_sums(mu0, 1.0, shift, fixed)
+        target_sum = stats.sum_u + nu * mu0_c
         target_W = W + nu
         regularization = {"pseudo_count": nu, "prior_mean": mu0}
     mu_target = target_sum / target_W[..., None]
 
     sol = solve_mean_to_natural(cls, mu_target, fixed, groups=stats.groups)
-    model = cls.from_natural(sol.natural, **fixed)
-    eta = model.natural
-    mu_model = sol.mean if sol.mean is not None else cls.mean_from_natural(eta, fixed)
+    eta_c = np.asarray(sol.natural)
+    eta = eta_c if shift is None else cls.unshift_natural(eta_c, shift, fixed)
+    model = cls.from_natural(eta, **fixed)
+    mu_model = sol.mean if sol.mean is not None else cls.mean_from_natural(eta_c, fixed)
     residual = mu_target - mu_model
     residual_norm = np.linalg.norm(residual, axis=-1) / np.maximum(
         np.linalg.norm(mu_target, axis=-1), 1e-300
     )
     # Eq. 1: sum_n w_n log p(x_n) = sum w log h + eta . sum w u - W A(eta)
-    loglik = stats.sum_log_h + np.sum(eta * stats.sum_u, axis=-1) - W * cls.log_partition(eta, fixed)
+    loglik = (stats.sum_log_h + np.sum(eta_c * stats.sum_u, axis=-1)
+              - W * cls.log_partition(eta_c, fixed))
     k = cls.natural_dim(fixed)
     if not np.all(np.isfinite(loglik)):
         warnings.warn("the log-likelihood is not finite", ConvergenceWarning, stacklevel=2)
-    return FitResult(
+    result = FitResult(
         model=model, loglik=loglik, mean_loglik=loglik / W, n=stats.count, weight_sum=W,
         n_params=k, aic=2 * k - 2 * loglik, bic=k * np.log(W) - 2 * loglik,
         converged=np.asarray(sol.converged), n_iter=sol.n_iter,
         residual=residual, residual_norm=residual_norm, regularization=regularization,
         groups=stats.groups, stats=stats,
     )
+    result._centred = (eta_c, shift)
+    return result
+
+
+def _pseudo_count(value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ParameterError(f"pseudo_count must be a finite number > 0; got {value!r}")
+    nu = float(value)
+    if not np.isfinite(nu) or nu <= 0:
+        raise ParameterError(f"pseudo_count must be a finite number > 0; got {value!r}")
+    return nu
 
 
 def _prior_mean(cls, fixed, prior_mean, mu_data):
@@ -235,14 +261,38 @@ def _prior_mean(cls, fixed, prior_mean, mu_data):
     return mu0
 
 
-def _standard_errors(cls, eta, fixed, W):
-    """Inverse Fisher information for ``eta``; delta method for the familiar parameters."""
+def _inverse_fisher(cls, eta, fixed, W):
+    """``I(eta)^-1 / W``: the covariance of the natural parameters' estimate."""
     info = cls.fisher_from_natural(eta, fixed)
     with np.errstate(all="ignore"):
         try:
-            cov = np.linalg.inv(info) / W[..., None, None]
+            return np.linalg.inv(info) / W[..., None, None]
         except np.linalg.LinAlgError:
-            cov = np.linalg.pinv(info) / W[..., None, None]
+            return np.linalg.pinv(info) / W[..., None, None]
+
+
+def _unshifted_se(cls, eta_c, shift, fixed, W):
+    """Standard errors of the natural parameters of the unshifted law: ``unshift`` is
+    linear in ``eta_c``, so its Jacobian ``T`` (central differences, exact for a linear
+    map) carries the covariance, ``T I^-1 T' / W``."""
+    cov = _inverse_fisher(cls, eta_c, fixed, W)
+    k = eta_c.shape[-1]
+    T = np.zeros(eta_c.shape + (k,))
+    for j in range(k):
+        h = 1e-3 * np.maximum(np.abs(eta_c[..., j]), 1e-3)
+        plus, minus = eta_c.copy(), eta_c.copy()
+        plus[..., j] += h
+        minus[..., j] -= h
+        with np.errstate(all="ignore"):
+            T[..., j] = (cls.unshift_natural(plus, shift, fixed)
+                         - cls.unshift_natural(minus, shift, fixed)) / (2 * h)[..., None]
+    full = np.einsum("...ij,...jk,...lk->...il", T, cov, T)
+    return np.sqrt(np.clip(np.diagonal(full, axis1=-2, axis2=-1), 0, None))
+
+
+def _standard_errors(cls, eta, fixed, W):
+    """Inverse Fisher information for ``eta``; delta method for the familiar parameters."""
+    cov = _inverse_fisher(cls, eta, fixed, W)
     se_nat = np.sqrt(np.clip(np.diagonal(cov, axis1=-2, axis2=-1), 0, None))
     base = cls.params_from_natural(eta, fixed)
     k = eta.shape[-1]
