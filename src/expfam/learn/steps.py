@@ -67,6 +67,8 @@ class Averager:
     """
 
     def __init__(self, kind=False, start=0):
+        if isinstance(kind, np.bool_):
+            kind = bool(kind)
         if not any(kind is a or (isinstance(kind, str) and kind == a) for a in AVERAGING):
             raise ParameterError(f"averaging must be one of {AVERAGING}; got {kind!r}")
         self.kind = "all" if kind is True else kind
