@@ -15,8 +15,8 @@ from scipy import special
 import expfam
 from expfam import Beta, Gamma, StochasticFitter, fit_sgd
 from expfam.errors import (
-    EmptyDataError, ExpfamError, NonFiniteError, ParameterError, ShapeError, SupportError,
-    WeightError,
+    ConvergenceWarning, EmptyDataError, ExpfamError, NonFiniteError, ParameterError,
+    ShapeError, SupportError, WeightError,
 )
 
 
@@ -39,9 +39,10 @@ def gamma_data():
 def test_minibatch_rm_averaging_reaches_exact_mle(gamma_data, method, lr):
     x, eta_mle = gamma_data
     res = fit_sgd(Gamma, x, batch_size=2048, method=method, lr=lr, schedule="robbins-monro",
-                  averaging=True, average_start=300, max_steps=1500, tol=0.0, rng=1,
-                  trace_every=100)
-    assert res.n_steps == 1500 and not res.converged  # tol=0: ran the whole budget
+                  averaging=True, average_start=300, max_steps=1500, tol=0.0, se_tol=0.0,
+                  rng=1, trace_every=100)
+    # se_tol=0: a fixed budget, run to the end
+    assert res.n_steps == 1500 and not res.converged and res.status == "max_steps"
     assert rel_err(res.natural, eta_mle) < 1e-3
     # the reported residual is the exact one on the full data, small but not zero
     assert 0 < np.max(res.residual_norm) < 1e-3
@@ -71,7 +72,7 @@ def test_averaged_error_shrinks_like_one_over_sqrt_steps():
     for T in (500, 8000):
         res = fit_sgd(Gamma, x, batch_size=B, method="plain", lr=0.5, schedule="robbins-monro",
                       averaging=True, average_start=burn, max_steps=burn + T, tol=0.0,
-                      sampling="replacement", rng=101, trace_every=10_000)
+                      se_tol=0.0, sampling="replacement", rng=101, trace_every=10_000)
         rms[T] = np.sqrt(np.mean(np.sum((res.natural - eta) ** 2, axis=-1)))
         predicted = np.sqrt(np.mean(np.trace(C, axis1=-2, axis2=-1)) / (B * T))
         assert 0.6 < rms[T] / predicted < 1.7, (T, rms[T], predicted)
@@ -124,8 +125,11 @@ def test_full_batch_plain_and_adam_converge_honestly(gamma_data):
                       max_steps=20_000, trace_every=50)
         assert res.converged and np.max(res.residual_norm) <= 1e-9
         assert rel_err(res.natural, eta_mle) < 1e-7
-    short = fit_sgd(Gamma, x, batch_size=None, method="plain", lr=0.1, tol=1e-9, max_steps=5)
+    with pytest.warns(ConvergenceWarning, match="max_steps"):
+        short = fit_sgd(Gamma, x, batch_size=None, method="plain", lr=0.1, tol=1e-9,
+                        max_steps=5)
     assert not short.converged and np.max(short.residual_norm) > 1e-9
+    assert short.status == "max_steps"
 
 
 @pytest.mark.parametrize("name, x, fixed", [
@@ -159,7 +163,7 @@ def test_sampled_model_moments_within_statistical_error():
     m, T, burn = 500, 400, 20
     res = fit_sgd(Gamma, x, batch_size=None, method="natural", lr=1.0, n_model_samples=m,
                   schedule="robbins-monro", averaging=True, average_start=burn, max_steps=T,
-                  tol=0.0, rng=7, trace_every=10)
+                  tol=0.0, se_tol=0.0, rng=7, trace_every=10)
     F = Gamma.fisher_from_natural(eta_mle, {})
     se = np.sqrt(np.diag(np.linalg.inv(F)) / (m * (T - burn)))
     assert np.all(np.abs(res.natural - eta_mle) < 4 * se), (res.natural - eta_mle) / se
@@ -177,7 +181,7 @@ def test_sampled_moments_pluggable_sampler():
     source = expfam.learn.SampledMoments(300, sampler=sampler)
     x = np.random.default_rng(4).gamma(2.0, 1.0, size=5000)
     res = fit_sgd(Gamma, x, batch_size=500, method="plain", lr=0.3, moments=source,
-                  max_steps=20, rng=0, tol=0.0)
+                  max_steps=20, rng=0, tol=0.0, se_tol=0.0)
     assert res.n_steps == 20 and calls == [300] * 20
     assert np.all(np.isfinite(res.natural))
 
@@ -188,7 +192,8 @@ def test_sampled_moments_pluggable_sampler():
 @pytest.mark.parametrize("method", ["plain", "natural", "adam"])
 def test_huge_learning_rate_stays_in_domain(method):
     x = np.random.default_rng(2).gamma(3.0, 2.0, size=2000)
-    with np.errstate(all="raise"):  # no floating-point warning may escape either
+    with np.errstate(all="raise"), pytest.warns(ConvergenceWarning, match="safeguard cut"):
+        # no floating-point warning may escape either
         res = fit_sgd(Gamma, x, batch_size=100, method=method, lr=1e6, max_steps=200,
                       tol=0.0, rng=0)
     eta = res.trace.natural
@@ -196,6 +201,13 @@ def test_huge_learning_rate_stays_in_domain(method):
     assert np.all(np.isfinite(res.trace.cross_entropy))
     assert res.trace.total_backtracks > 0
     assert np.all(np.isfinite(res.residual))
+    # bounded by the safeguard, but not converged, and the result says why
+    assert not res.converged and res.status == "max_steps" and res.distance_se > 1
+    # the cross-entropy on the data never exceeds the start's + 1000 (1 + |start's|)
+    mu = res.stats.mean
+    f = Gamma.log_partition(eta, {}) - eta @ mu
+    f0 = Gamma.log_partition(res.fitter._eta0, {}) - res.fitter._eta0 @ mu
+    assert np.all(f <= f0 + 1000 * (1 + abs(f0)))
 
 
 # ----------------------------------------------------------------------------------
@@ -208,8 +220,8 @@ def test_huge_learning_rate_stays_in_domain(method):
 def test_partial_fit_stream_equals_fit_sgd(kw):
     rng = np.random.default_rng(8)
     batches = [rng.gamma(2.0, 1.5, size=rng.integers(50, 150)) for _ in range(25)]
-    res = fit_sgd(Gamma, iter(batches), max_steps=100, tol=0.0, rng=42, **kw)
-    fitter = StochasticFitter(Gamma, tol=0.0, rng=42, **kw)
+    res = fit_sgd(Gamma, iter(batches), max_steps=100, tol=0.0, se_tol=0.0, rng=42, **kw)
+    fitter = StochasticFitter(Gamma, tol=0.0, se_tol=0.0, rng=42, **kw)
     for b in batches:
         fitter.partial_fit(b)
     assert res.n_steps == fitter.n_steps == 25
@@ -230,7 +242,7 @@ def test_stream_is_not_over_consumed():
             pulled.append(i)
             yield np.random.default_rng(i).gamma(2.0, 1.0, size=50)
 
-    res = fit_sgd(Gamma, stream(), max_steps=3, tol=0.0)
+    res = fit_sgd(Gamma, stream(), max_steps=3, tol=0.0, se_tol=0.0)
     assert res.n_steps == 3 and pulled == [0, 1, 2]
 
 
@@ -247,7 +259,9 @@ def test_trace_cross_entropies_against_mc_cross_entropy():
     rng = np.random.default_rng(10)
     batches = [rng.gamma(2.0, 1.5, size=200) for _ in range(6)]
     held = rng.gamma(2.0, 1.5, size=500)
-    res = fit_sgd(Gamma, iter(batches), method="plain", lr=0.1, holdout=held, tol=0.0)
+    # the iterates themselves (no averaging), so that each step starts from the last row
+    res = fit_sgd(Gamma, iter(batches), method="plain", lr=0.1, schedule="constant",
+                  averaging=False, holdout=held, tol=0.0, se_tol=0.0, init=Gamma(1.0, 1.0))
     tr = res.trace
     assert len(tr) == 6 and tr.step.tolist() == [1, 2, 3, 4, 5, 6]
     for arr in (tr.holdout_cross_entropy, tr.holdout_cross_entropy_se, tr.cross_entropy_se):
@@ -266,21 +280,29 @@ def test_trace_cross_entropies_against_mc_cross_entropy():
 def test_holdout_fraction_and_trace_every(gamma_data):
     x, _ = gamma_data
     res = fit_sgd(Gamma, x[:4000], batch_size=256, holdout=0.25, trace_every=5, max_steps=40,
-                  tol=0.0, rng=0, progress=True)
+                  tol=0.0, se_tol=0.0, rng=0, progress=True)
     assert res.trace.step.tolist() == list(range(5, 41, 5))
     assert res.stats.count == 3000
     assert np.all(np.isfinite(res.trace.holdout_cross_entropy))
     assert np.all(res.trace.holdout_cross_entropy_se > 0)
 
 
-def test_window_criterion_stops_averaged_minibatch_run():
+def test_stochastic_criterion_stops_within_se_tol_of_the_mle():
+    """Minibatch runs stop when the reported model is within se_tol standard errors of
+    the exact MLE (``expfam.fit``'s ``se_natural`` and ``se``), and only then."""
     x = np.random.default_rng(12).gamma(2.0, 1.0, size=20_000)
-    res = fit_sgd(Gamma, x, batch_size=512, schedule="robbins-monro", averaging=True,
-                  tol=1e-5, window=10, max_steps=5000, rng=0, trace_every=50)
-    assert res.converged and res.n_steps < 5000
-    # converged means "the average stopped moving", not "the residual is zero": the
-    # residual on the data is reported beside it, at the minibatch noise level
-    assert 0 < np.max(res.residual_norm) < 1e-2
+    ref = expfam.fit(Gamma, x)
+    for se_tol in (0.5, 0.05):
+        res = fit_sgd(Gamma, x, batch_size=512, se_tol=se_tol, rng=0, trace_every=1)
+        assert res.converged and res.status == "converged" and res.n_steps < 5000
+        assert np.all(res.distance_se <= se_tol)
+        z = np.abs(res.natural - ref.model.natural) / ref.se_natural
+        assert np.all(z <= se_tol * 1.01), z
+        for name in ("shape", "rate"):
+            assert abs(res.params[name] - ref.params[name]) <= se_tol * 1.01 * ref.se[name]
+        # the traced distances say when the criterion was met: the last row, not before
+        assert res.trace.distance_se[-1] <= se_tol
+        assert np.all(res.trace.distance_se[:-1] > se_tol)
 
 
 def test_batched_model():
@@ -302,6 +324,10 @@ def test_batched_model():
     dict(trace_every=0), dict(tol=-1.0), dict(sampling="bootstrap"),
     dict(n_model_samples=10, moments="exact"), dict(moments="magic"),
     dict(init=[1.0, 0.0]), dict(init=[1.0]), dict(init=expfam.Exponential(1.0)),
+    dict(se_tol=-0.1), dict(se_tol=np.inf), dict(window=0), dict(averaging="sometimes"),
+    dict(pseudo_count=0.0), dict(pseudo_count=-1.0), dict(pseudo_count=np.nan),
+    dict(pseudo_count=True), dict(prior_mean=[1.0, 0.0]),
+    dict(pseudo_count=1.0, prior_mean=[1.0, 5.0]),  # outside the mean domain (log 1 < 5)
 ])
 def test_bad_parameters_raise_parameter_error(kw):
     x = np.random.default_rng(0).gamma(2.0, 1.0, size=100)

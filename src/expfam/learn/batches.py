@@ -135,8 +135,10 @@ class ArrayBatches:
     batch_size : int or None
         ``None`` or ``>= n``: every batch is the full data (one summary, reused).
     sampling : {"shuffle", "replacement"}
-        ``"shuffle"``: epochs of a fresh random permutation cut into consecutive batches
-        (the last batch of an epoch may be smaller); ``"replacement"``: ``batch_size``
+        ``"shuffle"``: epochs of a fresh random permutation cut into
+        ``ceil(n / batch_size)`` consecutive batches of nearly equal sizes (they differ by
+        at most one, so that every observation has about the same weight in an epoch and
+        the minibatch noise cancels over it); ``"replacement"``: ``batch_size``
         independent uniform draws per batch.
     rng : numpy.random.Generator
     mean_u : ndarray, optional
@@ -151,7 +153,10 @@ class ArrayBatches:
         self.full_batch = batch_size is None or batch_size >= self.n
         self.batch_size = self.n if self.full_batch else int(batch_size)
         self._full = BatchSummary(u, log_h, mean_u=mean_u) if self.full_batch else None
-        self._perm, self._pos = None, self.n
+        #: batches per epoch, and where each starts in an epoch's permutation
+        self.per_epoch = -(-self.n // self.batch_size)
+        self._edges = (np.arange(self.per_epoch + 1) * self.n) // self.per_epoch
+        self._perm, self._pos = None, self.per_epoch
 
     def next(self) -> BatchSummary:
         """The next minibatch summary."""
@@ -160,8 +165,8 @@ class ArrayBatches:
         if self.sampling == "replacement":
             idx = self.rng.integers(0, self.n, self.batch_size)
         else:
-            if self._pos >= self.n:
+            if self._pos >= self.per_epoch:
                 self._perm, self._pos = self.rng.permutation(self.n), 0
-            idx = self._perm[self._pos: self._pos + self.batch_size]
-            self._pos += self.batch_size
+            idx = self._perm[self._edges[self._pos]: self._edges[self._pos + 1]]
+            self._pos += 1
         return BatchSummary(self.u[idx], self.log_h[idx])

@@ -21,14 +21,18 @@ from ..errors import ParameterError
 
 METHODS = ("plain", "natural", "adam")
 SCHEDULES = ("constant", "robbins-monro")
+AVERAGING = (False, True, "all", "tail")
 #: default learning rate of each method (plain's ideal rate depends on the scale of u)
 DEFAULT_LR = {"plain": 0.1, "natural": 1.0, "adam": 0.01}
 
 
 class Schedule:
-    """Learning rate at step ``t = 1, 2, ...``: ``lr`` (constant) or ``lr / t**power``
-    (Robbins-Monro; ``power`` in (0.5, 1] so that ``sum lr_t = inf`` and
-    ``sum lr_t**2 < inf``)."""
+    """Learning rate of step ``t = 1, 2, ...``: ``lr`` (constant) or, Robbins-Monro,
+    ``lr * (B_t / N_t)**power`` with ``B_t`` the number of observations of batch ``t`` and
+    ``N_t`` that of batches ``1..t``: ``lr / t**power`` when the batches have equal sizes
+    (the clock counts observations, so that with ``power=1`` a batch weighs in proportion
+    to its size).  ``power`` in (0.5, 1] so that ``sum lr_t = inf`` and
+    ``sum lr_t**2 < inf``."""
 
     def __init__(self, lr, schedule="constant", power=0.6):
         if schedule not in SCHEDULES:
@@ -39,8 +43,59 @@ class Schedule:
             raise ParameterError(f"power must lie in (0.5, 1]; got {power!r}")
         self.lr, self.schedule, self.power = float(lr), schedule, float(power)
 
-    def __call__(self, t: int) -> float:
-        return self.lr if self.schedule == "constant" else self.lr / t**self.power
+    def __call__(self, t: int, frac: float | None = None) -> float:
+        """``lr_t``; ``frac = B_t / N_t`` (default ``1 / t``)."""
+        if self.schedule == "constant":
+            return self.lr
+        return self.lr * (1.0 / t if frac is None else frac) ** self.power
+
+
+class Averager:
+    """Polyak-Ruppert averaging of the iterates ``eta_t``, ``t = 1, 2, ...``.
+
+    Parameters
+    ----------
+    kind : {False, True, "all", "tail"}
+        ``False``: no averaging (the reported parameters are the iterate).  ``True`` or
+        ``"all"``: the classical average of every iterate after ``start`` (Polyak &
+        Juditsky 1992).  ``"tail"``: suffix averaging -- with ``s = t - start`` and
+        ``2^j <= s < 2^(j+1)``, the mean of the iterates since ``s = 2^(j-1)``, i.e. of
+        the last half to three quarters of the steps, so that the transient from the
+        starting point is forgotten instead of diluted like ``1/t``.
+    start : int
+        Steps left out of the average (burn-in).
+    """
+
+    def __init__(self, kind=False, start=0):
+        if isinstance(kind, np.bool_):
+            kind = bool(kind)
+        if not any(kind is a or (isinstance(kind, str) and kind == a) for a in AVERAGING):
+            raise ParameterError(f"averaging must be one of {AVERAGING}; got {kind!r}")
+        self.kind = "all" if kind is True else kind
+        self.start = int(start)
+        self._a = self._b = None  # running means (the reported one, the next block's)
+        self._na = self._nb = 0
+
+    def __call__(self, eta, t):
+        """The reported parameters after iterate ``eta`` of step ``t``."""
+        s = t - self.start
+        if self.kind is False or s <= 0:
+            return eta
+        if self.kind == "all":
+            self._na += 1
+            self._a = eta.copy() if self._na == 1 else self._a + (eta - self._a) / self._na
+            return self._a
+        if s & (s - 1) == 0:  # s is a power of two: the last block becomes the reported one
+            if self._b is not None:
+                self._a, self._na = self._b, self._nb
+            self._b, self._nb = None, 0
+        self._nb += 1
+        self._b = eta.copy() if self._nb == 1 else self._b + (eta - self._b) / self._nb
+        if self._a is None:
+            return self._b
+        self._na += 1
+        self._a = self._a + (eta - self._a) / self._na
+        return self._a
 
 
 def _is_real(v) -> bool:

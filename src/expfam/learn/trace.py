@@ -26,6 +26,13 @@ class SGDTrace:
     moment_se : ndarray
         Monte Carlo standard error of the model moment, same scale as ``residual_norm``
         (zeros for exact moments): residuals below it are noise.
+    distance_se : ndarray
+        Distance of the reported model (after the step) from the maximum-likelihood
+        estimate of all the data (the training array, or every batch seen so far), in
+        standard errors of that estimate: ``sqrt(W r' F^-1 r)`` with ``r`` the residual on
+        those data and ``F`` the Fisher information at the model (see
+        :class:`~expfam.StochasticFitter`, Notes).  The stochastic stopping rule compares
+        it with ``se_tol``.
     backtracks : ndarray of int
         Halvings of the step needed to stay in the natural domain with finite values.
     cross_entropy, cross_entropy_se : ndarray
@@ -44,6 +51,7 @@ class SGDTrace:
     lr: np.ndarray
     residual_norm: np.ndarray
     moment_se: np.ndarray
+    distance_se: np.ndarray
     backtracks: np.ndarray
     cross_entropy: np.ndarray
     cross_entropy_se: np.ndarray
