@@ -8,6 +8,7 @@ exactly across chunks, files and groups, and every way of fitting goes through t
 from __future__ import annotations
 
 import json
+import threading
 
 import numpy as np
 
@@ -36,6 +37,15 @@ class SufficientStats:
         Weighted sum of ``log h(x)`` (needed for the log-likelihood only).
     groups : ndarray, optional
         Group labels when the batch axis indexes groups (``by=``).
+
+    Notes
+    -----
+    Thread safety: :meth:`update` is atomic.  Each instance holds a lock; the new chunk's
+    statistics are computed outside it, then merged into the running total under it, so
+    any number of threads may update one accumulator and no count is lost.  :meth:`merge`
+    and :meth:`save` read a consistent state (taken under the lock) of an accumulator
+    that other threads are updating.  The lock is not part of the state: instances
+    pickle (e.g. between Dask workers) and copy without it, and get a fresh one.
     """
 
     #: the float sums, each carried with a compensation term (see :meth:`merge`)
@@ -51,6 +61,28 @@ class SufficientStats:
         self.groups = None if groups is None else np.asarray(groups)
         # low-order parts: the exact sum is sum + compensation, to about eps^2
         self._lo = {name: np.zeros_like(getattr(self, name)) for name in self._SUMS}
+        self._lock = threading.RLock()  # guards updates in place (see Notes)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        del state["_lock"]  # a lock cannot be pickled; each copy gets its own
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
+
+    def _snapshot(self) -> "SufficientStats":
+        """A consistent shallow copy, taken under the lock.
+
+        Updates replace the arrays (and the ``_lo`` dict), never change them in place,
+        so sharing them with the copy is safe.
+        """
+        with self._lock:
+            state = self.__getstate__()
+        out = object.__new__(type(self))
+        out.__setstate__(state)
+        return out
 
     @classmethod
     def zeros(cls, family, batch_shape=(), *, grouped: bool = False, **fixed):
@@ -183,6 +215,11 @@ class SufficientStats:
         and does not drift with the number of chunks.
         """
         self._check_compatible(other)
+        other = other._snapshot()  # not under self's lock: a.merge(b) || b.merge(a) is safe
+        with self._lock:
+            return self._merge_unlocked(other)
+
+    def _merge_unlocked(self, other: "SufficientStats") -> "SufficientStats":
         if self.groups is not None or other.groups is not None:
             return self._merge_groups(other)
         if self.batch_shape != other.batch_shape:
@@ -199,13 +236,18 @@ class SufficientStats:
     __add__ = merge
 
     def update(self, data, weights=None, *, by=None, column=None) -> "SufficientStats":
-        """Add a chunk of data in place (validated like :meth:`from_data`); returns self."""
+        """Add a chunk of data in place (validated like :meth:`from_data`); returns self.
+
+        Atomic: concurrent updates from several threads all count (see the class Notes).
+        """
         if self.groups is None and by is not None:
             raise ShapeError("by= needs grouped statistics (SufficientStats.zeros(..., grouped=True))")
         chunk = SufficientStats.from_data(self.family, data, weights, by=by, column=column,
                                           **self.fixed)
-        merged = self.merge(chunk)
-        self.__dict__.update(merged.__dict__)
+        self._check_compatible(chunk)
+        with self._lock:  # read the total, merge, write it back: one step
+            merged = self._merge_unlocked(chunk)
+            self.__dict__.update(merged.__getstate__())
         return self
 
     def _check_compatible(self, other) -> None:
