@@ -7,11 +7,11 @@ exactly across chunks, files and groups, and every way of fitting goes through t
 
 from __future__ import annotations
 
-import json
 import threading
 
 import numpy as np
 
+from . import _stats_file
 from ._kernels import fused_group_sums, fused_sums
 from ._validation import show, as_float_array, check_finite, check_nonempty, check_weights
 from .errors import EmptyDataError, ShapeError
@@ -282,38 +282,29 @@ class SufficientStats:
         return out
 
     def save(self, path) -> None:
-        """Write to a ``.npz`` file (no pickle: arrays and a JSON header)."""
-        meta = {"format": "expfam.SufficientStats/1", "family": self.family.name,
-                "fixed": {k: np.asarray(v).tolist() for k, v in self.fixed.items()}}
-        arrays = {"count": self.count, **{n: getattr(self, n) for n in self._SUMS},
-                  **{f"{n}_lo": self._lo[n] for n in self._SUMS},
-                  "meta": np.array(json.dumps(meta))}
-        if self.groups is not None:
-            if self.groups.dtype.kind not in "biufUS":
-                raise ShapeError(f"group labels of dtype {self.groups.dtype} cannot be saved "
-                                 "without pickle; use numbers or strings")
-            arrays["groups"] = self.groups
-        with open(path, "wb") as fh:
-            np.savez(fh, **arrays)
+        """Write to a ``.npz`` file (no pickle: arrays and a JSON header).
+
+        Raises
+        ------
+        ShapeError
+            Group labels that are neither numbers nor strings.
+        """
+        _stats_file.write(self._snapshot(), path)
 
     @classmethod
     def load(cls, path) -> "SufficientStats":
-        """Read a file written by :meth:`save`."""
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                meta = json.loads(str(z["meta"]))
-                if meta.get("format") != "expfam.SufficientStats/1":
-                    raise ShapeError(f"{path}: not an expfam statistics file ({meta.get('format')!r})")
-                fixed = {k: (v if np.ndim(v) == 0 else np.asarray(v)) for k, v in meta["fixed"].items()}
-                out = cls(meta["family"], fixed, z["count"], z["weight_sum"], z["sum_u"],
-                          z["sum_log_h"], z["groups"] if "groups" in z.files else None)
-                for name in cls._SUMS:
-                    out._lo[name] = z[f"{name}_lo"]
-        except (KeyError, ValueError, OSError) as exc:
-            if isinstance(exc, ShapeError):
-                raise
-            raise ShapeError(f"{path}: not a readable expfam statistics file ({exc})") from exc
-        return out
+        """Read a file written by :meth:`save`, checking every field.
+
+        Raises
+        ------
+        FileNotFoundError
+            No such file.
+        FileFormatError
+            The file cannot be read, is not a statistics file, or holds inconsistent
+            fields (a damaged or edited file): the message names the file and the field.
+            See :mod:`expfam._stats_file` for the invariants checked.
+        """
+        return _stats_file.read(cls, path)
 
     def __repr__(self) -> str:
         return (
