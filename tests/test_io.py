@@ -2,6 +2,8 @@
 
 import os
 import re
+import subprocess
+import sys
 import tracemalloc
 
 import numpy as np
@@ -486,3 +488,32 @@ def test_every_unreadable_file_raises_a_typed_error_naming_it(tmp_path):
                 assert str(path) in str(exc)
             except (NonFiniteError, SupportError) as exc:  # damage that reads as bad values
                 assert str(path) in str(exc)
+
+
+def test_damaged_arrow_ipc_offsets_raise_instead_of_crashing(tmp_path):
+    """Arrow reads IPC files zero-copy and trusts them: a string offset past the end made
+    the label encoding segfault.  Run in a subprocess, so that a crash fails one test."""
+    script = r'''
+import sys
+import numpy as np, pyarrow as pa, pyarrow.ipc as ipc
+from expfam.io import fit_file
+from expfam.errors import FileFormatError
+n, path = 1000, sys.argv[1]
+t = pa.table({"x": np.linspace(0.5, 3.0, n),
+              "s": np.array(["alpha", "beta", "gamma"])[np.arange(n) % 3]})
+with ipc.new_file(path, t.schema) as w:
+    w.write_table(t)
+raw = bytearray(open(path, "rb").read())
+i = raw.index(t.column("s").chunk(0).buffers()[1].to_pybytes())
+raw[i + 400:i + 404] = (2**30).to_bytes(4, "little")  # offset 100 far beyond the data
+open(path, "wb").write(bytes(raw))
+try:
+    fit_file("gamma", path, column="x", by="s")
+except FileFormatError as exc:
+    print(exc)
+'''
+    path = tmp_path / "damaged.arrow"
+    run = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert f"{path}: cannot read the Arrow IPC data" in run.stdout and "offset" in run.stdout
