@@ -169,8 +169,8 @@ def test_pseudo_count_regularises_like_fit(name, x, fixed):
         np.testing.assert_allclose(res.regularization["prior_mean"],
                                    ref.regularization["prior_mean"])
         # the residual is taken against the regularised target, as in FitResult
-        target = ((ref.stats.sum_u + 2.0 * ref.regularization["prior_mean"])
-                  / (ref.weight_sum + 2.0)[..., None])
+        W = ref.weight_sum[..., None]
+        target = (ref.stats.mean * W + 2.0 * ref.regularization["prior_mean"]) / (W + 2.0)
         np.testing.assert_allclose(res.residual, target - res.model.mean_params, atol=1e-12)
     # one pass over five small batches of constant data cannot follow the regularised
     # target (the natural step is first order); the online learner says how far it is

@@ -3,20 +3,100 @@
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import re
 import sys
+import traceback
+import warnings
 
 import numpy as np
 
-from .errors import ExpfamError, ShapeError
+from .errors import ExpfamError, FileFormatError, ParameterError
+
+#: exit codes (documented in ``expfam --help`` and the README)
+EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_PIPE = 0, 1, 2, 3, 130, 141
+
+_EPILOG = """\
+exit codes:
+  0    success
+  1    a data or file error: the file cannot be read, a value is invalid, no valid
+       rows, the maximum-likelihood estimate does not exist...
+  2    a usage error: an unknown option or family, a malformed value (--param k=abc),
+       a fixed parameter missing or outside its domain
+  3    an internal error (a bug): please report it with the output of --debug
+  130  interrupted
+  141  the output pipe was closed early (e.g. | head)
+
+Errors print one line, "expfam: error: ...", to stderr; --debug adds the traceback."""
 
 
-def _parse_fixed(items: list[str]) -> dict:
-    fixed = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"--param expects NAME=VALUE, got {item!r}")
-        fixed[key] = float(value)
+class _UsageError(Exception):
+    """A mistake on the command line (exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line like the others."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"expfam: error: {message} (see '{self.prog} --help')\n")
+
+
+# ----------------------------------------------------------------------------------
+# Argument values
+# ----------------------------------------------------------------------------------
+
+
+def _family(text: str):
+    from .errors import UnknownFamilyError
+    from .families import resolve_family
+
+    try:
+        return resolve_family(text)
+    except UnknownFamilyError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _param(text: str) -> tuple[str, float]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text}: {value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise argparse.ArgumentTypeError(f"{text}: the value must be finite")
+    return name.strip(), number
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
+    return value
+
+
+def _fixed(family, items) -> dict:
+    fixed = dict(items or [])
+    for name in fixed:
+        if name not in family.fixed_params:
+            known = ", ".join(family.fixed_params) or "none"
+            raise _UsageError(f"--param {name}: {family.__name__} has no fixed parameter "
+                              f"{name!r} (its fixed parameters: {known})")
     return fixed
 
 
@@ -28,6 +108,86 @@ def _columns(text: str | None):
     return names[0] if len(names) == 1 else names
 
 
+# ----------------------------------------------------------------------------------
+# Messages: one line, naming the command-line flags rather than the Python keywords
+# ----------------------------------------------------------------------------------
+
+
+def _fixed_names() -> str:
+    from .families import FAMILIES
+
+    names = {n for cls in FAMILIES.values() for n in cls.fixed_params}
+    return "|".join(sorted(map(re.escape, names), key=len, reverse=True))
+
+
+def _for_the_command_line(message: str) -> str:
+    """A library message as a command-line message: the flags for the keywords, one line."""
+    rules = [
+        (r"skip_invalid=True", "--skip-invalid"),
+        (r"\bpseudo_count=\.\.\.", "--pseudo-count N"),
+        (r"\bpseudo_count\b", "--pseudo-count"),
+        (r"\bformat='(\w+)' / '(\w+)' / '(\w+)'", r"--format \1 / \2 / \3"),
+        (r"\bformat='(\w+)'", r"--format \1"),
+        (r"\bcolumn=\[\.\.\.\]", "--column A,B,..."),
+        (r"(?<![\w.-])(by|weights|column)=", r"--\1"),
+        (rf"(?<![\w.'-])({_fixed_names()})=", r"--param \1="),
+        (r"needs the fixed parameter\(s\) \['(\w+)'\]", r"needs the fixed parameter \1: pass --param \1=VALUE"),
+        (r"pass them explicitly", "pass them with --param NAME=VALUE"),
+    ]
+    for pattern, replacement in rules:
+        message = re.sub(pattern, replacement, message)
+    return " ".join(line.strip() for line in message.splitlines() if line.strip())
+
+
+def _report(exc: BaseException, code: int, debug: bool) -> int:
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    text = str(exc) if str(exc) else type(exc).__name__
+    if isinstance(exc, KeyError) and exc.args:  # str() of a KeyError is its repr
+        text = str(exc.args[0])
+    if code == EXIT_INTERNAL:
+        text = (f"{type(exc).__name__}: {text} (a bug: please report it; run with --debug "
+                "for the traceback)")
+    print(f"expfam: error: {_for_the_command_line(text)}", file=sys.stderr)
+    return code
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"expfam: warning: {_for_the_command_line(str(message))}", file=sys.stderr)
+
+
+# ----------------------------------------------------------------------------------
+# Commands
+# ----------------------------------------------------------------------------------
+
+
+def _read_npy(path: str) -> np.ndarray:
+    """A numeric array from a ``.npy`` file, never unpickled."""
+    from .io.readers import _head, _looks_like
+
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: no such file")
+    start = _head(path, 8)  # a directory, or permission denied: FileFormatError
+    if not start.startswith(b"\x93NUMPY"):
+        what, fmt, _ = _looks_like(_head(path))
+        raise FileFormatError(f"{path}: not a .npy file; the content is {what}"
+                              + (f": rename the file or pass format={fmt!r}" if fmt else ""))
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):
+            raise FileFormatError(
+                f"{path}: the array holds Python objects (dtype object), which load only "
+                f"with pickle, never run by expfam: save numbers instead, e.g. "
+                f"np.save(path, arr.astype(float))") from exc
+        raise FileFormatError(f"{path}: not a readable .npy file ({exc})") from exc
+    except (OSError, EOFError) as exc:
+        raise FileFormatError(f"{path}: not a readable .npy file ({exc})") from exc
+    if arr.dtype.kind not in "biuf":
+        raise FileFormatError(f"{path}: the array has dtype {arr.dtype}; expected numbers")
+    return arr
+
+
 def _fmt(value) -> str:
     v = np.asarray(value)
     return f"{float(v):.6g}" if v.ndim == 0 else np.array2string(v, precision=6, threshold=8)
@@ -35,15 +195,15 @@ def _fmt(value) -> str:
 
 def _fit_command(args) -> None:
     """``expfam fit``: .npy in memory; Parquet, CSV and Arrow IPC streamed in chunks."""
-    fixed = _parse_fixed(args.param)
-    if args.path.endswith(".npy"):
+    fixed = _fixed(args.family, args.param)
+    if args.format is None and args.path.lower().endswith(".npy"):
         from .fitting import fit
 
         if args.by or args.weights or args.column or args.skip_invalid:
-            raise ShapeError("--column, --by, --weights and --skip-invalid need a table "
-                             "(Parquet, CSV, Arrow)")
-        result = fit(args.family, np.load(args.path, allow_pickle=False),
-                     pseudo_count=args.pseudo_count, **fixed)
+            raise _UsageError("--column, --by, --weights and --skip-invalid need a table "
+                              "(Parquet, CSV, Arrow), not a .npy array")
+        result = fit(args.family, _read_npy(args.path), pseudo_count=args.pseudo_count,
+                     **fixed)
     else:
         from .io import fit_file
 
@@ -65,29 +225,39 @@ def _fit_command(args) -> None:
         print(f"skipped {total} invalid row(s): {detail}")
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="expfam", description=__doc__)
+def _parser() -> _Parser:
+    debug = argparse.ArgumentParser(add_help=False)
+    debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="on an error, also print the Python traceback")
+    parser = _Parser(prog="expfam", description=__doc__, epilog=_EPILOG,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--debug", action="store_true",
+                        help="on an error, also print the Python traceback")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p_demo = sub.add_parser("demo", help="fit known and real data; show ML = min KL in numbers")
+    p_demo = sub.add_parser("demo", parents=[debug],
+                            help="fit known and real data; show ML = min KL in numbers")
     p_demo.add_argument("--seed", type=int, default=2026)
-    p_demo.add_argument("--n", type=int, default=5000, help="samples per synthetic data set")
+    p_demo.add_argument("--n", type=_positive_int, default=5000,
+                        help="samples per synthetic data set")
     p_demo.add_argument("--png", default="expfam_demo.png", help="plot file ('' for none)")
 
-    sub.add_parser("families", help="list the families")
+    sub.add_parser("families", parents=[debug], help="list the families")
 
     p_fit = sub.add_parser(
-        "fit", help="fit a family to columns of a Parquet, CSV or Arrow file (streamed) or a .npy")
+        "fit", parents=[debug], epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="fit a family to columns of a Parquet, CSV or Arrow file (streamed) or a .npy")
     p_fit.add_argument("path", help=".parquet/.pq, .csv/.csv.gz, .arrow/.feather/.ipc or .npy")
-    p_fit.add_argument("--family", required=True)
+    p_fit.add_argument("--family", required=True, type=_family,
+                       help="a family name ('expfam families' lists them)")
     p_fit.add_argument("--column", help="observation column(s), comma-separated for vector "
                                         "families (default: the first column / all columns)")
     p_fit.add_argument("--by", help="column of group labels: one fit per group")
     p_fit.add_argument("--weights", help="column of non-negative weights")
-    p_fit.add_argument("--param", action="append", metavar="NAME=VALUE",
+    p_fit.add_argument("--param", action="append", metavar="NAME=VALUE", type=_param,
                        help="a fixed parameter, e.g. --param k=1.5 for Weibull")
-    p_fit.add_argument("--pseudo-count", type=float, help="conjugate-prior strength")
-    p_fit.add_argument("--chunksize", type=int, default=262_144, help="rows per chunk")
+    p_fit.add_argument("--pseudo-count", type=_positive_float, help="conjugate-prior strength")
+    p_fit.add_argument("--chunksize", type=_positive_int, default=262_144, help="rows per chunk")
     p_fit.add_argument("--format", choices=["parquet", "csv", "ipc"],
                        help="file format (default: from the suffix)")
     p_fit.add_argument("--skip-invalid", action="store_true",
@@ -95,25 +265,51 @@ def main(argv=None) -> int:
                             "support) and report how many, instead of stopping at the first")
     p_fit.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                        help="progress bar (default: when stderr is a terminal)")
+    return parser
 
-    args = parser.parse_args(argv)
+
+def _run(args) -> None:
+    if args.command == "demo":
+        from .demo import run
+
+        print(run(seed=args.seed, n=args.n, png=args.png or None))
+    elif args.command == "families":
+        from .families import FAMILIES
+
+        for name, cls in sorted(FAMILIES.items()):
+            fixed = f" (fixed: {', '.join(cls.fixed_params)})" if cls.fixed_params else ""
+            print(f"{name:20s} {cls.__name__}({', '.join(cls.param_names)}){fixed}  support {cls.support}")
+    elif args.command == "fit":
+        _fit_command(args)
+
+
+def main(argv=None) -> int:
+    """Run the command line; returns the exit code (see ``expfam --help``)."""
     try:
-        if args.command == "demo":
-            from .demo import run
-
-            print(run(seed=args.seed, n=args.n, png=args.png or None))
-        elif args.command == "families":
-            from .families import FAMILIES
-
-            for name, cls in sorted(FAMILIES.items()):
-                fixed = f" (fixed: {', '.join(cls.fixed_params)})" if cls.fixed_params else ""
-                print(f"{name:20s} {cls.__name__}({', '.join(cls.param_names)}){fixed}  support {cls.support}")
-        elif args.command == "fit":
-            _fit_command(args)
-    except (ExpfamError, KeyError, OSError) as exc:
-        print(f"expfam: error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error already printed
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    debug = args.debug
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            _run(args)
+            sys.stdout.flush()
+    except BrokenPipeError:  # e.g. `expfam families | head -1`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_PIPE
+    except (_UsageError, ParameterError) as exc:
+        return _report(exc, EXIT_USAGE, debug)
+    except (ExpfamError, OSError) as exc:
+        return _report(exc, EXIT_DATA, debug)
+    except KeyboardInterrupt:
+        if debug:
+            traceback.print_exc()
+        print("expfam: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - a bug: one line, the traceback with --debug
+        return _report(exc, EXIT_INTERNAL, debug)
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from .families import resolve_family
 from .solvers import solve_mean_to_natural
 from .stats import SufficientStats
 
-__all__ = ["fit", "fit_stats", "FitResult"]
+__all__ = ["fit", "fit_stats", "FitResult", "prior_mean_params"]
 
 
 @dataclass
@@ -202,7 +202,7 @@ def fit_stats(stats: SufficientStats, *, pseudo_count=None, prior_mean=None) -> 
     target_sum, target_W = stats.sum_u, W
     if pseudo_count is not None:
         nu = _pseudo_count(pseudo_count)
-        mu0 = _prior_mean(cls, fixed, prior_mean, stats.mean)
+        mu0 = prior_mean_params(cls, fixed, prior_mean, stats.mean.shape)
         mu0_c = mu0 if shift is None else cls.shift_sums(mu0, 1.0, shift, fixed)
         target_sum = stats.sum_u + nu * mu0_c
         target_W = W + nu
@@ -244,18 +244,23 @@ def _pseudo_count(value) -> float:
     return nu
 
 
-def _prior_mean(cls, fixed, prior_mean, mu_data):
+def prior_mean_params(cls, fixed, prior_mean, shape) -> np.ndarray:
+    """The conjugate prior's mean parameters ``mu0`` for ``pseudo_count`` regularisation,
+    broadcast to ``shape`` (that of the data's mean parameters): the family's reference
+    member by default, the mean parameters of a distribution of the family, or an array
+    in the interior of the mean domain."""
     if prior_mean is None:
-        return np.broadcast_to(cls.reference_mean(mu_data, fixed), mu_data.shape)
+        return np.array(np.broadcast_to(cls.reference_mean(np.zeros(shape), fixed), shape))
     if hasattr(prior_mean, "mean_params"):
         if type(prior_mean) is not cls:
-            raise ShapeError(f"prior_mean must be a {cls.__name__}; got {type(prior_mean).__name__}")
-        return np.broadcast_to(prior_mean.mean_params, mu_data.shape)
+            raise FamilyMismatchError(
+                f"prior_mean must be a {cls.__name__}; got {type(prior_mean).__name__}")
+        return np.array(np.broadcast_to(prior_mean.mean_params, shape))
     mu0 = as_float_array(prior_mean, name="prior_mean")
     try:
-        mu0 = np.broadcast_to(mu0, mu_data.shape)
+        mu0 = np.array(np.broadcast_to(mu0, shape))
     except ValueError as exc:
-        raise ShapeError(f"prior_mean: shape {mu0.shape} does not match {mu_data.shape}") from exc
+        raise ShapeError(f"prior_mean: shape {mu0.shape} does not match {shape}") from exc
     if not np.all(cls.mean_in_interior(mu0, fixed)):
         raise ParameterError(f"prior_mean {mu0} is not in the interior of the mean domain")
     return mu0

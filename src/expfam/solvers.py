@@ -18,7 +18,7 @@ from ._validation import format_index, show
 from .errors import BoundaryError, ConvergenceWarning, ShapeError
 
 __all__ = ["SolveResult", "closed_form", "newton", "newton_1d", "iterate", "relative_residual",
-           "solve_mean_to_natural", "RTOL"]
+           "check_interior", "solve_mean_to_natural", "RTOL"]
 
 #: default relative tolerance on the moment residual ``|grad A(eta) - mu| / |mu|``
 RTOL = 1e-12
@@ -259,6 +259,36 @@ def newton_1d(f, fprime, x0, lo, hi, *, increasing: bool, args=(), rtol=1e-15, m
     return x.reshape(shape), done.reshape(shape), it
 
 
+def check_interior(cls, mu, fixed, *, groups=None, where: str = "the data",
+                   consequence: str = "") -> None:
+    """Raise :class:`~expfam.errors.BoundaryError`, naming the batch element or group,
+    where ``mu`` is not in the interior of the mean domain (the MLE does not exist).
+
+    ``where`` names a single distribution's data; ``consequence`` is appended to the
+    explanation (e.g. what that means for a learner).
+    """
+    k = cls.natural_dim(fixed)
+    if mu.ndim == 0 or mu.shape[-1] != k:
+        raise ShapeError(f"{cls.__name__} has {k} mean parameter(s); got shape {mu.shape}")
+    interior = np.asarray(cls.mean_in_interior(mu, fixed))
+    if interior.all():
+        return
+    bad = np.flatnonzero(~interior)
+    i = bad[0]
+    place = (
+        f"group {show(groups[i])}" if groups is not None
+        else f"batch index {format_index(i, interior.shape)}" if interior.ndim
+        else where
+    )
+    raise BoundaryError(
+        f"the maximum-likelihood estimate of {cls.__name__} does not exist for {place}"
+        f"{f' ({bad.size} batch elements in all)' if bad.size > 1 else ''}: the mean of "
+        f"the sufficient statistics {mu.reshape(-1, k)[i]} lies on the boundary of the "
+        f"mean domain ({cls.boundary_hint}){consequence}. Pass pseudo_count=... to "
+        f"regularise with a conjugate prior."
+    )
+
+
 def solve_mean_to_natural(cls, mu, fixed, *, groups=None) -> SolveResult:
     """Check that ``mu`` is interior, then map it to natural parameters.
 
@@ -267,25 +297,7 @@ def solve_mean_to_natural(cls, mu, fixed, *, groups=None) -> SolveResult:
     BoundaryError
         The MLE does not exist for some batch element; the message names it.
     """
-    k = cls.natural_dim(fixed)
-    if mu.ndim == 0 or mu.shape[-1] != k:
-        raise ShapeError(f"{cls.__name__} has {k} mean parameter(s); got shape {mu.shape}")
-    interior = np.asarray(cls.mean_in_interior(mu, fixed))
-    if not interior.all():
-        bad = np.flatnonzero(~interior)
-        i = bad[0]
-        where = (
-            f"group {show(groups[i])}" if groups is not None
-            else f"batch index {format_index(i, interior.shape)}" if interior.ndim
-            else "the data"
-        )
-        raise BoundaryError(
-            f"the maximum-likelihood estimate of {cls.__name__} does not exist for {where}"
-            f"{f' ({bad.size} batch elements in all)' if bad.size > 1 else ''}: the mean of "
-            f"the sufficient statistics {mu.reshape(-1, k)[i]} lies on the boundary of the "
-            f"mean domain ({cls.boundary_hint}). Pass pseudo_count=... to regularise with a "
-            f"conjugate prior."
-        )
+    check_interior(cls, mu, fixed, groups=groups)
     sol = cls.natural_from_mean(mu, fixed)
     if not np.all(sol.converged):
         n_bad = int(np.size(sol.converged) - np.count_nonzero(sol.converged))

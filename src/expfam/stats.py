@@ -7,10 +7,11 @@ exactly across chunks, files and groups, and every way of fitting goes through t
 
 from __future__ import annotations
 
-import json
+import threading
 
 import numpy as np
 
+from . import _stats_file
 from ._kernels import fused_group_sums, fused_sums
 from ._validation import show, as_float_array, check_finite, check_nonempty, check_weights
 from .errors import EmptyDataError, FamilyMismatchError, FileFormatError, ShapeError
@@ -48,6 +49,13 @@ class SufficientStats:
     Merging accumulators whose pivots differ re-centres the second onto the first's
     pivot exactly (the family's ``shift_sums``: Chan, Golub and LeVeque's pairwise
     update), so the statistics of any chunking agree to rounding.
+
+    Thread safety: :meth:`update` is atomic.  Each instance holds a lock; the new chunk's
+    statistics are computed outside it, then merged into the running total under it, so
+    any number of threads may update one accumulator and no count is lost.  :meth:`merge`
+    and :meth:`save` read a consistent state (taken under the lock) of an accumulator
+    that other threads are updating.  The lock is not part of the state: instances
+    pickle (e.g. between Dask workers) and copy without it, and get a fresh one.
     """
 
     #: the float sums, each carried with a compensation term (see :meth:`merge`)
@@ -65,6 +73,28 @@ class SufficientStats:
         self.shift = _pivots(self.family, self.fixed, self.weight_sum.shape, shift)
         # low-order parts: the exact sum is sum + compensation, to about eps^2
         self._lo = {name: np.zeros_like(getattr(self, name)) for name in self._SUMS}
+        self._lock = threading.RLock()  # guards updates in place (see Notes)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        del state["_lock"]  # a lock cannot be pickled; each copy gets its own
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
+
+    def _snapshot(self) -> "SufficientStats":
+        """A consistent shallow copy, taken under the lock.
+
+        Updates replace the arrays (and the ``_lo`` dict), never change them in place,
+        so sharing them with the copy is safe.
+        """
+        with self._lock:
+            state = self.__getstate__()
+        out = object.__new__(type(self))
+        out.__setstate__(state)
+        return out
 
     @classmethod
     def zeros(cls, family, batch_shape=(), *, grouped: bool = False, **fixed):
@@ -230,6 +260,11 @@ class SufficientStats:
         and does not drift with the number of chunks.
         """
         self._check_compatible(other)
+        other = other._snapshot()  # not under self's lock: a.merge(b) || b.merge(a) is safe
+        with self._lock:
+            return self._merge_unlocked(other)
+
+    def _merge_unlocked(self, other: "SufficientStats") -> "SufficientStats":
         if self.groups is not None or other.groups is not None:
             return self._merge_groups(other)
         if self.batch_shape != other.batch_shape:
@@ -271,13 +306,18 @@ class SufficientStats:
     __add__ = merge
 
     def update(self, data, weights=None, *, by=None, column=None) -> "SufficientStats":
-        """Add a chunk of data in place (validated like :meth:`from_data`); returns self."""
+        """Add a chunk of data in place (validated like :meth:`from_data`); returns self.
+
+        Atomic: concurrent updates from several threads all count (see the class Notes).
+        """
         if self.groups is None and by is not None:
             raise ShapeError("by= needs grouped statistics (SufficientStats.zeros(..., grouped=True))")
         chunk = SufficientStats.from_data(self.family, data, weights, by=by, column=column,
                                           **self.fixed)
-        merged = self.merge(chunk)
-        self.__dict__.update(merged.__dict__)
+        self._check_compatible(chunk)
+        with self._lock:  # read the total, merge, write it back: one step
+            merged = self._merge_unlocked(chunk)
+            self.__dict__.update(merged.__getstate__())
         return self
 
     def _check_compatible(self, other) -> None:
@@ -319,41 +359,29 @@ class SufficientStats:
         return out
 
     def save(self, path) -> None:
-        """Write to a ``.npz`` file (no pickle: arrays and a JSON header)."""
-        meta = {"format": "expfam.SufficientStats/1", "family": self.family.name,
-                "fixed": {k: np.asarray(v).tolist() for k, v in self.fixed.items()}}
-        arrays = {"count": self.count, **{n: getattr(self, n) for n in self._SUMS},
-                  **{f"{n}_lo": self._lo[n] for n in self._SUMS},
-                  "meta": np.array(json.dumps(meta))}
-        if self.groups is not None:
-            if self.groups.dtype.kind not in "biufUS":
-                raise ShapeError(f"group labels of dtype {self.groups.dtype} cannot be saved "
-                                 "without pickle; use numbers or strings")
-            arrays["groups"] = self.groups
-        if self.shift is not None:
-            arrays["shift"] = self.shift
-        with open(path, "wb") as fh:
-            np.savez(fh, **arrays)
+        """Write to a ``.npz`` file (no pickle: arrays and a JSON header).
+
+        Raises
+        ------
+        ShapeError
+            Group labels that are neither numbers nor strings.
+        """
+        _stats_file.write(self._snapshot(), path)
 
     @classmethod
     def load(cls, path) -> "SufficientStats":
-        """Read a file written by :meth:`save`."""
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                meta = json.loads(str(z["meta"]))
-                if meta.get("format") != "expfam.SufficientStats/1":
-                    raise ShapeError(f"{path}: not an expfam statistics file ({meta.get('format')!r})")
-                fixed = {k: (v if np.ndim(v) == 0 else np.asarray(v)) for k, v in meta["fixed"].items()}
-                out = cls(meta["family"], fixed, z["count"], z["weight_sum"], z["sum_u"],
-                          z["sum_log_h"], z["groups"] if "groups" in z.files else None,
-                          z["shift"] if "shift" in z.files else None)
-                for name in cls._SUMS:
-                    out._lo[name] = z[f"{name}_lo"]
-        except (KeyError, ValueError, OSError) as exc:
-            if isinstance(exc, ShapeError):
-                raise
-            raise ShapeError(f"{path}: not a readable expfam statistics file ({exc})") from exc
-        return out
+        """Read a file written by :meth:`save`, checking every field.
+
+        Raises
+        ------
+        FileNotFoundError
+            No such file.
+        FileFormatError
+            The file cannot be read, is not a statistics file, or holds inconsistent
+            fields (a damaged or edited file): the message names the file and the field.
+            See :mod:`expfam._stats_file` for the invariants checked.
+        """
+        return _stats_file.read(cls, path)
 
     def __repr__(self) -> str:
         return (

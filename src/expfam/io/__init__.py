@@ -28,7 +28,7 @@ from ..fitting import FitResult, fit_stats
 from ..stats import SufficientStats
 from .accumulate import SKIP_REASONS, _Accumulator
 from .chunks import _Chunk, _prefetch
-from .readers import _Csv, _format, _Ipc, _Parquet
+from .readers import _Csv, _format, _Ipc, _Parquet, _head, _unreadable
 from .selection import _select
 
 __all__ = ["stats_from_file", "fit_file", "FileFormatError", "SKIP_REASONS"]
@@ -92,13 +92,15 @@ def stats_from_file(family, path, *, column=None, by=None, weights=None,
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such file")
+    _head(path)  # a directory, or a file that cannot be opened: FileFormatError
     if family.name == "categorical" and "n_categories" not in fixed:
         raise ParameterError(
             "Categorical from a file needs n_categories=K: the number of categories cannot "
             "be inferred from the first chunk")
     fmt = _format(path, format)
-    source = {"parquet": _Parquet, "csv": _Csv, "ipc": _Ipc}[fmt](path, chunksize)
+    source = acc = None
     try:
+        source = {"parquet": _Parquet, "csv": _Csv, "ipc": _Ipc}[fmt](path, chunksize)
         columns, by, weights = _select(family, source, column, by, weights)
         acc = _Accumulator(family, path, columns, by, weights, fixed, skip_invalid,
                            csv=fmt == "csv")
@@ -118,8 +120,14 @@ def stats_from_file(family, path, *, column=None, by=None, weights=None,
                 now = source.position(acc.offset)
                 bar.update(now - done)
                 done = now
+    except Exception as exc:  # what the readers did not explain: still name the file
+        if not _unreadable(exc):
+            raise
+        rows = f" after its first {acc.offset} data rows" if acc is not None and acc.offset else ""
+        raise FileFormatError(f"{path}: cannot read the file{rows} ({exc})") from exc
     finally:
-        source.close()
+        if source is not None:
+            source.close()
     return acc.result()
 
 

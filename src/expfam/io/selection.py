@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import ShapeError, SupportError
+from ..errors import FileFormatError, ShapeError, SupportError
 from .readers import _pa
 
 
@@ -20,7 +20,11 @@ def _select(family, source, column, by, weights):
         if not isinstance(name, str):
             raise ShapeError(f"column names must be strings; got {name!r}")
         if name not in names:
-            raise ShapeError(f"{source.path}: no column {name!r}; the columns are {names}")
+            raise FileFormatError(f"{source.path}: no column {name!r}; the columns are "
+                                  f"{names}{_delimiter_hint(source)}")
+        if names.count(name) > 1:
+            raise FileFormatError(f"{source.path}: {names.count(name)} columns are named "
+                                  f"{name!r}; cannot tell which to read (rename them)")
     if not columns:
         raise ShapeError(f"{source.path}: no column left for the observations; columns: {names}")
     if family.event_ndim and len(columns) < 2:
@@ -44,3 +48,9 @@ def _select(family, source, column, by, weights):
         raise ShapeError("by= groups need one observation column (or one per component of "
                          "a vector family)")
     return columns, by, weights
+
+
+def _delimiter_hint(source) -> str:
+    if source.types is None and any(d in n for n in source.names for d in ";\t|"):
+        return " (CSV files are read comma-separated; is the delimiter another character?)"
+    return ""

@@ -384,7 +384,10 @@ class StochasticFitter:
             self._cap = self._cross_entropy_cap(target)
             new, halvings, aux, ok = safeguarded_step(eta, lr_t * direction, self._check,
                                                       self.max_halvings)
-            moved = np.abs(new - eta) > STALL_RTOL * np.maximum(np.abs(eta), 1e-300)
+            # relative to each distribution's whole parameter vector: a component at
+            # zero that moves by 1e-301 next to components of order 1 has not moved
+            moved = (np.linalg.norm(new - eta, axis=-1)
+                     > STALL_RTOL * np.maximum(np.linalg.norm(eta, axis=-1), 1e-300))
         self._mu_cache = aux if (aux is not None and np.all(ok)) else None
         self._eta, self.n_steps = new, t
         self._rows += rows

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import as_float_array, format_index, show
-from ..errors import BoundaryError, EmptyDataError, ParameterError, ShapeError
+from ..errors import EmptyDataError, ParameterError
+from ..fitting import prior_mean_params
+from ..solvers import check_interior as _check_interior
 from ..stats import SufficientStats
 
 
@@ -75,48 +76,11 @@ def check_pseudo_count(pseudo_count, prior_mean):
     return float(pseudo_count)
 
 
-def resolve_prior_mean(cls, fixed, prior_mean, mu_data):
-    """The prior's mean parameters ``mu0``, broadcast to ``mu_data``'s shape: the family's
-    reference member by default, the mean parameters of a distribution of the family, or
-    an array in the interior of the mean domain (the rules of :func:`expfam.fit`)."""
-    if prior_mean is None:
-        return np.array(np.broadcast_to(cls.reference_mean(mu_data, fixed), mu_data.shape))
-    if hasattr(prior_mean, "mean_params"):
-        if type(prior_mean) is not cls:
-            raise ShapeError(
-                f"prior_mean must be a {cls.__name__}; got {type(prior_mean).__name__}")
-        mu0 = np.asarray(prior_mean.mean_params, dtype=np.float64)
-    else:
-        mu0 = as_float_array(prior_mean, name="prior_mean")
-    try:
-        mu0 = np.array(np.broadcast_to(mu0, mu_data.shape))
-    except ValueError as exc:
-        raise ShapeError(
-            f"prior_mean: shape {mu0.shape} does not match {mu_data.shape}") from exc
-    if not np.all(cls.mean_in_interior(mu0, fixed)):
-        raise ParameterError(f"prior_mean {mu0} is not in the interior of the mean domain")
-    return mu0
-
-
 def check_interior(cls, mu, fixed, groups=None, *, seen: str = "the data") -> None:
     """Raise :class:`BoundaryError` where ``mu`` is not in the interior of the mean domain
-    (the check of :func:`expfam.solvers.solve_mean_to_natural`)."""
-    interior = np.asarray(cls.mean_in_interior(mu, fixed))
-    if interior.all():
-        return
-    k = mu.shape[-1]
-    bad = np.flatnonzero(~interior)
-    i = bad[0]
-    where = (f"group {show(groups[i])}" if groups is not None
-             else f"batch index {format_index(i, interior.shape)}" if interior.ndim
-             else seen)
-    raise BoundaryError(
-        f"the maximum-likelihood estimate of {cls.__name__} does not exist for {where}"
-        f"{f' ({bad.size} batch elements in all)' if bad.size > 1 else ''}: the mean of the "
-        f"sufficient statistics {mu.reshape(-1, k)[i]} lies on the boundary of the mean "
-        f"domain ({cls.boundary_hint}), so the learner has no finite target. Pass "
-        f"pseudo_count=... to regularise with a conjugate prior."
-    )
+    (the check of :func:`expfam.fit`)."""
+    _check_interior(cls, mu, fixed, groups=groups, where=seen,
+                    consequence=", so the learner has no finite target")
 
 
 def make_target(stats: SufficientStats, pseudo_count=None, prior_mean=None, *,
@@ -138,9 +102,10 @@ def make_target(stats: SufficientStats, pseudo_count=None, prior_mean=None, *,
             f"no data to fit: {np.count_nonzero(~(W > 0))} batch element(s) have zero weight")
     mu = stats.mean
     if pseudo_count is None:
-        check_interior(cls, mu, fixed, stats.groups, seen=seen)
+        # about the pivots (pivot families), where the boundary test keeps its digits
+        check_interior(cls, stats.centred_mean, fixed, stats.groups, seen=seen)
         return Target(mean=mu, data_weight=W, weight=W)
-    mu0 = resolve_prior_mean(cls, fixed, prior_mean, mu)
-    mean = (stats.sum_u + pseudo_count * mu0) / (W + pseudo_count)[..., None]
+    mu0 = prior_mean_params(cls, fixed, prior_mean, mu.shape)
+    mean = (W[..., None] * mu + pseudo_count * mu0) / (W + pseudo_count)[..., None]
     return Target(mean=mean, data_weight=W, weight=W + pseudo_count,
                   pseudo_count=pseudo_count, prior_mean=mu0)
