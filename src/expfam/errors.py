@@ -19,6 +19,7 @@ __all__ = [
     "BoundaryError",
     "FamilyMismatchError",
     "UnknownFamilyError",
+    "ModelCapabilityError",
     "ConvergenceWarning",
 ]
 
@@ -76,6 +77,11 @@ class FamilyMismatchError(ExpfamError, TypeError):
 class UnknownFamilyError(ExpfamError, ValueError):
     """The name (or object) does not designate a known family; the message lists the
     known ones."""
+
+
+class ModelCapabilityError(ExpfamError, TypeError):
+    """The model lacks the capability the call needs (e.g. an exact fit or a density of a
+    model whose log partition is intractable); the message says what it offers."""
 
 
 class ConvergenceWarning(UserWarning):

@@ -16,8 +16,8 @@ from functools import cached_property
 import numpy as np
 
 from ._validation import as_float_array
-from .errors import (ConvergenceWarning, EmptyDataError, FamilyMismatchError, ParameterError,
-                     ShapeError)
+from .errors import (ConvergenceWarning, EmptyDataError, FamilyMismatchError,
+                     ModelCapabilityError, ParameterError, ShapeError)
 from .families import resolve_family
 from .solvers import solve_mean_to_natural
 from .stats import SufficientStats
@@ -190,6 +190,11 @@ def fit(family, data, weights=None, *, by=None, column=None, pseudo_count=None,
 def fit_stats(stats: SufficientStats, *, pseudo_count=None, prior_mean=None) -> FitResult:
     """Fit from an accumulator (see :func:`fit`)."""
     cls, fixed = stats.family, stats.fixed
+    if not cls.has_log_partition:
+        raise ModelCapabilityError(
+            f"{cls.__name__} has no tractable log partition, so its exact fit (moment "
+            f"matching through grad A) is not available: use expfam.fit_sgd, whose model "
+            f"moments come from {cls.moment_source(fixed)!r}")
     W = stats.weight_sum
     if W.size == 0 or not np.all(W > 0):
         raise EmptyDataError(

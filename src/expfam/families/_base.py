@@ -38,9 +38,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._validation import as_float_array, check_finite, format_index, raise_support, show
-from ..domains import Domain
-from ..errors import FamilyMismatchError, ParameterError, ShapeError, UnknownFamilyError
-from ..moments import ExactMoments
+from ..domains import Domain, FiniteSet
+from ..errors import (FamilyMismatchError, ModelCapabilityError, ParameterError, ShapeError,
+                      UnknownFamilyError)
+from ..moments import ExactMoments, in_hull_interior
 from ..solvers import RTOL, SolveResult, newton, solve_mean_to_natural
 
 __all__ = ["SufficientStatisticModel", "ExponentialFamily", "registered", "resolve_family",
@@ -172,6 +173,9 @@ class SufficientStatisticModel(ABC):
     log_h_constant: ClassVar[bool] = False
     #: the statistics are accumulated about a location pivot (see :meth:`shift_sums`)
     pivot: ClassVar[bool] = False
+    #: whether ``A``, its derivatives, densities and the exact fit are available (the
+    #: capability of :class:`ExponentialFamily`); learners ask, never probe
+    has_log_partition: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -232,6 +236,30 @@ class SufficientStatisticModel(ABC):
     @abstractmethod
     def moment_source(cls, fixed: dict):
         """Where the model moment ``E_eta[u]`` comes from (:mod:`expfam.moments`)."""
+
+    @classmethod
+    def start_natural(cls, mu_data: np.ndarray, fixed: dict) -> np.ndarray:
+        """Where a learner starts without ``init=``: ``eta = 0`` (the normalised base
+        measure) when that lies in the natural domain; families override it."""
+        eta = np.zeros(np.shape(mu_data))
+        if not np.all(cls.natural_in_domain(eta, fixed)):
+            raise ModelCapabilityError(f"{cls.__name__} gives no starting point: pass init=")
+        return eta
+
+    @classmethod
+    def mean_in_interior(cls, mu: np.ndarray, fixed: dict) -> np.ndarray:
+        """Boolean mask, shape ``mu.shape[:-1]``: ``mu`` lies in the interior of the mean
+        domain (the convex hull of ``u`` over the support), where the MLE exists.
+
+        The default decides it for a finite support (a linear program over the states'
+        statistics) and otherwise answers True (unknown: a learner then reports a
+        divergence if the estimate does not exist); families override it.
+        """
+        support = cls.support_of(fixed)
+        if isinstance(support, FiniteSet):
+            U = cls.sufficient_statistics(support.states, fixed)
+            return in_hull_interior(np.reshape(U, (support.states.shape[0], -1)), mu)
+        return np.ones(np.shape(mu)[:-1], dtype=bool)
 
     # ------------------------------------------------------------------
     # Sufficient statistics and base measure
@@ -448,6 +476,8 @@ class ExponentialFamily(SufficientStatisticModel):
     natural parameters (:meth:`from_natural`) or from mean parameters (:meth:`from_mean`).
     """
 
+    has_log_partition: ClassVar[bool] = True
+
     # ------------------------------------------------------------------
     # The log partition and its derivatives
     # ------------------------------------------------------------------
@@ -517,6 +547,13 @@ class ExponentialFamily(SufficientStatisticModel):
     @abstractmethod
     def reference_mean(cls, mu_data: np.ndarray, fixed: dict) -> np.ndarray:
         """Default prior mean (mean parameters) used by ``pseudo_count`` regularisation."""
+
+    @classmethod
+    def start_natural(cls, mu_data: np.ndarray, fixed: dict) -> np.ndarray:
+        """A learner's default start: the family's reference member."""
+        mu0 = np.array(np.broadcast_to(cls.reference_mean(mu_data, fixed), np.shape(mu_data)),
+                       dtype=np.float64)
+        return solve_mean_to_natural(cls, mu0, fixed).natural
 
     @classmethod
     def _centred(cls, eta, fixed):
