@@ -20,6 +20,7 @@ __all__ = [
     "FamilyMismatchError",
     "UnknownFamilyError",
     "ModelCapabilityError",
+    "FloatRangeError",
     "ConvergenceWarning",
 ]
 
@@ -82,6 +83,13 @@ class UnknownFamilyError(ExpfamError, ValueError):
 class ModelCapabilityError(ExpfamError, TypeError):
     """The model lacks the capability the call needs (e.g. an exact fit or a density of a
     model whose log partition is intractable); the message says what it offers."""
+
+
+class FloatRangeError(ExpfamError, ValueError):
+    """A quantity leaves the range of float64 (overflow, or underflow to zero or to
+    subnormal precision): data or parameters too large or too small in magnitude for
+    the computation, though valid in themselves.  The message says which quantity and
+    suggests rescaling."""
 
 
 class ConvergenceWarning(UserWarning):

@@ -32,6 +32,7 @@ is one distribution (or a batch of them).
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
@@ -39,8 +40,8 @@ import numpy as np
 
 from .._validation import as_float_array, check_finite, format_index, raise_support, show
 from ..domains import Domain, FiniteSet
-from ..errors import (FamilyMismatchError, ModelCapabilityError, ParameterError, ShapeError,
-                      UnknownFamilyError)
+from ..errors import (FamilyMismatchError, FloatRangeError, ModelCapabilityError, ParameterError,
+                      ShapeError, UnknownFamilyError)
 from ..moments import ExactMoments, in_hull_interior
 from ..solvers import RTOL, SolveResult, newton, solve_mean_to_natural
 
@@ -135,6 +136,39 @@ def fixed_equal(a: dict, b: dict) -> bool:
     return all(np.array_equal(a[k], b[k]) for k in a)
 
 
+def _representable(method):
+    """Wrap a family's ``natural_from_params`` (a classmethod): parameters that are valid
+    but whose natural parameters overflow or underflow float64 (``Normal(0, 1e200)``:
+    ``-1 / (2 scale^2)`` underflows to 0) raise :class:`FloatRangeError` saying so,
+    instead of a misleading domain error."""
+    raw = method.__func__ if isinstance(method, classmethod) else method
+
+    @functools.wraps(raw)
+    def natural_from_params(cls, fixed, **params):
+        with np.errstate(all="ignore"):
+            eta = raw(cls, fixed, **params)
+        eta_arr = np.asarray(eta, dtype=np.float64)
+        ok = np.all(np.isfinite(eta_arr), axis=-1) if eta_arr.ndim else np.isfinite(eta_arr)
+        if np.all(ok):
+            try:
+                ok = np.asarray(cls.natural_in_domain(eta_arr, fixed))
+            except (KeyError, TypeError, IndexError):  # fixed parameters not known yet
+                pass
+        if not np.all(ok):
+            i = int(np.flatnonzero(~np.asarray(ok))[0])
+            shown = ", ".join(
+                f"{k}={show(np.asarray(v, dtype=float).reshape(-1)[i] if np.size(v) > 1 else np.asarray(v, dtype=float).reshape(-1)[0])}"
+                for k, v in params.items() if np.ndim(v) == 0 or np.size(v) > i)
+            raise FloatRangeError(
+                f"{cls.__name__}({shown}) is a valid distribution, but its natural "
+                f"parameters {eta_arr.reshape(-1, eta_arr.shape[-1])[i]} overflow or "
+                f"underflow float64; expfam represents a distribution by its natural "
+                f"parameters, so rescale the data or the parameters")
+        return eta
+
+    return classmethod(natural_from_params)
+
+
 class SufficientStatisticModel(ABC):
     """A model known through its sufficient statistics: ``u``, ``log h``, support, fixed
     parameters, natural dimension and the source of its model moments.
@@ -182,6 +216,8 @@ class SufficientStatisticModel(ABC):
         if cls.__dict__.get("element") is not None and not isinstance(
                 cls.__dict__["element"], staticmethod):
             cls.element = staticmethod(cls.__dict__["element"])
+        if "natural_from_params" in cls.__dict__:
+            cls.natural_from_params = _representable(cls.__dict__["natural_from_params"])
         name = cls.__dict__.get("name")
         if name:
             other = _REGISTRY.get(name)
@@ -236,6 +272,13 @@ class SufficientStatisticModel(ABC):
     @abstractmethod
     def moment_source(cls, fixed: dict):
         """Where the model moment ``E_eta[u]`` comes from (:mod:`expfam.moments`)."""
+
+    @classmethod
+    def range_problem(cls, mu: np.ndarray, fixed: dict) -> np.ndarray:
+        """Boolean mask, shape ``mu.shape[:-1]``: the mean of the statistics is not in the
+        interior because a sum overflowed or underflowed float64 (not because of the
+        data), so that the error says so.  Default: a non-finite mean (an overflow)."""
+        return ~np.all(np.isfinite(mu), axis=-1)
 
     @classmethod
     def start_natural(cls, mu_data: np.ndarray, fixed: dict) -> np.ndarray:

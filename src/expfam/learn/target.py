@@ -79,7 +79,7 @@ def check_pseudo_count(pseudo_count, prior_mean):
 def check_interior(cls, mu, fixed, groups=None, *, seen: str = "the data") -> None:
     """Raise :class:`BoundaryError` where ``mu`` is not in the interior of the mean domain
     (the check of :func:`expfam.fit`)."""
-    _check_interior(cls, mu, fixed, groups=groups, where=seen,
+    _check_interior(cls, mu, fixed, groups=groups, where=seen, from_data=True,
                     consequence=", so the learner has no finite target")
 
 
