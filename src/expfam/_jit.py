@@ -235,7 +235,10 @@ def _run_sums(r, m):
 _OVERLOADED = {"log", "log1p", "exp", "cos", "sin", "select", "min_", "max_", "expm1", "lookup"}
 for _name, _fn in vars(_special).items():
     if inspect.isfunction(_fn) and _fn.__module__ == _special.__name__ and _name not in _OVERLOADED:
-        register_jitable(_fn)
+        # loop-free ones are inlined into the kernels' loops (where LLVM vectorises them);
+        # numba's IR inliner does not take functions with loops
+        loops = "for " in inspect.getsource(_fn).split('"""')[-1]
+        register_jitable(inline="never" if loops else "always")(_fn)
 
 
 
@@ -386,6 +389,8 @@ def _ol_call(f, args):
         return lambda f, args: fn(args[0], args[1], args[2])
     if n == 4:
         return lambda f, args: fn(args[0], args[1], args[2], args[3])
+    if n == 6:
+        return lambda f, args: fn(args[0], args[1], args[2], args[3], args[4], args[5])
     return None
 
 
@@ -436,14 +441,7 @@ def _ol_store(buf, j, u, lh, el):
     return impl
 
 
-@njit(inline="always", **_OPTS)
-def _inside(v, dom):
-    """``v`` lies in the interval ``dom = [lo, hi, closed_lo, closed_hi, integer]``
-    (NaN and inf outside; branch-free)."""
-    lo = dom[0]
-    hi = dom[1]
-    ok = ((v > lo) | ((v == lo) & (dom[2] != 0.0))) & ((v < hi) | ((v == hi) & (dom[3] != 0.0)))
-    return ok & (abs(v) < _INF) & ((dom[4] == 0.0) | (v == np.floor(v)))
+_inside = _special.in_interval  # compiled inline (register_jitable above)
 
 
 @njit(**_OPTS)
@@ -458,6 +456,21 @@ def _map_block(xs, m, el, p, dom, c, buf):
         _store(buf, j, u, lh, el)
         nbad += not _inside(v, dom)
     return nbad
+
+
+def _block(blk, el, xs, m, p, dom, c, buf):
+    """The statistics of a block: the family's own block map when it has one (``blk`` a
+    :class:`Compiled` token), else the element map value by value."""
+
+
+@overload(_block, inline="always")
+def _ol_block(blk, el, xs, m, p, dom, c, buf):
+    if isinstance(blk, types.NoneType):
+        return lambda blk, el, xs, m, p, dom, c, buf: _map_block(xs, m, el, p, dom, c, buf)
+    if isinstance(blk, CompiledType):
+        fn = _DISPATCHERS[blk.fn_key]
+        return lambda blk, el, xs, m, p, dom, c, buf: fn(xs, m, p, dom, buf)
+    return None
 
 
 @njit(**_OPTS)
@@ -486,8 +499,9 @@ def _map_block_grouped(xs, gs, m, el, p, dom, cg, buf):
 
 
 @njit(parallel=True, **_OPTS)
-def sums_1d(x, w, el, p, dom, c, nchunks):
-    """Raw sums of 1-D contiguous ``x`` (weighted by ``w`` unless ``w`` is empty).
+def sums_1d(x, w, el, blk, p, dom, c, nchunks):
+    """Raw sums of 1-D contiguous ``x`` (weighted by ``w`` unless ``w`` is empty), by the
+    family's block map ``blk`` where it has one (``None``: its element map ``el``).
 
     Returns ``(S, C, bad)``: per chunk the sums ``S[c, :ns]`` and their compensations
     ``C[c, :ns]`` (the total is ``fsum(S[:, s]) + fsum(C[:, s])``), and the number of
@@ -507,7 +521,7 @@ def sums_1d(x, w, el, p, dom, c, nchunks):
         for b in range(ch * nblk // nchunks, (ch + 1) * nblk // nchunks):
             i0 = b * BLOCK
             m = min(BLOCK, n - i0)
-            nbad += _map_block(x[i0:i0 + m], m, el, p, dom, c, buf)
+            nbad += _block(blk, el, x[i0:i0 + m], m, p, dom, c, buf)
             if nbad > 0:  # the result will be discarded: stop early
                 break
             if weighted:
@@ -648,25 +662,24 @@ def grouped_sums(x, w, inv, G, el, p, dom, cg, nchunks, compensated):
 
 
 @njit(**_OPTS)
-def _row_block(xs, nr, K, row_el, p, out):
-    """Statistics of ``nr`` rows of ``K`` values into ``out[:, :nr]`` via the family's
-    row map; returns the number of rows outside the support."""
-    nbad = 0
-    for r in range(nr):
-        nbad += not call(row_el, (xs[r * K:(r + 1) * K], p, out, r))
-    return nbad
+def _row_block(rows_el, xs, nr, K, p, out, scratch):
+    """The family's block map on ``nr`` rows of ``K`` values (not parallel: inlined here,
+    where LLVM vectorises its loops); returns the number of rows outside the support."""
+    return call(rows_el, (xs, nr, K, p, out, scratch))
 
 
 @njit(parallel=True, **_OPTS)
-def row_sums(x, row_el, p, nchunks):
+def row_sums(x, rows_el, p, nchunks):
     """Sums of the statistics of the rows of C-contiguous ``x`` (n, K) for a family of
-    vector observations: its ``row_element(row, p, out, r) -> inside`` writes the ``k``
-    statistics of one row to ``out[:, r]`` and says whether the row is in the support.
-    Rows are taken in blocks of ``BLOCK // K``; each block's sums are added with
-    Neumaier's method.  Returns ``(S, C, bad)``, ``S, C`` of shape ``(nchunks, k)``."""
+    vector observations.  Its ``rows_element(xs, nr, K, p, out, scratch) -> n_bad`` maps
+    a block of ``nr`` rows (``xs``: ``nr * K`` contiguous values) to their ``k``
+    statistics in ``out[:, :nr]``, using ``scratch`` (``BLOCK + BLOCK // K`` floats) as
+    it likes, and counts the rows outside the support.  Rows are taken in blocks of
+    ``BLOCK // K``; each block's sums are added with Neumaier's method.  Returns
+    ``(S, C, bad)``, ``S, C`` of shape ``(nchunks, k)``."""
     n, K = x.shape
     flat = x.reshape(n * K)
-    k = n_sums(row_el)
+    k = n_sums(rows_el)
     R = max(1, BLOCK // K)
     nblk = (n + R - 1) // R
     S = np.zeros((nchunks, k))
@@ -674,11 +687,12 @@ def row_sums(x, row_el, p, nchunks):
     bad = np.zeros(nchunks, np.int64)
     for ch in prange(nchunks):
         out = np.empty((k, R))
+        scratch = np.empty(R * K + R)
         nbad = 0
         for b in range(ch * nblk // nchunks, (ch + 1) * nblk // nchunks):
             r0 = b * R
             nr = min(R, n - r0)
-            nbad += _row_block(flat[r0 * K:(r0 + nr) * K], nr, K, row_el, p, out)
+            nbad += _row_block(rows_el, flat[r0 * K:(r0 + nr) * K], nr, K, p, out, scratch)
             if nbad > 0:
                 break
             for s in range(k):

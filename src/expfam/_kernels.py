@@ -6,7 +6,7 @@ or a value is bad; the caller then takes the general NumPy path, which names the
 value.  Any family whose observations are scalars, whose support is an interval and
 which defines ``element`` (see :mod:`expfam.families._base`) gets the kernels: 1-D,
 batched (2-D), weighted and grouped.  Families of vector observations may define
-``row_element`` for the row kernel.  Nothing here names a family.
+``rows_element`` (a block of rows at a time) for the row kernel.  Nothing here names a family.
 
 The kernels (numba, in :mod:`expfam._jit`) are imported and compiled on the first call
 that needs them (``cache=True``: once per machine and family), never when expfam is
@@ -149,7 +149,10 @@ def fused_sums(family, x, fixed, *, weights=None, shift=None, min_size: int = MI
         c = 0.0 if shift is None else float(np.asarray(shift).reshape(-1)[0])
         w = np.zeros(0) if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
         nblk = -(-n // jit.BLOCK)
-        S, C, bad = jit.run(jit.sums_1d, x.reshape(n), w, tok, p, bounds, c, _n_chunks(nblk))
+        block = getattr(family, "block_element", None)
+        blk = None if block is None else compiled(block)
+        S, C, bad = jit.run(jit.sums_1d, x.reshape(n), w, tok, blk, p, bounds, c,
+                            _n_chunks(nblk))
         if bad.sum() != 0:
             return None
         raw = [math.fsum(np.concatenate([S[:, s], C[:, s]])) for s in range(S.shape[1])]
@@ -233,9 +236,9 @@ def _neumaier_rows(S, C):
 
 
 def _row_sums(family, x, fixed):
-    """The row kernel of a family of vector observations with a ``row_element``."""
-    row_element = getattr(family, "row_element", None)
-    if row_element is None or x.ndim != 2:
+    """The row kernel of a family of vector observations with a ``rows_element``."""
+    rows_element = getattr(family, "rows_element", None)
+    if rows_element is None or x.ndim != 2:
         return None
     jit = _load_jit()
     if jit is None:
@@ -244,7 +247,7 @@ def _row_sums(family, x, fixed):
     if p is None:
         return None
     k = family.natural_dim(fixed)
-    tok = compiled(row_element, k, True)
+    tok = compiled(rows_element, k, True)
     x = np.ascontiguousarray(x)
     n, K = x.shape
     S, C, bad = jit.run(jit.row_sums, x, tok, np.ascontiguousarray(p, dtype=np.float64),

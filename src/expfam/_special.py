@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "select", "log", "log1p", "exp", "cos", "sin", "lookup", "lgamma1p_stirling",
+    "select", "log", "log1p", "exp", "cos", "sin", "in_interval", "lookup", "lgamma1p_stirling",
     "log_minus_digamma", "log_minus_digamma_prime", "digamma", "trigamma",
     "digamma_difference_pair", "inverse_digamma_start", "inverse_digamma_step",
     "log1p_minus_x", "min_", "max_", "expm1", "logaddexp",
@@ -67,6 +67,14 @@ def cos(x):
 def sin(x):
     """Sine (the compiled version is for ``|x| <= 4``)."""
     return np.sin(x)
+
+
+def in_interval(v, bounds):
+    """Whether ``v`` lies in the interval ``bounds = [lo, hi, closed_lo, closed_hi,
+    integer]`` (:meth:`expfam.domains.Interval.bounds`); NaN and inf lie outside."""
+    lo, hi = bounds[0], bounds[1]
+    ok = ((v > lo) | ((v == lo) & (bounds[2] != 0.0))) & ((v < hi) | ((v == hi) & (bounds[3] != 0.0)))
+    return ok & (abs(v) < np.inf) & ((bounds[4] == 0.0) | (v == np.floor(v)))
 
 
 def lookup(table, v):

@@ -203,6 +203,10 @@ class SufficientStatisticModel(ABC):
     boundary_hint: ClassVar[str] = ""
     #: the per-value map ``element(v, p, c) -> (u, log_h)`` (``None``: vector observations)
     element: ClassVar[Any] = None
+    #: optionally, a compiled block map ``block_element(xs, m, p, bounds, buf) -> n_bad``
+    #: with the same values as ``element`` (for loops that ``element`` value by value
+    #: cannot vectorise, e.g. table lookups); the 1-D kernel then uses it
+    block_element: ClassVar[Any] = None
     #: ``log h(x)`` does not depend on ``x`` (the kernels then sum it as ``n * log h``)
     log_h_constant: ClassVar[bool] = False
     #: the statistics are accumulated about a location pivot (see :meth:`shift_sums`)
@@ -213,9 +217,10 @@ class SufficientStatisticModel(ABC):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if cls.__dict__.get("element") is not None and not isinstance(
-                cls.__dict__["element"], staticmethod):
-            cls.element = staticmethod(cls.__dict__["element"])
+        for attr in ("element", "block_element", "rows_element"):
+            fn = cls.__dict__.get(attr)
+            if fn is not None and not isinstance(fn, staticmethod):
+                setattr(cls, attr, staticmethod(fn))
         if "natural_from_params" in cls.__dict__:
             cls.natural_from_params = _representable(cls.__dict__["natural_from_params"])
         name = cls.__dict__.get("name")

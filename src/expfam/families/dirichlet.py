@@ -104,21 +104,30 @@ class Dirichlet(ExponentialFamily):
         return np.log(x) - np.log(np.sum(x, axis=-1, keepdims=True))
 
     @staticmethod
-    def row_element(row, p, out, r):
-        """The row kernel's map: ``u_j = log x_j - log(sum_i x_i)`` of one row into
-        ``out[:, r]``; whether the row lies on the simplex (``p[0]``: the tolerance on
-        the row sum)."""
-        K = row.shape[0]
-        tot = 0.0
-        inside = True
-        for j in range(K):
-            v = row[j]
-            tot += v
-            inside = inside & (v > 0.0) & (v < 1.0)
-        lt = log(tot)
-        for j in range(K):
-            out[j, r] = log(row[j]) - lt
-        return inside & (abs(tot - 1.0) <= p[0])
+    def rows_element(xs, nr, K, p, out, scratch):
+        """The row kernel's map (compiled by :mod:`expfam._jit`): ``u_j = log x_j -
+        log(sum_i x_i)`` of ``nr`` rows (``xs``: their ``nr * K`` values) into
+        ``out[j, r]``; returns the number of rows off the simplex (``p[0]``: the tolerance
+        on the row sum).  The logarithms of the block are taken in one vectorised loop."""
+        nbad = 0
+        m = nr * K
+        for i in range(m):  # vectorised
+            v = xs[i]
+            scratch[i] = log(v)
+            nbad += not ((v > 0.0) & (v < 1.0))
+        for r in range(nr):
+            tot = 0.0
+            for j in range(K):
+                tot += xs[r * K + j]
+            nbad += not (abs(tot - 1.0) <= p[0])
+            scratch[m + r] = tot
+        for r in range(nr):  # vectorised
+            scratch[m + r] = log(scratch[m + r])
+        for r in range(nr):
+            lt = scratch[m + r]
+            for j in range(K):
+                out[j, r] = scratch[r * K + j] - lt
+        return nbad
 
     @classmethod
     def element_params(cls, fixed):

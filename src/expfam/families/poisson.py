@@ -12,7 +12,7 @@ import numpy as np
 from scipy import special
 
 from .._lazy import stats
-from .._special import lgamma1p_stirling, lookup, select
+from .._special import in_interval, lgamma1p_stirling, lookup, select
 from ..domains import NATURALS, POSITIVE
 from ..solvers import closed_form
 from ._base import ExponentialFamily
@@ -68,6 +68,30 @@ class Poisson(ExponentialFamily):
     def element(v, p, c):
         # p: the table of -lgamma(x + 1) for x < 1024; the Stirling series above
         return (v,), select(v < p.shape[0], lookup(p, v), -lgamma1p_stirling(v))
+
+    @staticmethod
+    def block_element(xs, m, p, bounds, buf):
+        """The 1-D kernel's block map (compiled by :mod:`expfam._jit`; the same values as
+        :attr:`element`): the checks and copies in one vectorised loop, the table in a
+        second, the Stirling series only for the rare counts beyond the table (computing
+        it for every value would keep the loop from vectorising)."""
+        top = p.shape[0] - 1.0
+        nbad = 0
+        big = 0
+        for j in range(m):  # vectorised
+            v = xs[j]
+            buf[0, j] = v
+            nbad += not in_interval(v, bounds)
+            big += v > top
+        if nbad > 0:
+            return nbad
+        for j in range(m):
+            buf[1, j] = lookup(p, xs[j])
+        if big > 0:
+            for j in range(m):
+                if xs[j] > top:
+                    buf[1, j] = -lgamma1p_stirling(xs[j])
+        return 0
 
     @classmethod
     def element_params(cls, fixed):
