@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from .._validation import as_float_array, check_finite, check_nonempty
+from .._validation import as_float_array, check_finite, check_int, check_nonempty
 from ..divergence import mc_cross_entropy
 from ..errors import ConvergenceWarning, ExpfamError, ParameterError, ShapeError
 from ..families import ExponentialFamily, resolve_family
@@ -582,7 +582,7 @@ def _initial_natural(cls, init, fixed, mu_data, from_data=False):
             raise ParameterError(f"init has fixed parameters {init.fixed}; the data use {fixed}")
         eta = init.natural
     else:
-        eta = as_float_array(init, name="init")
+        eta = as_float_array(init, name="init", invalid=ParameterError, nonfinite=ParameterError)
         if eta.ndim == 0 or eta.shape[-1] != k:
             raise ShapeError(f"init: {cls.__name__} has {k} natural parameter(s); "
                              f"got shape {eta.shape}")
@@ -615,9 +615,7 @@ def _moment_matched(cls, mu, fixed, mu_ref, eta_ref):
 
 
 def _check_int(v, name, low):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
-        raise ParameterError(f"{name} must be an integer >= {low}; got {v!r}")
-    return int(v)
+    return check_int(v, name, low)  # the library's one validator of integer arguments
 
 
 def _check_number(v, name, low):
