@@ -177,19 +177,14 @@ def label_values(by, n: int, name: str = "by"):
         else:
             arr = by.to_numpy()
     elif isinstance(by, (list, tuple)):
-        # NumPy would turn [1, "a"] into ["1", "a"] and [1, 2**63] into floats: unless
-        # it finds plain integers, keep the objects and type them below
+        # NumPy would turn [1, "a"] into ["1", "a"], [True, 1] into [1, 1] and [1, 2**63]
+        # into floats: keep the objects, typed below by what they are
+        arr = np.empty(len(by), dtype=object)
         try:
-            arr = np.asarray(by)
-        except ValueError:  # ragged
-            arr = None
-        if arr is None or (arr.ndim == 1 and arr.dtype.kind not in "biu"):
-            arr = np.empty(len(by), dtype=object)
-            try:
-                arr[:] = list(by)
-            except ValueError:
-                raise LabelError(f"{name}: expected one label per observation, shape ({n},); "
-                                 f"got nested sequences") from None
+            arr[:] = list(by)
+        except ValueError:
+            raise LabelError(f"{name}: expected one label per observation, shape ({n},); "
+                             f"got nested sequences") from None
     else:
         arr = np.asarray(by)
     if missing is None and (arr.ndim != 1 or arr.shape[0] != n):
