@@ -213,3 +213,18 @@ def test_file_missing_labels(tmp_path):
     assert list(st.merge(want).groups) == ["a", "b", None]
     with pytest.raises(LabelError, match="different types"):
         st.merge(stats([1, 2, 3] * 4))
+
+
+def test_command_line_missing_labels(tmp_path, capsys):
+    from expfam.cli import main
+
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"x": X, "g": ["a", None, "b"] * 4}), path)
+    assert main(["fit", str(path), "--family", "gamma", "--column", "x", "--by", "g"]) == 1
+    err = capsys.readouterr().err
+    assert "row 1: missing group label" in err and "--missing-labels group" in err
+    assert "missing_labels" not in err  # the flag, not the Python keyword
+    assert main(["fit", str(path), "--family", "gamma", "--column", "x", "--by", "g",
+                 "--missing-labels", "group"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split(":")[0] for line in lines] == ["a", "b", "None (missing labels)"]
