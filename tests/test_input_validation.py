@@ -364,3 +364,18 @@ def test_level_and_missing_labels_are_validated():
         expfam.mc_cross_entropy(G, X, level="a")
     with pytest.raises(ParameterError, match="missing_labels must be 'error' or 'group'"):
         expfam.fit("gamma", X, by=[1, 1, 2, 2], missing_labels="drop")
+
+
+@pytest.mark.parametrize("family, fixed, match", [
+    ("laplace", {"loc": 1 + 0j}, "fixed parameter 'loc': complex values"),
+    ("pareto", {"x_m": 0.5 + 0.5j}, "fixed parameter 'x_m': complex values"),
+    ("weibull", {"k": 1.5 + 0j}, "fixed parameter 'k': complex values"),
+    ("laplace", {"loc": 10**400}, "fixed parameter 'loc': the integer at index 0"),
+    ("laplace", {"loc": "1.5"}, "fixed parameter 'loc' must be a number; got '1.5'"),
+    ("binomial", {"n": 5 + 0j}, "fixed parameter 'n' must be an integer"),
+    ("negative_binomial", {"r": 2 + 0j}, "fixed parameter 'r' must be a finite number"),
+])
+def test_fixed_parameters_are_real_numbers(family, fixed, match, recwarn):
+    with pytest.raises(ParameterError, match=match):
+        expfam.fit(family, X, **fixed)
+    no_warnings(recwarn)
