@@ -379,3 +379,14 @@ def test_fixed_parameters_are_real_numbers(family, fixed, match, recwarn):
     with pytest.raises(ParameterError, match=match):
         expfam.fit(family, X, **fixed)
     no_warnings(recwarn)
+
+
+def test_long_double_values_beyond_float64(recwarn):
+    a = np.array([1.0, 2.0, 3.0], dtype=np.longdouble)
+    if np.finfo(np.longdouble).max <= np.finfo(np.float64).max:
+        pytest.skip("long double is float64 on this platform")
+    a[1] = np.longdouble("1e400")
+    with pytest.raises(NonFiniteError, match=r"value at index 1 \(1e\+400\) is too large for "
+                                             r"float64"):
+        expfam.fit("gamma", a)
+    no_warnings(recwarn)

@@ -50,7 +50,17 @@ def as_float_array(data, *, name: str = "data", column=None, invalid=SupportErro
     if kind == "f" and arr.dtype == np.float64:
         return arr
     if kind in "biuf":
-        return arr.astype(np.float64)
+        with np.errstate(over="ignore"):  # long double beyond float64: named below
+            out = arr.astype(np.float64)
+        if kind == "f" and arr.dtype.itemsize > 8:
+            with np.errstate(invalid="ignore"):
+                over = np.isinf(out) & np.isfinite(arr)
+            if over.any():
+                i = np.flatnonzero(over)[0]
+                raise nonfinite(f"{name}: the value at index {format_index(i, arr.shape)} "
+                                f"({np.format_float_scientific(arr.ravel()[i], trim='-')}) is too "
+                                f"large for float64")
+        return out
     if kind == "c":
         raise invalid(f"{name}: complex values (dtype {arr.dtype}); expected real numbers"
                       f"{_first_imaginary(arr)}. expfam never drops an imaginary part: pass "
