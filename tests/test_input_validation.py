@@ -390,3 +390,23 @@ def test_long_double_values_beyond_float64(recwarn):
                                              r"float64"):
         expfam.fit("gamma", a)
     no_warnings(recwarn)
+
+
+@pytest.mark.parametrize("call", [
+    lambda r: G.sample(3, rng=r),
+    lambda r: expfam.mc_kl(G, G, n=10, rng=r),
+    lambda r: expfam.fit_sgd("gamma", X, rng=r, max_steps=2),
+    lambda r: expfam.StochasticFitter("gamma", rng=r),
+], ids=["sample", "mc_kl", "fit_sgd", "StochasticFitter"])
+@pytest.mark.parametrize("rng", ["a", 1.5, -1, True])
+def test_rng_must_be_a_generator_or_an_integer_seed(call, rng):
+    with pytest.raises(ParameterError, match="rng must be a numpy.random.Generator or an "
+                                             "integer seed"):
+        call(rng)
+
+
+def test_batch_shape_of_empty_statistics():
+    assert SufficientStats.zeros("gamma", batch_shape=3).batch_shape == (3,)
+    for bad in (2.5, (-1,), (2, 1.0)):
+        with pytest.raises(ParameterError, match="batch_shape: each axis must be an integer"):
+            SufficientStats.zeros("gamma", batch_shape=bad)

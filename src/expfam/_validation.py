@@ -135,6 +135,19 @@ def check_int(value, name: str, minimum: int) -> int:
     return int(value)
 
 
+def as_rng(rng, name: str = "rng") -> np.random.Generator:
+    """``np.random.default_rng(rng)``, with :class:`ParameterError` for what it refuses
+    (a float seed, a string...)."""
+    if isinstance(rng, (bool, np.bool_, float, np.floating, complex, str, bytes)):
+        raise ParameterError(f"{name} must be a numpy.random.Generator or an integer seed "
+                             f"(>= 0); got {rng!r}")
+    try:
+        return np.random.default_rng(rng)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(f"{name} must be a numpy.random.Generator or an integer seed "
+                             f"(>= 0); got {rng!r} ({exc})") from None
+
+
 def _unmasked(m, name, error):
     """The data of a masked array without masked entries; ``error`` names the first."""
     mask = np.ma.getmaskarray(m)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special as _special
 
-from ._validation import as_float_array, check_finite, check_int, check_nonempty, check_weights
+from ._validation import (as_float_array, as_rng, check_finite, check_int, check_nonempty,
+                          check_weights)
 from .errors import FamilyMismatchError, InputTypeError, ParameterError, ShapeError
 
 
@@ -214,7 +215,7 @@ def mc_kl(p, q, n: int = 100_000, rng=None, *, level: float = 0.95) -> MonteCarl
     require_distribution(p, "mc_kl: p", "sample|rvs", "logpdf|logpmf")
     require_distribution(q, "mc_kl: q", "logpdf|logpmf")
     batch = check_batch_shapes(p, q, "mc_kl")
-    rng = np.random.default_rng(rng)
+    rng = as_rng(rng)
     if hasattr(p, "sample"):
         x = p.sample(n, rng=rng)
     else:

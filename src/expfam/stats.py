@@ -14,7 +14,8 @@ import numpy as np
 from . import _stats_file
 from ._kernels import fused_group_sums, fused_sums
 from ._labels import _codes, check_missing_labels, group_codes, merge_labels, public_labels
-from ._validation import show, as_float_array, check_finite, check_nonempty, check_weights
+from ._validation import (show, as_float_array, check_finite, check_int, check_nonempty,
+                          check_weights)
 from .errors import EmptyDataError, FamilyMismatchError, InputTypeError, ShapeError
 from .families import resolve_family
 from .families._base import check_support, fixed_equal
@@ -114,7 +115,10 @@ class SufficientStats:
         family = resolve_family(family)
         fixed = family.check_fixed(dict(fixed))
         k = family.natural_dim(fixed)
-        shape = (0,) if grouped else tuple(batch_shape)
+        if np.ndim(batch_shape) == 0:
+            batch_shape = (batch_shape,)
+        batch_shape = tuple(check_int(b, "batch_shape: each axis", 0) for b in batch_shape)
+        shape = (0,) if grouped else batch_shape
         groups = np.array([]) if grouped else None
         shift = None
         if family.pivot:  # no data: no pivot yet (NaN), set by the first merge

@@ -37,7 +37,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._validation import (as_float_array, check_finite, check_int, format_index,
+from .._validation import (as_float_array, as_rng, check_finite, check_int, format_index,
                            raise_support, show)
 from ..domains import Domain
 from ..errors import FamilyMismatchError, ParameterError, ShapeError, UnknownFamilyError
@@ -432,7 +432,7 @@ class SufficientStatisticModel(ABC):
             size = (check_int(size, "size", 0),)
         else:
             size = tuple(check_int(s, "size", 0) for s in size)
-        rng = np.random.default_rng(rng)
+        rng = as_rng(rng)
         return type(self).draw(self._eta, self._fixed, size, rng)
 
     def _observations(self, x, name="x") -> np.ndarray:

@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from .._validation import as_float_array, check_finite, check_int, check_nonempty
+from .._validation import as_float_array, as_rng, check_finite, check_int, check_nonempty
 from ..divergence import mc_cross_entropy
 from ..errors import ConvergenceWarning, ExpfamError, ParameterError, ShapeError
 from ..families import ExponentialFamily, resolve_family
@@ -219,7 +219,7 @@ class StochasticFitter:
         self.max_halvings = _check_int(max_halvings, "max_halvings", 0)
         self.pseudo_count = check_pseudo_count(pseudo_count, prior_mean)
         self._prior_mean_in = prior_mean
-        self.rng = np.random.default_rng(rng)
+        self.rng = as_rng(rng)
         self._init, self._fixed_in, self._holdout_in = init, dict(fixed), holdout
         self.fixed = None
         self._eta = self._eta0 = self._reported = None
