@@ -228,3 +228,14 @@ def test_command_line_missing_labels(tmp_path, capsys):
                  "--missing-labels", "group"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert [line.split(":")[0] for line in lines] == ["a", "b", "None (missing labels)"]
+
+
+def test_messages_name_the_missing_group():
+    x = np.r_[X[:6], 3.0]
+    with pytest.raises(expfam.errors.BoundaryError, match=r"for group None \(the rows whose "
+                                                          r"label is missing\)"):
+        expfam.fit("gamma", x, by=["a"] * 6 + [None], missing_labels="group")
+    with pytest.raises(expfam.errors.EmptyDataError, match=r"every weight of group None \(the "
+                                                           r"rows whose label is missing\)"):
+        expfam.fit("gamma", x, [1.0] * 6 + [0.0], by=["a"] * 6 + [None],
+                   missing_labels="group")

@@ -223,6 +223,13 @@ def show(value) -> str:
     return repr(value.item() if isinstance(value, np.generic) else value)
 
 
+def show_group(label) -> str:
+    """``group <label>`` for messages; the missing group (label ``None``) says what it is."""
+    if label is None:
+        return "group None (the rows whose label is missing)"
+    return f"group {show(label)}"
+
+
 def format_index(flat_index: int, shape: tuple) -> str:
     """Human-readable index of the ``flat_index``-th element of an array of ``shape``."""
     if len(shape) <= 1:

@@ -51,7 +51,7 @@ import re
 import numpy as np
 
 from ._labels import check_missing_labels
-from ._validation import as_float_array, check_int, show
+from ._validation import as_float_array, check_int, show, show_group
 from .errors import EmptyDataError, ExpfamError, ParameterError, ShapeError, WeightError
 from .families import resolve_family
 from .stats import SufficientStats
@@ -320,6 +320,6 @@ def _check_total_weight(stats):
         return
     if stats.groups is not None:
         g = stats.groups[np.flatnonzero(zero)[0]]
-        raise EmptyDataError(f"weights: every weight of group {show(g)} is zero")
+        raise EmptyDataError(f"weights: every weight of {show_group(g)} is zero")
     raise WeightError("weights: all weights are zero (for at least one batch element)")
 

@@ -63,7 +63,9 @@ class FitResult:
     regularization : dict or None
         ``{"pseudo_count": nu, "prior_mean": mu0}`` when regularised.
     groups : ndarray or None
-        Group labels of a ``by=`` fit, in the order of the batch axis.
+        Group labels of a ``by=`` fit, in the order of the batch axis, in their own type
+        (ints, strings, datetimes...); with ``missing_labels="group"`` an object array
+        whose last label, ``None``, is the group of the rows whose label is missing.
     stats : SufficientStats
         The statistics the fit was computed from.
     """

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import format_index, show
+from ._validation import format_index, show_group
 from .errors import BoundaryError, ConvergenceWarning, ShapeError
 
 __all__ = ["SolveResult", "closed_form", "newton", "newton_1d", "iterate", "relative_residual",
@@ -276,7 +276,7 @@ def check_interior(cls, mu, fixed, *, groups=None, where: str = "the data",
     bad = np.flatnonzero(~interior)
     i = bad[0]
     place = (
-        f"group {show(groups[i])}" if groups is not None
+        show_group(groups[i]) if groups is not None
         else f"batch index {format_index(i, interior.shape)}" if interior.ndim
         else where
     )

@@ -14,8 +14,8 @@ import numpy as np
 from . import _stats_file
 from ._kernels import fused_group_sums, fused_sums
 from ._labels import _codes, check_missing_labels, group_codes, merge_labels, public_labels
-from ._validation import (show, as_float_array, check_finite, check_int, check_nonempty,
-                          check_weights)
+from ._validation import (show_group, as_float_array, check_finite, check_int,
+                          check_nonempty, check_weights)
 from .errors import EmptyDataError, FamilyMismatchError, InputTypeError, ShapeError
 from .families import resolve_family
 from .families._base import check_support, fixed_equal
@@ -237,7 +237,7 @@ class SufficientStats:
         groups = public_labels(groups, has_missing)
         if not partial and not (weight_sum > 0).all():
             g = groups[np.flatnonzero(weight_sum <= 0)[0]]
-            raise EmptyDataError(f"weights: every weight of group {show(g)} is zero")
+            raise EmptyDataError(f"weights: every weight of {show_group(g)} is zero")
         return cls(family, fixed, count.astype(np.int64), weight_sum.astype(np.float64), sum_u,
                    sum_log_h, groups, shift)
 
