@@ -291,3 +291,26 @@ def test_dask_not_imported_for_numpy_data():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e8, 1e12])
+def test_normal_far_from_the_origin_on_the_cluster(client, offset):
+    """Each block accumulates about its own pivot; the tree of merges re-centres them:
+    the variance equals the two-pass one to a few ulps (correctness item 2)."""
+    import math
+
+    rng = np.random.default_rng(11)
+    x = offset + rng.normal(0.0, 1.0, 40_000)
+    labels = rng.integers(0, 3, x.size)
+    r = expfam.fit("normal", da.from_array(x, chunks=3_000))
+    y = x - x[0]  # exact
+    d = y - math.fsum(y) / y.size
+    var = math.fsum(d * d) / y.size
+    assert abs(float(r.params["scale"]) ** 2 - var) <= 8 * np.finfo(float).eps * var
+    frame = dd.from_pandas(pd.DataFrame({"x": x, "g": labels}), npartitions=7)
+    rg = expfam.fit("normal", frame, column="x", by="g")
+    for k in range(3):
+        yk = x[labels == k] - x[labels == k][0]
+        dk = yk - math.fsum(yk) / yk.size
+        vk = math.fsum(dk * dk) / yk.size
+        assert abs(float(rg.params["scale"][k]) ** 2 - vk) <= 8 * np.finfo(float).eps * vk

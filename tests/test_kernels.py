@@ -247,28 +247,35 @@ def test_reproducible_whatever_the_thread_count():
     assert _jit.BLOCK >= 128
 
 
-@pytest.mark.parametrize("name", ["gamma", "normal", "beta", "poisson", "weibull"])
-def test_grouped_fused_sums_match_family_definition(name):
-    if name not in FAMILIES:
-        pytest.skip(f"{name} not available")
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("name", KERNEL_FAMILIES)
+def test_grouped_fused_sums_match_family_definition(name, weighted):
+    """The grouped kernel against the family's NumPy statistics summed exactly per group,
+    weighted or not, each group about its own pivot for pivot families."""
     cls = FAMILIES[name]
     rng = np.random.default_rng(13)
     n, G = 6000, 37
     x = _data(name, rng, n)
-    fixed = cls.check_fixed(dict(FIXED.get(name, {})))
+    fixed = cls.check_fixed(cls.infer_fixed(x, dict(FIXED.get(name, {}))))
     inverse = rng.integers(0, G, n)
-    count, sum_u, sum_log_h = _kernels.fused_group_sums(cls, x, fixed, inverse, G, min_size=0)
-    np.testing.assert_array_equal(count, np.bincount(inverse, minlength=G))
-    u = cls.sufficient_statistics(x, fixed)
+    w = rng.uniform(0.0, 2.0, n) * (rng.random(n) > 0.1) if weighted else None
+    shift = cls.pivot_of(x[:G] * 0 + x[0], fixed) if cls.pivot else None
+    count, weight_sum, sum_u, sum_log_h = _kernels.fused_group_sums(
+        cls, x, fixed, inverse, G, weights=w, shift=shift, min_size=0)
+    wv = np.ones(n) if w is None else w
+    np.testing.assert_array_equal(count, np.bincount(inverse, weights=wv > 0, minlength=G))
+    u = cls.sufficient_statistics(x, fixed, shift=None if shift is None else shift[inverse])
     lh = cls.log_base_measure(x, fixed)
     for g in range(G):
         sel = inverse == g
-        ref = [math.fsum(u[sel, j]) for j in range(u.shape[-1])]
-        np.testing.assert_allclose(sum_u[g], ref, rtol=1e-12)
-        np.testing.assert_allclose(sum_log_h[g], math.fsum(lh[sel]), rtol=1e-12, atol=1e-300)
+        np.testing.assert_allclose(weight_sum[g], math.fsum(wv[sel]), rtol=1e-14)
+        ref = [math.fsum(u[sel, j] * wv[sel]) for j in range(u.shape[-1])]
+        np.testing.assert_allclose(sum_u[g], ref, rtol=1e-12, atol=1e-300)
+        np.testing.assert_allclose(sum_log_h[g], math.fsum(lh[sel] * wv[sel]), rtol=1e-12,
+                                   atol=1e-300)
     bad = x.copy()
     bad[5] = np.nan
-    assert _kernels.fused_group_sums(cls, bad, fixed, inverse, G, min_size=0) is None
+    assert _kernels.fused_group_sums(cls, bad, fixed, inverse, G, weights=w, min_size=0) is None
 
 
 @pytest.mark.parametrize("labels", [

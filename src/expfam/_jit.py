@@ -588,19 +588,22 @@ def sums_2d(x, el, p, dom, c, nchunks):
 
 
 @njit(parallel=True, **_OPTS)
-def grouped_sums(x, inv, G, el, p, dom, cg, nchunks, compensated):
-    """Raw sums of 1-D contiguous ``x`` per group ``inv`` (codes ``0..G-1``), with the
-    pivot ``cg[g]`` of each group.
+def grouped_sums(x, w, inv, G, el, p, dom, cg, nchunks, compensated):
+    """Raw sums of 1-D contiguous ``x`` (weighted by ``w`` unless ``w`` is empty) per
+    group ``inv`` (codes ``0..G-1``), with the pivot ``cg[g]`` of each group.
 
     Each chunk of the data scatter-adds into its own accumulator: ``A[c, g, 2 s]`` is the
     sum and, when ``compensated``, ``A[c, g, 2 s + 1]`` its Neumaier compensation (plain
     sums are used for small groups, where the sequential error is small and the scatter
-    is memory-bound); ``A[c, g, 2 ns]`` counts the observations.  Returns ``(A, bad)``.
+    is memory-bound); ``A[c, g, 2 ns]`` counts the observations (with positive weight)
+    and ``A[c, g, 2 ns + 1]`` sums the weights (``A[c, g, 2 ns + 2]``: its compensation).
+    Returns ``(A, bad)``.
     """
     n = x.shape[0]
     nblk = (n + BLOCK - 1) // BLOCK
     ns = n_sums(el)
-    A = np.zeros((nchunks, G, 2 * ns + 1))
+    weighted = w.shape[0] > 0
+    A = np.zeros((nchunks, G, 2 * ns + 3))
     bad = np.zeros(nchunks, np.int64)
     for ch in prange(nchunks):
         buf = np.empty((ns, BLOCK))
@@ -614,6 +617,12 @@ def grouped_sums(x, inv, G, el, p, dom, cg, nchunks, compensated):
             if nb != 0:
                 nbad = nb
                 break
+            if weighted:
+                ws = w[i0:i0 + m]
+                for s in range(ns):
+                    row = buf[s]
+                    for j in range(m):  # vectorised
+                        row[j] *= ws[j]
             if compensated:
                 for j in range(m):
                     g = gs[j]
@@ -621,13 +630,19 @@ def grouped_sums(x, inv, G, el, p, dom, cg, nchunks, compensated):
                         u, cc = _two_sum(acc[g, 2 * s], acc[g, 2 * s + 1], buf[s, j])
                         acc[g, 2 * s] = u
                         acc[g, 2 * s + 1] = cc
-                    acc[g, 2 * ns] += 1.0
+                    wj = w[i0 + j] if weighted else 1.0
+                    acc[g, 2 * ns] += 1.0 if wj > 0.0 else 0.0
+                    u, cc = _two_sum(acc[g, 2 * ns + 1], acc[g, 2 * ns + 2], wj)
+                    acc[g, 2 * ns + 1] = u
+                    acc[g, 2 * ns + 2] = cc
             else:
                 for j in range(m):
                     g = gs[j]
                     for s in range(ns):
                         acc[g, 2 * s] += buf[s, j]
-                    acc[g, 2 * ns] += 1.0
+                    wj = w[i0 + j] if weighted else 1.0
+                    acc[g, 2 * ns] += 1.0 if wj > 0.0 else 0.0
+                    acc[g, 2 * ns + 1] += wj
         bad[ch] = nbad
     return A, bad
 

@@ -179,14 +179,16 @@ def fused_sums(family, x, fixed, *, weights=None, shift=None, min_size: int = MI
     return sum_u, np.array(lh)
 
 
-def fused_group_sums(family, x, fixed, inverse, n_groups, *, shift=None,
+def fused_group_sums(family, x, fixed, inverse, n_groups, *, weights=None, shift=None,
                      min_size: int = MIN_SIZE):
-    """Per-group ``(count, sum_u, sum_log_h)`` of 1-D ``x`` in one fused pass, or ``None``.
+    """Per-group ``(count, weight_sum, sum_u, sum_log_h)`` of 1-D ``x`` in one fused pass,
+    or ``None``.
 
     ``inverse`` holds the group code (``0..n_groups-1``) of every observation; a code may
-    have no observation (its count is 0).  ``shift`` holds each group's pivot (pivot
-    families).  The sums are compensated per group when the groups are large; the data
-    are validated again on the way (``None`` if a value is bad).
+    have no observation (its count is 0).  ``weights`` (validated, shape ``(n,)``) weight
+    the sums; ``count`` counts the observations of positive weight.  ``shift`` holds each
+    group's pivot (pivot families).  The sums are compensated per group when the groups
+    are large; the data are validated again on the way (``None`` if a value is bad).
     """
     if (not isinstance(x, np.ndarray) or x.dtype != np.float64 or x.ndim != 1
             or x.size < max(min_size, 1)):
@@ -201,21 +203,22 @@ def fused_group_sums(family, x, fixed, inverse, n_groups, *, shift=None,
     const = family.log_h_constant
     ns = tok.n_stats + (0 if const else 1)
     nblk = -(-x.shape[0] // jit.BLOCK)
-    nchunks = max(1, min(4, nblk, (1 << 22) // ((2 * ns + 1) * n_groups)))
+    nchunks = max(1, min(4, nblk, (1 << 22) // ((2 * ns + 3) * n_groups)))
     # compensated sums for large groups; plain ones (error <= size * eps) for small groups
     compensated = x.shape[0] > _GROUP_PLAIN_SIZE * n_groups
     cg = np.zeros(n_groups) if shift is None else np.ascontiguousarray(shift, dtype=np.float64)
-    A, bad = jit.run(jit.grouped_sums, x, inv, n_groups, tok, p, bounds, cg, nchunks,
+    w = np.zeros(0) if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
+    A, bad = jit.run(jit.grouped_sums, x, w, inv, n_groups, tok, p, bounds, cg, nchunks,
                      compensated)
     if bad.sum() != 0:
         return None
-    tot = A.sum(axis=0)  # (G, 2 ns + 1): few chunks, each already compensated
+    tot = A.sum(axis=0)  # (G, 2 ns + 3): few chunks, each already compensated
     raw = [tot[:, 2 * s] + tot[:, 2 * s + 1] for s in range(ns)]
-    count = tot[:, 2 * ns]
+    count, weight_sum = tot[:, 2 * ns], tot[:, 2 * ns + 1] + tot[:, 2 * ns + 2]
     k = tok.n_stats
     sum_u = np.stack(raw[:k], axis=-1)
-    lh = count * _constant_log_h(element, p, x[0]) if const else raw[k]
-    return count.astype(np.int64), sum_u, np.array(lh, dtype=np.float64)
+    lh = weight_sum * _constant_log_h(element, p, x[0]) if const else raw[k]
+    return count.astype(np.int64), weight_sum, sum_u, np.array(lh, dtype=np.float64)
 
 
 def _neumaier_rows(S, C):

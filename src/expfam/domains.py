@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-__all__ = ["Domain", "Interval", "Integers", "Simplex", "RealVectors", "CountVectors",
+__all__ = ["Domain", "Interval", "Integers", "Simplex", "RealVectors", "CountVectors", "FiniteSet",
            "REAL", "POSITIVE", "NONNEGATIVE", "UNIT_INTERVAL", "CIRCLE", "NATURALS"]
 
 
@@ -234,6 +234,42 @@ class CountVectors(Domain):
         x = self.draw(rng, size)
         x[..., 0] += 1
         return x
+
+
+class FiniteSet(Domain):
+    """A finite set of states, scalars or arrays of one shape (``states``: ``(S, *event)``)."""
+
+    def __init__(self, states):
+        self.states = np.asarray(states, dtype=np.float64)
+        if self.states.ndim == 0 or self.states.shape[0] == 0:
+            raise ValueError("a finite set needs at least one state, along the first axis")
+        self.event_ndim = self.states.ndim - 1
+        flat = self.states.reshape(self.states.shape[0], -1)
+        self._keys = {tuple(row) for row in flat.tolist()}
+
+    def contains(self, x):
+        x = np.asarray(x, dtype=np.float64)
+        event = self.states.shape[1:]
+        if x.shape[x.ndim - self.event_ndim:] != event:
+            return np.zeros(x.shape[:x.ndim - self.event_ndim], dtype=bool)
+        obs = x.shape[:x.ndim - self.event_ndim]
+        rows = x.reshape(-1, int(np.prod(event, dtype=np.int64))).tolist()
+        return np.array([tuple(r) in self._keys for r in rows], dtype=bool).reshape(obs)
+
+    def __str__(self) -> str:
+        S = self.states.shape[0]
+        if self.event_ndim == 0 and S <= 6:
+            return "{" + ", ".join(f"{v:g}" for v in self.states) + "}"
+        return f"a finite set of {S} states of shape {self.states.shape[1:]}"
+
+    def draw(self, rng, size):
+        size = (size,) if np.ndim(size) == 0 else tuple(size)
+        return self.states[rng.integers(0, self.states.shape[0], size)]
+
+    def draw_outside(self, rng, size):
+        size = (size,) if np.ndim(size) == 0 else tuple(size)
+        top = np.max(np.abs(self.states)) + 1.0
+        return np.full(size + self.states.shape[1:], top)
 
 
 #: the real line, positive reals, non-negative reals, (0, 1), and angles [-pi, pi)

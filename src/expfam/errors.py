@@ -21,6 +21,8 @@ __all__ = [
     "FamilyMismatchError",
     "UnknownFamilyError",
     "InputTypeError",
+    "ModelCapabilityError",
+    "FloatRangeError",
     "ConvergenceWarning",
 ]
 
@@ -92,6 +94,18 @@ class InputTypeError(ExpfamError, TypeError):
     """An argument is not the kind of object expected: a distribution where one is needed
     (``expfam.entropy(3.0)``), a :class:`~expfam.SufficientStats` to merge...  The message
     says what was expected and what was given."""
+
+
+class ModelCapabilityError(ExpfamError, TypeError):
+    """The model lacks the capability the call needs (e.g. an exact fit or a density of a
+    model whose log partition is intractable); the message says what it offers."""
+
+
+class FloatRangeError(ExpfamError, ValueError):
+    """A quantity leaves the range of float64 (overflow, or underflow to zero or to
+    subnormal precision): data or parameters too large or too small in magnitude for
+    the computation, though valid in themselves.  The message says which quantity and
+    suggests rescaling."""
 
 
 class ConvergenceWarning(UserWarning):

@@ -17,10 +17,10 @@ import numpy as np
 
 from ._labels import check_missing_labels
 from ._validation import as_float_array
-from .errors import (ConvergenceWarning, EmptyDataError, FamilyMismatchError, ParameterError,
-                     ShapeError)
+from .errors import (ConvergenceWarning, EmptyDataError, FamilyMismatchError,
+                     ModelCapabilityError, ParameterError, ShapeError)
 from .families import resolve_family
-from .solvers import solve_mean_to_natural
+from .solvers import relative_residual, solve_mean_to_natural
 from .stats import SufficientStats
 
 __all__ = ["fit", "fit_stats", "FitResult", "prior_mean_params", "check_pseudo_count"]
@@ -211,6 +211,11 @@ def fit(family, data, weights=None, *, by=None, column=None, pseudo_count=None,
 def fit_stats(stats: SufficientStats, *, pseudo_count=None, prior_mean=None) -> FitResult:
     """Fit from an accumulator (see :func:`fit`)."""
     cls, fixed = stats.family, stats.fixed
+    if not cls.has_log_partition:
+        raise ModelCapabilityError(
+            f"{cls.__name__} has no tractable log partition, so its exact fit (moment "
+            f"matching through grad A) is not available: use expfam.fit_sgd, whose model "
+            f"moments come from {cls.moment_source(fixed)!r}")
     W = stats.weight_sum
     if W.size == 0 or not np.all(W > 0):
         raise EmptyDataError(
@@ -230,25 +235,28 @@ def fit_stats(stats: SufficientStats, *, pseudo_count=None, prior_mean=None) -> 
         regularization = {"pseudo_count": nu, "prior_mean": mu0}
     mu_target = target_sum / target_W[..., None]
 
-    sol = solve_mean_to_natural(cls, mu_target, fixed, groups=stats.groups)
+    sol = solve_mean_to_natural(cls, mu_target, fixed, groups=stats.groups, from_data=True)
     eta_c = np.asarray(sol.natural)
     eta = eta_c if shift is None else cls.unshift_natural(eta_c, shift, fixed)
     model = cls.from_natural(eta, **fixed)
     mu_model = sol.mean if sol.mean is not None else cls.mean_from_natural(eta_c, fixed)
     residual = mu_target - mu_model
-    residual_norm = np.linalg.norm(residual, axis=-1) / np.maximum(
-        np.linalg.norm(mu_target, axis=-1), 1e-300
-    )
-    # Eq. 1: sum_n w_n log p(x_n) = sum w log h + eta . sum w u - W A(eta)
-    loglik = (stats.sum_log_h + np.sum(eta_c * stats.sum_u, axis=-1)
-              - W * cls.log_partition(eta_c, fixed))
+    with np.errstate(all="ignore"):
+        residual_norm = relative_residual(cls, eta_c, mu_target, fixed, mean=mu_model)
+    # converged: the solver says so and the residual is a number (never NaN)
+    converged = np.asarray(sol.converged) & np.isfinite(residual_norm)
+    # Eq. 1: sum_n w_n log p(x_n) = sum w log h + eta . sum w u - W A(eta), about the
+    # pivots: the returned model (its parameters rounded to float64) re-centred
+    eta_m = eta_c if shift is None else cls.shift_natural(model.natural, shift, fixed)
+    loglik = (stats.sum_log_h + np.sum(eta_m * stats.sum_u, axis=-1)
+              - W * cls.log_partition(eta_m, fixed))
     k = cls.natural_dim(fixed)
     if not np.all(np.isfinite(loglik)):
         warnings.warn("the log-likelihood is not finite", ConvergenceWarning, stacklevel=2)
     result = FitResult(
         model=model, loglik=loglik, mean_loglik=loglik / W, n=stats.count, weight_sum=W,
         n_params=k, aic=2 * k - 2 * loglik, bic=k * np.log(W) - 2 * loglik,
-        converged=np.asarray(sol.converged), n_iter=sol.n_iter,
+        converged=converged, n_iter=sol.n_iter,
         residual=residual, residual_norm=residual_norm, regularization=regularization,
         groups=stats.groups, stats=stats,
     )

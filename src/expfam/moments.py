@@ -26,7 +26,7 @@ import numpy as np
 from .errors import ParameterError
 
 __all__ = ["MomentEstimate", "ExactMoments", "EnumeratedMoments", "SampledMoments", "Sampler",
-           "DrawSampler", "enumerate_log_partition", "enumerate_moments"]
+           "DrawSampler", "enumerate_log_partition", "enumerate_moments", "in_hull_interior"]
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,37 @@ def enumerate_moments(eta, U, log_h, *, fisher: bool = False):
         return mean
     d = U - mean[..., None, :]
     return mean, np.einsum("...s,...si,...sj->...ij", p, d, d)
+
+
+def in_hull_interior(U, mu) -> np.ndarray:
+    """Whether each ``mu`` (shape ``(..., k)``) lies in the relative interior of the convex
+    hull of the rows of ``U`` (the statistics of the states of a finite support): the
+    mean domain's interior, where the maximum-likelihood estimate exists.
+
+    A linear program per ``mu``: the largest ``t`` with ``mu = sum_s p_s u(s)``,
+    ``sum_s p_s = 1``, ``p_s >= t`` is positive exactly in the relative interior.
+    """
+    from scipy.optimize import linprog
+
+    U = np.asarray(U, dtype=np.float64)
+    S, k = U.shape
+    flat = np.asarray(mu, dtype=np.float64).reshape(-1, k)
+    out = np.zeros(flat.shape[0], dtype=bool)
+    c = np.zeros(S + 1)  # variables (p_1..p_S, t): maximise t
+    c[-1] = -1.0
+    A_eq = np.zeros((k + 1, S + 1))
+    A_eq[:k, :S] = U.T
+    A_eq[k, :S] = 1.0
+    A_ub = np.hstack([-np.eye(S), np.ones((S, 1))])  # t - p_s <= 0
+    scale = max(1.0, float(np.max(np.abs(U))))
+    for n, m in enumerate(flat):
+        if not np.all(np.isfinite(m)):
+            continue
+        res = linprog(c, A_ub=A_ub, b_ub=np.zeros(S), A_eq=A_eq,
+                      b_eq=np.concatenate([m, [1.0]]),
+                      bounds=[(0, None)] * S + [(None, 1.0)], method="highs")
+        out[n] = res.status == 0 and -res.fun > 1e-12 * scale
+    return out.reshape(np.shape(mu)[:-1])
 
 
 class EnumeratedMoments:

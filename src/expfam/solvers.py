@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import format_index, show_group
-from .errors import BoundaryError, ConvergenceWarning, ShapeError
+from .errors import BoundaryError, ConvergenceWarning, FloatRangeError, ShapeError
 
 __all__ = ["SolveResult", "closed_form", "newton", "newton_1d", "iterate", "relative_residual",
            "check_interior", "solve_mean_to_natural", "RTOL"]
@@ -260,12 +260,15 @@ def newton_1d(f, fprime, x0, lo, hi, *, increasing: bool, args=(), rtol=1e-15, m
 
 
 def check_interior(cls, mu, fixed, *, groups=None, where: str = "the data",
-                   consequence: str = "") -> None:
+                   consequence: str = "", from_data: bool = False) -> None:
     """Raise :class:`~expfam.errors.BoundaryError`, naming the batch element or group,
     where ``mu`` is not in the interior of the mean domain (the MLE does not exist).
 
     ``where`` names a single distribution's data; ``consequence`` is appended to the
-    explanation (e.g. what that means for a learner).
+    explanation (e.g. what that means for a learner).  With ``from_data`` (``mu`` is a
+    mean of data statistics) a boundary that the family attributes to float64 range
+    (``cls.range_problem``: an overflow or underflow of the sums) raises
+    :class:`~expfam.errors.FloatRangeError` instead.
     """
     k = cls.natural_dim(fixed)
     if mu.ndim == 0 or mu.shape[-1] != k:
@@ -275,11 +278,19 @@ def check_interior(cls, mu, fixed, *, groups=None, where: str = "the data",
         return
     bad = np.flatnonzero(~interior)
     i = bad[0]
+    rng_bad = (np.asarray(cls.range_problem(mu, fixed)).reshape(-1) if from_data
+               else np.zeros(interior.size, dtype=bool))
     place = (
         show_group(groups[i]) if groups is not None
         else f"batch index {format_index(i, interior.shape)}" if interior.ndim
         else where
     )
+    if rng_bad[i]:
+        raise FloatRangeError(
+            f"the mean of the sufficient statistics of {cls.__name__} for {place}, "
+            f"{mu.reshape(-1, k)[i]}, left the range of float64: the sums overflowed, or "
+            f"(squared) deviations underflowed to zero; the data are too large or too "
+            f"small in magnitude for float64 statistics: rescale them")
     raise BoundaryError(
         f"the maximum-likelihood estimate of {cls.__name__} does not exist for {place}"
         f"{f' ({bad.size} batch elements in all)' if bad.size > 1 else ''}: the mean of "
@@ -289,15 +300,17 @@ def check_interior(cls, mu, fixed, *, groups=None, where: str = "the data",
     )
 
 
-def solve_mean_to_natural(cls, mu, fixed, *, groups=None) -> SolveResult:
+def solve_mean_to_natural(cls, mu, fixed, *, groups=None, from_data: bool = False) -> SolveResult:
     """Check that ``mu`` is interior, then map it to natural parameters.
 
     Raises
     ------
     BoundaryError
         The MLE does not exist for some batch element; the message names it.
+    FloatRangeError
+        With ``from_data``: the data's statistics overflowed or underflowed float64.
     """
-    check_interior(cls, mu, fixed, groups=groups)
+    check_interior(cls, mu, fixed, groups=groups, from_data=from_data)
     sol = cls.natural_from_mean(mu, fixed)
     if not np.all(sol.converged):
         n_bad = int(np.size(sol.converged) - np.count_nonzero(sol.converged))

@@ -171,9 +171,10 @@ class SufficientStats:
             )
         fixed = family.check_fixed(family.infer_fixed(x, dict(fixed)))
         obs_shape = x.shape[: x.ndim - family.event_ndim]
-        # the pivot of each batch element: its first observation (validated below)
-        with np.errstate(all="ignore"):
-            shift = family.pivot_of(x[0], fixed) if family.pivot else None
+        # the pivot of each batch element: the first observation nearest to the mean of
+        # its first observations (validated below: a bad value there makes the pivot NaN,
+        # and the value is reported)
+        shift = _pivots_of_head(family, fixed, x) if family.pivot else None
         w = None
         if weights is not None and by is None and x.ndim == 1:
             w = check_weights(weights, obs_shape, allow_zero=_partial)
@@ -209,26 +210,21 @@ class SufficientStats:
         groups, inverse, has_missing = group_codes(by, x.shape[0], missing_labels)
         G = groups.size + has_missing
         shift = None
-        if family.pivot:  # each group's pivot: its first observation
-            first = np.zeros(G, dtype=np.intp)
-            first[inverse[::-1]] = np.arange(inverse.size - 1, -1, -1)
-            shift = family.pivot_of(x[first], fixed)
-        fast = None if w is not None else fused_group_sums(family, x, fixed, inverse, G,
-                                                            shift=shift)
+        if family.pivot:
+            shift = _group_pivots(family, fixed, x, inverse, G)
+        fast = fused_group_sums(family, x, fixed, inverse, G, weights=w, shift=shift)
         if fast is not None:  # one fused pass (numba) that also counts
-            count, sum_u, sum_log_h = fast
-            weight_sum, present = count, count > 0
+            count, weight_sum, sum_u, sum_log_h = fast
+            present = np.bincount(inverse, minlength=G) > 0 if w is not None else count > 0
         else:
             u = family.sufficient_statistics(x, fixed,
                                              shift=None if shift is None else shift[inverse])
             log_h = family.log_base_measure(x, fixed)
             wv = np.ones(x.shape[0]) if w is None else w
             count = np.bincount(inverse, weights=None if w is None else w > 0, minlength=G)
-            weight_sum = np.bincount(inverse, weights=wv, minlength=G)
-            sum_u = np.stack([np.bincount(inverse, weights=u[:, j] * wv, minlength=G)
-                              for j in range(u.shape[-1])], axis=-1)
-            sum_log_h = np.bincount(inverse, weights=log_h * wv, minlength=G)
             present = np.bincount(inverse, minlength=G) > 0
+            weight_sum, sum_u, sum_log_h = _group_sums(
+                inverse, present, wv, u * wv[:, None], log_h * wv)
         if not present.all():  # integer codes may skip values: drop those groups
             groups = groups[present[:groups.size]]  # (the missing group has rows)
             count, weight_sum = count[present], weight_sum[present]
@@ -461,6 +457,69 @@ def _group_codes(labels: np.ndarray):
     return _codes(np.asarray(labels), "by")
 
 
+#: the pivot of a batch element is the mean of (at most) this many first observations
+_PIVOT_ROWS = 1024
+
+
+def _pivots_of_head(family, fixed, x):
+    """Each batch element's pivot: among its first observations, the one nearest to their
+    mean.  Near the mean, ``E[(x - c)^2] - E[x - c]^2`` is free of cancellation; a data
+    value (not the mean itself) makes the deviations of all-equal data exactly 0."""
+    with np.errstate(all="ignore"):
+        y = np.asarray(family.pivot_of(x[:_PIVOT_ROWS], fixed), dtype=np.float64)
+        lead = y.shape[0]
+        flat = y.reshape(lead, -1, *(() if family.event_ndim == 0 else y.shape[-1:]))
+        dist = np.abs(flat - flat.mean(axis=0))
+        if family.event_ndim:
+            dist = dist.max(axis=-1)
+        idx = np.argmin(np.where(np.isnan(dist), np.inf, dist), axis=0)
+        pick = np.take_along_axis(flat, idx.reshape((1,) + idx.shape + (1,) * family.event_ndim),
+                                  axis=0)[0]
+    return pick.reshape(y.shape[1:])
+
+
+def _group_pivots(family, fixed, x, inverse, G):
+    """Each group's pivot: among its observations in the first few thousand rows, the one
+    nearest to their mean (its first observation when it has none there); see
+    :func:`_pivots_of_head`."""
+    first = np.zeros(G, dtype=np.intp)
+    first[inverse[::-1]] = np.arange(inverse.size - 1, -1, -1)
+    with np.errstate(all="ignore"):
+        shift = np.array(family.pivot_of(x[first], fixed), dtype=np.float64).reshape(G, -1)
+        head = min(inverse.size, 4 * _PIVOT_ROWS)
+        codes = inverse[:head]
+        y = np.asarray(family.pivot_of(x[:head], fixed), dtype=np.float64).reshape(head, -1)
+        counts = np.bincount(codes, minlength=G)
+        sums = np.stack([np.bincount(codes, weights=y[:, j], minlength=G)
+                         for j in range(y.shape[1])], axis=-1)
+        means = sums / np.maximum(counts, 1)[:, None]
+        dist = np.max(np.abs(y - means[codes]), axis=1)
+        dist = np.where(np.isnan(dist), np.inf, dist)
+        # per group, the head row with the smallest distance: sort by (code, distance)
+        order = np.lexsort((dist, codes))
+        firsts = order[np.searchsorted(codes[order], np.flatnonzero(counts))]
+    shift[np.flatnonzero(counts)] = y[firsts]
+    return shift.reshape((G,) + shift.shape[1:] if family.event_ndim else (G,))
+
+
+def _group_sums(inverse, present, *values):
+    """Per-group sums of each array in ``values`` (leading axis: observations), with
+    NumPy's pairwise summation inside every group (the values sorted by group, then
+    ``np.add.reduceat``): the error grows like ``log`` of the group's size, where
+    ``np.bincount``'s sequential sums grow like its square root.  Groups absent from
+    ``inverse`` (``present`` False) get 0."""
+    order = np.argsort(inverse, kind="stable")
+    codes = np.flatnonzero(present)
+    starts = np.searchsorted(inverse[order], codes)
+    out = []
+    for v in values:
+        total = np.zeros((present.size,) + v.shape[1:])
+        if codes.size:
+            total[codes] = np.add.reduceat(v[order], starts, axis=0)
+        out.append(total)
+    return out
+
+
 def _sum0(u: np.ndarray) -> np.ndarray:
     """Sum over the observation axis with NumPy's pairwise summation.
 
@@ -468,4 +527,5 @@ def _sum0(u: np.ndarray) -> np.ndarray:
     a contiguous copy of its column (the error grows like ``log n``, not ``n``).
     """
     moved = np.moveaxis(u, 0, -1)
-    return np.sum(np.ascontiguousarray(moved), axis=-1)
+    with np.errstate(over="ignore"):  # an overflow stays inf; the fit reports it
+        return np.sum(np.ascontiguousarray(moved), axis=-1)

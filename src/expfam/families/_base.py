@@ -32,6 +32,7 @@ is one distribution (or a batch of them).
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
@@ -39,9 +40,10 @@ import numpy as np
 
 from .._validation import (as_float_array, as_rng, check_finite, check_int, format_index,
                            raise_support, show)
-from ..domains import Domain
-from ..errors import FamilyMismatchError, ParameterError, ShapeError, UnknownFamilyError
-from ..moments import ExactMoments
+from ..domains import Domain, FiniteSet
+from ..errors import (FamilyMismatchError, FloatRangeError, ModelCapabilityError, ParameterError,
+                      ShapeError, UnknownFamilyError)
+from ..moments import ExactMoments, in_hull_interior
 from ..solvers import RTOL, SolveResult, newton, solve_mean_to_natural
 
 __all__ = ["SufficientStatisticModel", "ExponentialFamily", "registered", "resolve_family",
@@ -136,6 +138,39 @@ def fixed_equal(a: dict, b: dict) -> bool:
     return all(np.array_equal(a[k], b[k]) for k in a)
 
 
+def _representable(method):
+    """Wrap a family's ``natural_from_params`` (a classmethod): parameters that are valid
+    but whose natural parameters overflow or underflow float64 (``Normal(0, 1e200)``:
+    ``-1 / (2 scale^2)`` underflows to 0) raise :class:`FloatRangeError` saying so,
+    instead of a misleading domain error."""
+    raw = method.__func__ if isinstance(method, classmethod) else method
+
+    @functools.wraps(raw)
+    def natural_from_params(cls, fixed, **params):
+        with np.errstate(all="ignore"):
+            eta = raw(cls, fixed, **params)
+        eta_arr = np.asarray(eta, dtype=np.float64)
+        ok = np.all(np.isfinite(eta_arr), axis=-1) if eta_arr.ndim else np.isfinite(eta_arr)
+        if np.all(ok):
+            try:
+                ok = np.asarray(cls.natural_in_domain(eta_arr, fixed))
+            except (KeyError, TypeError, IndexError):  # fixed parameters not known yet
+                pass
+        if not np.all(ok):
+            i = int(np.flatnonzero(~np.asarray(ok))[0])
+            shown = ", ".join(
+                f"{k}={show(np.asarray(v, dtype=float).reshape(-1)[i] if np.size(v) > 1 else np.asarray(v, dtype=float).reshape(-1)[0])}"
+                for k, v in params.items() if np.ndim(v) == 0 or np.size(v) > i)
+            raise FloatRangeError(
+                f"{cls.__name__}({shown}) is a valid distribution, but its natural "
+                f"parameters {eta_arr.reshape(-1, eta_arr.shape[-1])[i]} overflow or "
+                f"underflow float64; expfam represents a distribution by its natural "
+                f"parameters, so rescale the data or the parameters")
+        return eta
+
+    return classmethod(natural_from_params)
+
+
 class SufficientStatisticModel(ABC):
     """A model known through its sufficient statistics: ``u``, ``log h``, support, fixed
     parameters, natural dimension and the source of its model moments.
@@ -174,12 +209,17 @@ class SufficientStatisticModel(ABC):
     log_h_constant: ClassVar[bool] = False
     #: the statistics are accumulated about a location pivot (see :meth:`shift_sums`)
     pivot: ClassVar[bool] = False
+    #: whether ``A``, its derivatives, densities and the exact fit are available (the
+    #: capability of :class:`ExponentialFamily`); learners ask, never probe
+    has_log_partition: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if cls.__dict__.get("element") is not None and not isinstance(
                 cls.__dict__["element"], staticmethod):
             cls.element = staticmethod(cls.__dict__["element"])
+        if "natural_from_params" in cls.__dict__:
+            cls.natural_from_params = _representable(cls.__dict__["natural_from_params"])
         name = cls.__dict__.get("name")
         if name:
             other = _REGISTRY.get(name)
@@ -234,6 +274,37 @@ class SufficientStatisticModel(ABC):
     @abstractmethod
     def moment_source(cls, fixed: dict):
         """Where the model moment ``E_eta[u]`` comes from (:mod:`expfam.moments`)."""
+
+    @classmethod
+    def range_problem(cls, mu: np.ndarray, fixed: dict) -> np.ndarray:
+        """Boolean mask, shape ``mu.shape[:-1]``: the mean of the statistics is not in the
+        interior because a sum overflowed or underflowed float64 (not because of the
+        data), so that the error says so.  Default: a non-finite mean (an overflow)."""
+        return ~np.all(np.isfinite(mu), axis=-1)
+
+    @classmethod
+    def start_natural(cls, mu_data: np.ndarray, fixed: dict) -> np.ndarray:
+        """Where a learner starts without ``init=``: ``eta = 0`` (the normalised base
+        measure) when that lies in the natural domain; families override it."""
+        eta = np.zeros(np.shape(mu_data))
+        if not np.all(cls.natural_in_domain(eta, fixed)):
+            raise ModelCapabilityError(f"{cls.__name__} gives no starting point: pass init=")
+        return eta
+
+    @classmethod
+    def mean_in_interior(cls, mu: np.ndarray, fixed: dict) -> np.ndarray:
+        """Boolean mask, shape ``mu.shape[:-1]``: ``mu`` lies in the interior of the mean
+        domain (the convex hull of ``u`` over the support), where the MLE exists.
+
+        The default decides it for a finite support (a linear program over the states'
+        statistics) and otherwise answers True (unknown: a learner then reports a
+        divergence if the estimate does not exist); families override it.
+        """
+        support = cls.support_of(fixed)
+        if isinstance(support, FiniteSet):
+            U = cls.sufficient_statistics(support.states, fixed)
+            return in_hull_interior(np.reshape(U, (support.states.shape[0], -1)), mu)
+        return np.ones(np.shape(mu)[:-1], dtype=bool)
 
     # ------------------------------------------------------------------
     # Sufficient statistics and base measure
@@ -459,6 +530,8 @@ class ExponentialFamily(SufficientStatisticModel):
     natural parameters (:meth:`from_natural`) or from mean parameters (:meth:`from_mean`).
     """
 
+    has_log_partition: ClassVar[bool] = True
+
     # ------------------------------------------------------------------
     # The log partition and its derivatives
     # ------------------------------------------------------------------
@@ -528,6 +601,13 @@ class ExponentialFamily(SufficientStatisticModel):
     @abstractmethod
     def reference_mean(cls, mu_data: np.ndarray, fixed: dict) -> np.ndarray:
         """Default prior mean (mean parameters) used by ``pseudo_count`` regularisation."""
+
+    @classmethod
+    def start_natural(cls, mu_data: np.ndarray, fixed: dict) -> np.ndarray:
+        """A learner's default start: the family's reference member."""
+        mu0 = np.array(np.broadcast_to(cls.reference_mean(mu_data, fixed), np.shape(mu_data)),
+                       dtype=np.float64)
+        return solve_mean_to_natural(cls, mu0, fixed).natural
 
     @classmethod
     def _centred(cls, eta, fixed):

@@ -18,7 +18,8 @@ from abc import abstractmethod
 
 import numpy as np
 
-from ..moments import enumerate_log_partition, enumerate_moments
+from ..domains import FiniteSet
+from ..moments import enumerate_log_partition, enumerate_moments, in_hull_interior
 from ._base import ExponentialFamily
 
 __all__ = ["FiniteSupportFamily"]
@@ -42,10 +43,16 @@ class FiniteSupportFamily(ExponentialFamily):
         key = tuple(sorted((k, repr(v)) for k, v in fixed.items()))
         if key not in cache:
             x = np.asarray(cls.states(fixed), dtype=np.float64)
-            U = cls.sufficient_statistics(x, fixed).reshape(x.shape[0], -1)
+            U = np.asarray(cls.sufficient_statistics(x, fixed), dtype=np.float64)
+            U = U.reshape(x.shape[0], -1)
             log_h = np.asarray(cls.log_base_measure(x, fixed), dtype=np.float64).reshape(-1)
             cache[key] = (x, U, log_h)
         return cache[key]
+
+    @classmethod
+    def support_of(cls, fixed):
+        """The states, as a :class:`~expfam.domains.FiniteSet`."""
+        return FiniteSet(cls._table(fixed)[0])
 
     @classmethod
     def natural_dim(cls, fixed):
@@ -86,30 +93,8 @@ class FiniteSupportFamily(ExponentialFamily):
     @classmethod
     def mean_in_interior(cls, mu, fixed):
         """Whether ``mu`` lies in the relative interior of the convex hull of the states'
-        statistics: the largest ``t`` with ``mu = sum_s p_s u(s)``, ``sum_s p_s = 1``,
-        ``p_s >= t`` is positive (a linear program)."""
-        from scipy.optimize import linprog
-
-        _, U, _ = cls._table(fixed)
-        S, k = U.shape
-        flat = np.asarray(mu, dtype=np.float64).reshape(-1, k)
-        out = np.zeros(flat.shape[0], dtype=bool)
-        # variables (p_1..p_S, t): maximise t
-        c = np.zeros(S + 1)
-        c[-1] = -1.0
-        A_eq = np.zeros((k + 1, S + 1))
-        A_eq[:k, :S] = U.T
-        A_eq[k, :S] = 1.0
-        A_ub = np.hstack([-np.eye(S), np.ones((S, 1))])  # t - p_s <= 0
-        for n, m in enumerate(flat):
-            if not np.all(np.isfinite(m)):
-                continue
-            res = linprog(c, A_ub=A_ub, b_ub=np.zeros(S), A_eq=A_eq,
-                          b_eq=np.concatenate([m, [1.0]]),
-                          bounds=[(0, None)] * S + [(None, 1.0)], method="highs")
-            scale = max(1.0, float(np.max(np.abs(U))))
-            out[n] = res.status == 0 and -res.fun > 1e-12 * scale
-        return out.reshape(np.shape(mu)[:-1])
+        statistics (:func:`expfam.moments.in_hull_interior`, a linear program)."""
+        return in_hull_interior(cls._table(fixed)[1], mu)
 
     @classmethod
     def expected_log_base_measure(cls, eta, fixed):

@@ -22,6 +22,7 @@ from ._base import ExponentialFamily
 
 #: relative size below which a variance counts as zero (all observations equal)
 _VAR_RTOL = 64 * np.finfo(float).eps
+_TINY = np.finfo(float).tiny
 
 
 def loc_var(eta):
@@ -77,8 +78,18 @@ class GaussianFamily(ExponentialFamily):
 
     @classmethod
     def mean_in_interior(cls, mu, fixed):
-        var = mu[..., 1] - mu[..., 0] ** 2
-        return var > _VAR_RTOL * np.abs(mu[..., 1])
+        with np.errstate(all="ignore"):
+            var = mu[..., 1] - mu[..., 0] ** 2
+            # a variance below the smallest normal float64 has lost its digits (and its
+            # natural parameter -1 / (2 var) overflows)
+            return (var > _VAR_RTOL * np.abs(mu[..., 1])) & (var >= _TINY)
+
+    @classmethod
+    def range_problem(cls, mu, fixed):
+        # deviations from the pivot that are not zero, whose squares underflowed (below
+        # the smallest normal float64); or any overflow
+        underflow = (mu[..., 0] != 0) & (np.abs(mu[..., 1]) < _TINY)
+        return underflow | ~np.all(np.isfinite(mu), axis=-1)
 
     # -- location pivot ------------------------------------------------------------
     @classmethod

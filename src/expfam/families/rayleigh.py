@@ -52,6 +52,12 @@ class Rayleigh(ExponentialScaleFamily):
         return -np.log(-2.0 * eta[..., 0])
 
     @classmethod
+    def range_problem(cls, mu, fixed):
+        # u > 0 on the support: a mean of zero or inf can only be an underflow or an
+        # overflow of u
+        return ~((mu[..., 0] > 0) & np.isfinite(mu[..., 0]))
+
+    @classmethod
     def expected_log_base_measure(cls, eta, fixed):
         # E[log x] = (E[log x^2]) / 2 with x^2 ~ Exponential(mean -1/eta)
         return 0.5 * (np.log(-1.0 / eta[..., 0]) - np.euler_gamma)

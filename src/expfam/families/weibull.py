@@ -73,6 +73,12 @@ class Weibull(ExponentialScaleFamily):
         return {"scale": np.exp(-np.log(-eta[..., 0]) / fixed["k"])}
 
     @classmethod
+    def range_problem(cls, mu, fixed):
+        # u > 0 on the support: a mean of zero or inf can only be an underflow or an
+        # overflow of u
+        return ~((mu[..., 0] > 0) & np.isfinite(mu[..., 0]))
+
+    @classmethod
     def expected_log_base_measure(cls, eta, fixed):
         k = fixed["k"]
         # E[log x] = (log lam^k - euler_gamma) / k, with x^k ~ Exponential(mean lam^k)

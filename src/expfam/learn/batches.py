@@ -109,11 +109,10 @@ class BatchSummary:
         error (the formula of :func:`expfam.mc_cross_entropy`); NaN where the family has
         no tractable log partition."""
         mean, cov, n_eff = self._z_moments()
-        try:
-            A = family.log_partition(eta, fixed)
-        except NotImplementedError:
+        if not family.has_log_partition:
             nan = np.full(eta.shape[:-1], np.nan)
             return nan, nan
+        A = family.log_partition(eta, fixed)
         a = np.concatenate([np.ones(eta.shape[:-1] + (1,)), eta], axis=-1)
         with np.errstate(all="ignore"):
             est = A - np.sum(a * mean, axis=-1)

@@ -10,7 +10,7 @@ import numpy as np
 from .._validation import as_float_array, as_rng, check_finite, check_int, check_nonempty
 from ..divergence import mc_cross_entropy
 from ..errors import ConvergenceWarning, ExpfamError, ParameterError, ShapeError
-from ..families import ExponentialFamily, resolve_family
+from ..families import SufficientStatisticModel, resolve_family
 from ..families._base import check_support, fixed_equal
 from ..solvers import solve_mean_to_natural
 from ..stats import SufficientStats
@@ -37,7 +37,7 @@ class StochasticFitter:
 
     Parameters
     ----------
-    family : ExponentialFamily subclass or str
+    family : SufficientStatisticModel subclass or str
     method : {"natural", "plain", "adam"}
     lr : float, optional
         Base learning rate; default 1.0 (natural), 0.1 (plain), 0.01 (adam).
@@ -76,7 +76,7 @@ class StochasticFitter:
         Held-out observations: their cross-entropy is traced.
     trace_every : int
         Record every ``trace_every``-th step in :attr:`trace`.
-    init : ExponentialFamily or array_like, optional
+    init : SufficientStatisticModel or array_like, optional
         Starting point (a distribution of the family, or natural parameters).  Default:
         with minibatches or a stream and exact moments, the moment-matched member of the
         first batch (its own MLE, regularised with ``pseudo_count``), where its mean is
@@ -103,7 +103,7 @@ class StochasticFitter:
 
     Attributes
     ----------
-    model : ExponentialFamily
+    model : SufficientStatisticModel
         The current (reported) distribution.
     natural : ndarray
         Its natural parameters (the average when averaging).
@@ -197,7 +197,7 @@ class StochasticFitter:
         self.family = resolve_family(family)
         self.method = method
         self._rule = make_rule(method, betas, eps)
-        self._source = resolve_moments(moments, n_model_samples)
+        self._source = resolve_moments(self.family, fixed, moments, n_model_samples)
         self.full_batch = bool(full_batch)
         deterministic = self.full_batch and self._source.exact
         if schedule is None:
@@ -266,7 +266,7 @@ class StochasticFitter:
             return self._eta.copy()
 
     @property
-    def model(self) -> ExponentialFamily:
+    def model(self) -> SufficientStatisticModel:
         with self._lock:
             self._require_started()
             return self.family.from_natural(self._reported, **self.fixed)
@@ -449,10 +449,9 @@ class StochasticFitter:
     def _cross_entropy(self, eta, target):
         """``A(eta) - eta . mu_hat``: the cross-entropy on the data less ``E_data[log h]``
         (None where the log partition is intractable)."""
-        try:
-            A = self.family.log_partition(eta, self.fixed)
-        except NotImplementedError:
+        if not self.family.has_log_partition:
             return None
+        A = self.family.log_partition(eta, self.fixed)
         with np.errstate(all="ignore"):
             return A - np.sum(eta * target.mean, axis=-1)
 
@@ -471,7 +470,7 @@ class StochasticFitter:
             ok = ok & (self._cross_entropy(safe, target) <= cap)
         if not self._source.exact:
             return ok, None
-        mu = cls.mean_from_natural(safe, fixed)
+        mu = self._source.mean(cls, safe, fixed, self.rng).mean
         return ok & np.all(np.isfinite(mu), axis=-1), mu
 
     def _record(self, summary, eta, t, lr_t, rel, moment_se, halvings):
@@ -482,10 +481,10 @@ class StochasticFitter:
                    backtracks=np.asarray(halvings, dtype=int), cross_entropy=ce,
                    cross_entropy_se=ce_se, natural=self._reported.copy())
         if self._holdout_in is not None:
-            try:
+            if cls.has_log_partition:
                 h = mc_cross_entropy(self.model, self._holdout)
                 row.update(holdout_cross_entropy=h.estimate, holdout_cross_entropy_se=h.se)
-            except NotImplementedError:  # no tractable log partition
+            else:  # no normalised density to evaluate
                 nan = np.full(eta.shape[:-1], np.nan)
                 row.update(holdout_cross_entropy=nan, holdout_cross_entropy_se=nan)
         self._recorder.add(**row)
@@ -494,12 +493,11 @@ class StochasticFitter:
     def _moments_at(self, eta):
         """``E_eta[u]`` and ``Cov_eta[u]``: exact where the family has them, else the
         moment source's estimates."""
-        try:
+        if self.family.has_log_partition:
             return (self.family.mean_from_natural(eta, self.fixed),
                     self.family.fisher_from_natural(eta, self.fixed))
-        except NotImplementedError:
-            return (self._source.mean(self.family, eta, self.fixed, self.rng).mean,
-                    self._source.fisher(self.family, eta, self.fixed, self.rng))
+        return (self._source.mean(self.family, eta, self.fixed, self.rng).mean,
+                self._source.fisher(self.family, eta, self.fixed, self.rng))
 
     def _assess(self, target):
         """Residual, relative residual and distance in standard errors (Notes) of the
@@ -570,12 +568,11 @@ def _initial_natural(cls, init, fixed, mu_data, from_data=False):
     """
     k = mu_data.shape[-1]
     if init is None:
-        mu0 = np.array(np.broadcast_to(cls.reference_mean(mu_data, fixed), mu_data.shape),
+        eta = np.array(np.broadcast_to(cls.start_natural(mu_data, fixed), mu_data.shape),
                        dtype=np.float64)
-        eta = solve_mean_to_natural(cls, mu0, fixed).natural
         if from_data:
-            eta = _moment_matched(cls, mu_data, fixed, mu0, eta)
-    elif isinstance(init, ExponentialFamily):
+            eta = _moment_matched(cls, mu_data, fixed, eta)
+    elif isinstance(init, SufficientStatisticModel):
         if type(init) is not cls:
             raise ParameterError(f"init must be a {cls.__name__}; got {type(init).__name__}")
         if not fixed_equal(init.fixed, fixed):
@@ -597,17 +594,17 @@ def _initial_natural(cls, init, fixed, mu_data, from_data=False):
         ) from exc
 
 
-def _moment_matched(cls, mu, fixed, mu_ref, eta_ref):
+def _moment_matched(cls, mu, fixed, eta_ref):
     """``grad A^-1(mu)`` where ``mu`` is interior and the map succeeds, else ``eta_ref``."""
-    mu = np.array(np.broadcast_to(mu, mu_ref.shape), dtype=np.float64)
+    mu = np.array(np.broadcast_to(mu, eta_ref.shape), dtype=np.float64)
+    if not cls.has_log_partition:
+        return eta_ref
     with np.errstate(all="ignore"):
         interior = np.asarray(cls.mean_in_interior(mu, fixed)) & np.all(np.isfinite(mu), -1)
         if not interior.any():
             return eta_ref
-        try:
-            sol = cls.natural_from_mean(np.where(interior[..., None], mu, mu_ref), fixed)
-        except NotImplementedError:
-            return eta_ref
+        mu_ref = cls.mean_from_natural(eta_ref, fixed)
+        sol = cls.natural_from_mean(np.where(interior[..., None], mu, mu_ref), fixed)
         eta = np.asarray(sol.natural, dtype=np.float64)
         ok = (interior & np.asarray(sol.converged) & np.all(np.isfinite(eta), axis=-1)
               & np.asarray(cls.natural_in_domain(np.where(np.isfinite(eta), eta, eta_ref), fixed)))

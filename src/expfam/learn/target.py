@@ -66,7 +66,7 @@ class Target:
 def check_interior(cls, mu, fixed, groups=None, *, seen: str = "the data") -> None:
     """Raise :class:`BoundaryError` where ``mu`` is not in the interior of the mean domain
     (the check of :func:`expfam.fit`)."""
-    _check_interior(cls, mu, fixed, groups=groups, where=seen,
+    _check_interior(cls, mu, fixed, groups=groups, where=seen, from_data=True,
                     consequence=", so the learner has no finite target")
 
 
