@@ -20,7 +20,8 @@ from distributed import Client, LocalCluster, get_task_stream
 
 import expfam
 from expfam.distributed import dask_stats
-from expfam.errors import EmptyDataError, NonFiniteError, ParameterError, SupportError
+from expfam.errors import (EmptyDataError, LabelError, NonFiniteError, ParameterError,
+                           ShapeError, SupportError, WeightError)
 
 RTOL = 1e-12
 
@@ -199,6 +200,73 @@ def test_inferred_fixed_parameter_must_agree(client):
         expfam.fit("categorical", dx)
     assert_same_fit(expfam.fit("categorical", dx, n_categories=4),
                     expfam.fit("categorical", labels, n_categories=4))
+
+
+# ----------------------------------------------------------------------------------
+# Input refused as in memory (correctness items 7-9)
+# ----------------------------------------------------------------------------------
+
+def test_array_complex_and_masked_values(client):
+    x = np.random.default_rng(13).gamma(2.0, 1.0, 3_000)
+    c = x.astype(complex)
+    c[2_100] += 1j
+    with pytest.raises(SupportError, match=r"dask array block \d .*complex values"):
+        expfam.fit("gamma", da.from_array(c, chunks=1_000))
+    with pytest.raises(WeightError, match=r"complex values"):
+        expfam.fit("gamma", da.from_array(x, chunks=1_000), np.ones(3_000) + 0j)
+    mask = np.zeros(3_000, dtype=bool)
+    mask[1_234] = True
+    m = da.ma.masked_array(da.from_array(x, chunks=1_000), mask=mask)
+    with pytest.raises(NonFiniteError, match=r"block 1 .*1 masked value\(s\).*global row 1234"):
+        expfam.fit("gamma", m)
+
+
+def test_array_integer_column_is_a_column(client):
+    A = np.random.default_rng(14).gamma(2.0, 1.0, size=(3_000, 3))
+    dA = da.from_array(A, chunks=(1_000, 3))
+    assert_same_fit(expfam.fit("gamma", dA, column=2), expfam.fit("gamma", A[:, 2]))
+    with pytest.raises(ShapeError, match=r"column=3 is out of range"):
+        expfam.fit("gamma", dA, column=3)
+    with pytest.raises(ShapeError, match=r"column=0 selects a column of a 2-D array"):
+        expfam.fit("gamma", da.from_array(A[:, 0], chunks=1_000), column=0)
+    with pytest.raises(ParameterError, match=r"split_every must be an integer >= 2; got 2.5"):
+        dask_stats("gamma", dA[:, 0], split_every=2.5)
+
+
+def test_frame_missing_labels(client):
+    pdf = grouped_frame(seed=9)
+    pdf["g"] = pdf["g"].astype(object)
+    pdf.loc[[3_100, 3_205, 3_999], "g"] = [None, np.nan, None]
+    df = dd.from_pandas(pdf, npartitions=4)  # 3,000 rows each: the first in partition 1
+    with pytest.raises(LabelError, match=r"partition 1: by: 3 missing group label\(s\); first "
+                                         r"at index 100.*row 100 of the partition, index "
+                                         r"label 3100"):
+        expfam.fit("gamma", df, by="g", column="x")
+    want = expfam.fit("gamma", pdf, by="g", column="x", missing_labels="group")
+    assert want.groups[-1] is None and want.n[-1] == 3
+    assert_same_fit(expfam.fit("gamma", df, by="g", column="x", missing_labels="group"), want)
+    # a nullable integer column, and weights
+    pdf["k"] = pd.array(np.where(pdf.g.isna(), pd.NA, pdf.code), dtype="Int64")
+    df = dd.from_pandas(pdf, npartitions=4)
+    want = expfam.fit("gamma", pdf, pdf.w, by="k", column="x", missing_labels="group")
+    assert [type(v) for v in want.groups[:2]] == [np.int64, np.int64]
+    assert_same_fit(expfam.fit("gamma", df, df.w, by="k", column="x", missing_labels="group"),
+                    want)
+
+
+def test_array_missing_labels_and_mixed_types_across_blocks(client):
+    x = np.random.default_rng(16).gamma(2.0, 1.0, 3_000)
+    labels = (np.arange(3_000) % 3).astype(float)
+    labels[2_500:2_510] = np.nan
+    dx = da.from_array(x, chunks=1_000)
+    with pytest.raises(LabelError, match=r"block 2 .*first at index 500.*global row 2500"):
+        expfam.fit("gamma", dx, by=labels)
+    assert_same_fit(expfam.fit("gamma", dx, by=labels, missing_labels="group"),
+                    expfam.fit("gamma", x, by=labels, missing_labels="group"))
+    # integer labels in one block, text in another: never merged (1 and "1")
+    mixed = np.array([1, 2] * 750 + ["1", "2"] * 750, dtype=object)
+    with pytest.raises(LabelError, match="different types"):
+        expfam.fit("gamma", da.from_array(x, chunks=1_500), by=mixed)
 
 
 # ----------------------------------------------------------------------------------

@@ -110,7 +110,7 @@ def test_mc_kl_is_infinite_outside_the_support_of_q():
 def test_mc_bad_input():
     with pytest.raises(NonFiniteError, match="samples"):
         expfam.mc_cross_entropy(expfam.Normal(), [0.0, np.nan])
-    with pytest.raises(ParameterError, match="n must be >= 2"):
+    with pytest.raises(ParameterError, match="n must be an integer >= 2"):
         expfam.mc_kl(expfam.Normal(), expfam.Normal(1.0), n=1)
     with pytest.raises(ParameterError, match="level"):
         expfam.mc_cross_entropy(expfam.Normal(), [0.0, 1.0], level=1.5)

@@ -15,7 +15,9 @@ The invariants checked are those every :class:`SufficientStats` satisfies:
   overflow stays infinite);
 - each compensation ``<sum>_lo`` is finite, zero where its sum is not, and at most one
   unit in the last place of its sum;
-- group labels are unique and sorted (merges look labels up by binary search);
+- group labels are unique and sorted (merges look labels up by binary search); the
+  missing group of ``missing_labels="group"`` (label ``None``, last) is stored as the
+  header key ``"missing_group": true``, the field ``groups`` holding the other labels;
 - the location pivots of a pivot family (``shift``) are finite where ``count > 0``
   (NaN marks an element without data); other families have none.
 """
@@ -30,6 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._labels import public_labels, split_labels
 from ._validation import format_index, show
 from .errors import ExpfamError, FileFormatError, ShapeError, UnknownFamilyError
 from .families import resolve_family
@@ -37,6 +40,8 @@ from .families import resolve_family
 FORMAT = "expfam.SufficientStats/1"
 #: keys of the JSON header (stored as the 0-d text array ``meta``)
 META_KEYS = ("format", "family", "fixed")
+#: optional keys of the header
+META_OPTIONAL = ("missing_group",)
 
 
 class Field(NamedTuple):
@@ -82,6 +87,10 @@ def write(stats, path) -> None:
         value = getattr(stats, name, None)
         if value is None and field.optional:
             continue
+        if name == "groups":
+            value, missing_group = split_labels(value)
+            if missing_group:
+                meta["missing_group"] = True
         if field.kind == "label" and value.dtype.kind not in _KINDS["label"]:
             raise ShapeError(f"group labels of dtype {value.dtype} cannot be saved "
                              "without pickle; use numbers or strings")
@@ -113,9 +122,11 @@ def read(cls, path):
     if not isinstance(archive, np.lib.npyio.NpzFile):  # pragma: no cover - magic checked
         raise FileFormatError(f"{name}: not an .npz archive")
     with archive:
-        family, fixed = _read_meta(name, archive)
-        arrays = _read_arrays(name, archive, family, fixed, cls._SUMS)
+        family, fixed, missing_group = _read_meta(name, archive)
+        arrays = _read_arrays(name, archive, family, fixed, cls._SUMS, missing_group)
     _check_values(name, arrays, cls._SUMS)
+    if missing_group:
+        arrays["groups"] = public_labels(arrays["groups"], True)
     required = [arrays[f] for f, field in FIELDS.items() if not field.optional]
     optional = {f: arrays[f] for f, field in FIELDS.items() if field.optional and f in arrays}
     out = cls(family, fixed, *required, **optional)
@@ -169,7 +180,7 @@ def _read_meta(name, archive):
         raise FileFormatError(f"{name}: field 'meta': expected a JSON object; got "
                               f"{type(meta).__name__}")
     missing = [k for k in META_KEYS if k not in meta]
-    extra = sorted(set(meta) - set(META_KEYS))
+    extra = sorted(set(meta) - set(META_KEYS) - set(META_OPTIONAL))
     if missing or extra:
         raise FileFormatError(f"{name}: field 'meta': " + (
             f"missing key(s) {missing}" if missing else f"unknown key(s) {extra}"))
@@ -183,7 +194,11 @@ def _read_meta(name, archive):
     if family is None:
         raise FileFormatError(f"{name}: field 'meta.family': expected a family name; got "
                               f"{meta['family']!r}")
-    return family, _read_fixed(name, family, meta["fixed"])
+    missing_group = meta.get("missing_group", False)
+    if not isinstance(missing_group, bool):
+        raise FileFormatError(f"{name}: field 'meta.missing_group': expected true or false; "
+                              f"got {missing_group!r}")
+    return family, _read_fixed(name, family, meta["fixed"]), missing_group
 
 
 def _read_fixed(name, family, raw):
@@ -206,7 +221,7 @@ def _read_fixed(name, family, raw):
         raise FileFormatError(f"{where}: {exc}") from exc
 
 
-def _read_arrays(name, archive, family, fixed, sums):
+def _read_arrays(name, archive, family, fixed, sums, missing_group=False):
     expected = {**FIELDS, **_lo_fields(sums)}
     files = set(archive.files) - {"meta"}
     missing = [f for f, field in expected.items() if not field.optional and f not in files]
@@ -229,8 +244,16 @@ def _read_arrays(name, archive, family, fixed, sums):
                               "its sums about location pivots)")
     if not family.pivot and "shift" in arrays:
         raise FileFormatError(f"{name}: field 'shift': {family.__name__} has no location pivot")
+    if missing_group and "groups" not in arrays:
+        raise FileFormatError(f"{name}: field 'meta.missing_group': set, but there are no "
+                              "group labels (field 'groups')")
+    if missing_group and len(batch) == 1 and batch[0] < 1:
+        raise FileFormatError(f"{name}: field 'meta.missing_group': set, but the batch is "
+                              "empty")
     for f, arr in arrays.items():
         shape = sum((dims[s] for s in expected[f].shape), ())
+        if f == "groups" and missing_group and len(batch) == 1:
+            shape = (batch[0] - 1,)  # the missing group (last) has no stored label
         if arr.shape != shape:
             how = {"batch": f"the batch shape {batch} (that of 'count')",
                    "k": f"{family.__name__}'s natural dimension {k}",

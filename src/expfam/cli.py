@@ -124,6 +124,7 @@ def _for_the_command_line(message: str) -> str:
     """A library message as a command-line message: the flags for the keywords, one line."""
     rules = [
         (r"skip_invalid=True", "--skip-invalid"),
+        (r"missing_labels='group'", "--missing-labels group"),
         (r"\bpseudo_count=\.\.\.", "--pseudo-count N"),
         (r"\bpseudo_count\b", "--pseudo-count"),
         (r"\bformat='(\w+)' / '(\w+)' / '(\w+)'", r"--format \1 / \2 / \3"),
@@ -199,9 +200,10 @@ def _fit_command(args) -> None:
     if args.format is None and args.path.lower().endswith(".npy"):
         from .fitting import fit
 
-        if args.by or args.weights or args.column or args.skip_invalid:
-            raise _UsageError("--column, --by, --weights and --skip-invalid need a table "
-                              "(Parquet, CSV, Arrow), not a .npy array")
+        if (args.by or args.weights or args.column or args.skip_invalid
+                or args.missing_labels != "error"):
+            raise _UsageError("--column, --by, --weights, --missing-labels and --skip-invalid "
+                              "need a table (Parquet, CSV, Arrow), not a .npy array")
         result = fit(args.family, _read_npy(args.path), pseudo_count=args.pseudo_count,
                      **fixed)
     else:
@@ -210,13 +212,15 @@ def _fit_command(args) -> None:
         result = fit_file(args.family, args.path, column=_columns(args.column), by=args.by,
                           weights=args.weights, chunksize=args.chunksize, format=args.format,
                           skip_invalid=args.skip_invalid, progress=args.progress,
-                          pseudo_count=args.pseudo_count, **fixed)
+                          pseudo_count=args.pseudo_count, missing_labels=args.missing_labels,
+                          **fixed)
     if result.groups is None:
         print(result.summary())
     else:
         for i, g in enumerate(result.groups):
             params = ", ".join(f"{k}={_fmt(np.asarray(v)[i])}" for k, v in result.params.items())
-            print(f"{g}: n={result.n[i]}  {params}  loglik={result.loglik[i]:.6g}  "
+            label = "None (missing labels)" if g is None else g
+            print(f"{label}: n={result.n[i]}  {params}  loglik={result.loglik[i]:.6g}  "
                   f"converged={bool(result.converged[i])}")
     skipped = getattr(result, "skipped", None)
     if args.skip_invalid:
@@ -253,6 +257,9 @@ def _parser() -> _Parser:
     p_fit.add_argument("--column", help="observation column(s), comma-separated for vector "
                                         "families (default: the first column / all columns)")
     p_fit.add_argument("--by", help="column of group labels: one fit per group")
+    p_fit.add_argument("--missing-labels", choices=["error", "group"], default="error",
+                       help="rows with a missing --by label: stop at the first (error, the "
+                            "default) or fit them as a group of their own (group)")
     p_fit.add_argument("--weights", help="column of non-negative weights")
     p_fit.add_argument("--param", action="append", metavar="NAME=VALUE", type=_param,
                        help="a fixed parameter, e.g. --param k=1.5 for Weibull")

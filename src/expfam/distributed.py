@@ -28,9 +28,14 @@ When several blocks hold bad values, the error of whichever failing task the sch
 reports first is raised (in memory: the first bad value).
 
 Zero weights: a block in which every weight of a batch element (or of a group) is zero is
-legitimate as long as other blocks carry weight; it is validated with unit weights and its
-sums for that element are set to zero.  After the merge, an element (group) whose weights
+legitimate as long as other blocks carry weight; its values are validated all the same and
+its sums for that element are zero.  After the merge, an element (group) whose weights
 are all zero everywhere raises as in memory.
+
+Group labels follow the rules of :mod:`expfam._labels` in every block: a missing label
+raises :class:`~expfam.errors.LabelError` naming the block and row (or, with
+``missing_labels="group"``, joins the group labelled ``None``), and blocks whose labels are
+of different types (``1`` in one, ``"1"`` in another) raise when merged.
 
 Fixed parameters that the family infers from the values (``n_categories`` of a
 Categorical, ``n`` of a Multinomial) are inferred per block; when blocks disagree a
@@ -45,7 +50,8 @@ import re
 
 import numpy as np
 
-from ._validation import as_float_array, show
+from ._labels import check_missing_labels
+from ._validation import as_float_array, check_int, show, show_group
 from .errors import EmptyDataError, ExpfamError, ParameterError, ShapeError, WeightError
 from .families import resolve_family
 from .stats import SufficientStats
@@ -57,7 +63,7 @@ _X, _W, _BY = "__expfam_x__", "__expfam_w__", "__expfam_by__"
 
 
 def dask_stats(family, collection, weights=None, *, by=None, column=None, split_every=8,
-               **fixed) -> SufficientStats:
+               missing_labels="error", **fixed) -> SufficientStats:
     """Sufficient statistics of a dask array, DataFrame or Series, computed on the cluster.
 
     Parameters
@@ -74,10 +80,15 @@ def dask_stats(family, collection, weights=None, *, by=None, column=None, split_
     by : optional
         Group labels: a column name or a dask Series aligned with the DataFrame; for a
         dask array, a 1-D dask or NumPy array of length ``n``.
-    column : str, optional
-        DataFrame column holding the observations.
+    column : str or int, optional
+        DataFrame column holding the observations; for a 2-D dask array, the index of a
+        column (``x[:, column]``, never a row).
     split_every : int
         Fan-in of the tree of merges (>= 2).
+    missing_labels : {"error", "group"}
+        Rows with a missing ``by`` label: a :class:`~expfam.errors.LabelError` naming the
+        block / partition and row, or a group of their own labelled ``None`` (see
+        :func:`expfam.fit`).
     **fixed
         The family's fixed parameters.
 
@@ -91,13 +102,12 @@ def dask_stats(family, collection, weights=None, *, by=None, column=None, split_
     import dask.array as da
 
     family = resolve_family(family)
-    split_every = int(split_every)
-    if split_every < 2:
-        raise ValueError(f"split_every must be >= 2; got {split_every}")
+    split_every = check_int(split_every, "split_every", 2)
+    missing_labels = check_missing_labels(missing_labels)
     if isinstance(collection, da.Array):
-        tasks = _array_tasks(family, collection, weights, by, column, fixed)
+        tasks = _array_tasks(family, collection, weights, by, column, fixed, missing_labels)
     elif _is_dask_frame(collection):
-        tasks = _frame_tasks(family, collection, weights, by, column, fixed)
+        tasks = _frame_tasks(family, collection, weights, by, column, fixed, missing_labels)
     else:
         raise ShapeError(
             f"data: expected a dask array, DataFrame or Series; got {type(collection).__name__}"
@@ -146,11 +156,20 @@ def _aligned_array(a, name, chunks0, n, ndim_max):
     return a.rechunk((chunks0,) + (-1,) * (a.ndim - 1))
 
 
-def _array_tasks(family, x, weights, by, column, fixed):
+def _array_tasks(family, x, weights, by, column, fixed, missing_labels):
     import dask
 
-    if column is not None:
-        raise ShapeError(f"data: no column {column!r} in the data (a dask array)")
+    if column is not None:  # an integer column of a 2-D array, as in memory
+        if isinstance(column, (bool, np.bool_)) or not isinstance(column, (int, np.integer)):
+            raise ShapeError(f"data: column= on a dask array is the index of a column (an "
+                             f"integer); got {column!r}")
+        if x.ndim != 2:
+            raise ShapeError(f"data: column={int(column)} selects a column of a 2-D array "
+                             f"(n, columns); got a dask array of shape {x.shape}")
+        if not -x.shape[1] <= column < x.shape[1]:
+            raise ShapeError(f"data: column={int(column)} is out of range for an array with "
+                             f"{x.shape[1]} column(s)")
+        x = x[:, int(column)]
     if isinstance(by, str):
         raise ShapeError("by= names a column, but the data are a dask array: pass the labels")
     if x.ndim == 0:
@@ -176,11 +195,12 @@ def _array_tasks(family, x, weights, by, column, fixed):
         if size == 0:  # known to be empty: no task at all
             continue
         where = ("array", i, None if offsets is None else (int(offsets[i]), int(size)))
-        tasks.append(task(family, blocks[i], wblocks[i], byblocks[i], fixed, where))
+        tasks.append(task(family, blocks[i], wblocks[i], byblocks[i], fixed, where,
+                          missing_labels))
     return tasks
 
 
-def _frame_tasks(family, frame, weights, by, column, fixed):
+def _frame_tasks(family, frame, weights, by, column, fixed, missing_labels):
     import dask
     import dask.dataframe as dd
 
@@ -217,64 +237,36 @@ def _frame_tasks(family, frame, weights, by, column, fixed):
     needed += [c for c in (wcol, bycol) if c is not None and c not in needed]
     parts = base[needed].to_delayed()
     task = dask.delayed(_partition_stats, pure=False)
-    return [task(family, part, xcol, wcol, bycol, fixed, i) for i, part in enumerate(parts)]
+    return [task(family, part, xcol, wcol, bycol, fixed, i, missing_labels)
+            for i, part in enumerate(parts)]
 
 
 # ----------------------------------------------------------------------------------
 # The tasks
 # ----------------------------------------------------------------------------------
 
-def _partition_stats(family, part, xcol, wcol, bycol, fixed, index):
+def _partition_stats(family, part, xcol, wcol, bycol, fixed, index, missing_labels="error"):
     if len(part) == 0:
         return None
     x = part[xcol]
-    w = None if wcol is None else part[wcol].to_numpy()
-    labels = None if bycol is None else part[bycol].to_numpy()
-    return _block_stats(family, x, w, labels, fixed, ("partition", index, part.index))
+    w = None if wcol is None else part[wcol]
+    labels = None if bycol is None else part[bycol]  # a Series: its own NA and dtype
+    return _block_stats(family, x, w, labels, fixed, ("partition", index, part.index),
+                        missing_labels)
 
 
-def _block_stats(family, x, w, by, fixed, where):
+def _block_stats(family, x, w, by, fixed, where, missing_labels="error"):
     """Statistics of one block, or ``None`` when it is empty; errors name the block."""
     if np.shape(x)[:1] == (0,):
         return None
     try:
         x = as_float_array(x)
-        return _stats(family, x, w, by, fixed)
+        # a block is part of the data: a batch element (group) whose weights are all zero
+        # here is kept with zero sums; the total is checked after the merge
+        return SufficientStats.from_data(family, x, w, by=by, missing_labels=missing_labels,
+                                         _partial=True, **fixed)
     except ExpfamError as exc:
         raise type(exc)(_locate(exc, where)) from None
-
-
-def _stats(family, x, w, by, fixed):
-    """``SufficientStats.from_data``, except that batch elements (groups) whose weights in
-    this block are all zero are validated with unit weights and then zeroed."""
-    if w is None:
-        return SufficientStats.from_data(family, x, by=by, **fixed)
-    try:
-        w = np.asarray(w, dtype=np.float64)
-        obs = x.shape[: x.ndim - family.event_ndim]
-        wb = np.broadcast_to(w.reshape(w.shape + (1,) * (len(obs) - w.ndim)), obs)
-        if by is None:
-            zero = np.all(wb == 0, axis=0)
-            if not zero.any():
-                zero = None
-        else:
-            labels = np.asarray(by)
-            zero = np.setdiff1d(np.unique(labels), np.unique(labels[wb != 0]))
-            rows = np.isin(labels, zero)
-            if zero.size == 0:
-                zero = None
-    except (TypeError, ValueError, IndexError):  # odd weights/labels: from_data names the problem
-        zero = None
-    if zero is None:
-        return SufficientStats.from_data(family, x, w, by=by, **fixed)
-    unit = np.where(zero if by is None else rows, 1.0, wb)
-    s = SufficientStats.from_data(family, x, unit, by=by, **fixed)
-    mask = zero if by is None else np.isin(s.groups, zero)
-    return SufficientStats(
-        s.family, s.fixed, np.where(mask, 0, s.count), np.where(mask, 0.0, s.weight_sum),
-        np.where(mask[..., None], 0.0, s.sum_u), np.where(mask, 0.0, s.sum_log_h), s.groups,
-        s.shift,
-    )
 
 
 def _locate(exc, where) -> str:
@@ -328,6 +320,6 @@ def _check_total_weight(stats):
         return
     if stats.groups is not None:
         g = stats.groups[np.flatnonzero(zero)[0]]
-        raise EmptyDataError(f"weights: every weight of group {show(g)} is zero")
+        raise EmptyDataError(f"weights: every weight of {show_group(g)} is zero")
     raise WeightError("weights: all weights are zero (for at least one batch element)")
 

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special as _special
 
-from ._validation import as_float_array, check_finite, check_nonempty, check_weights
-from .errors import FamilyMismatchError, ParameterError
+from ._validation import (as_float_array, as_rng, check_finite, check_int, check_nonempty,
+                          check_weights)
+from .errors import FamilyMismatchError, InputTypeError, ParameterError, ShapeError
 
 
 @dataclass(frozen=True)
@@ -55,15 +56,50 @@ class MonteCarloEstimate:
         return f"MonteCarloEstimate(estimate={e}, se={s}, n={self.n})"
 
 
+def _describe(obj) -> str:
+    if isinstance(obj, type):
+        return f"the class {obj.__name__} (an instance is needed, e.g. {obj.__name__}(...))"
+    text = repr(obj)
+    return f"{type(obj).__name__} {text[:60]}{'...' if len(text) > 60 else ''}"
+
+
+def require_distribution(obj, role: str, *methods: str) -> None:
+    """Raise :class:`~expfam.errors.InputTypeError` unless ``obj`` is a distribution (an
+    instance) with one of each group of ``methods`` (``"logpdf|logpmf"``: either)."""
+    ok = not isinstance(obj, type) and all(
+        any(callable(getattr(obj, m, None)) for m in group.split("|")) for group in methods)
+    if not ok:
+        need = " and ".join(group.replace("|", " or ") for group in methods)
+        raise InputTypeError(f"{role}: expected a distribution (an expfam family instance such "
+                             f"as expfam.Gamma(shape=2.0, rate=1.0), or an object with {need}); "
+                             f"got {_describe(obj)}")
+
+
+def check_batch_shapes(p, q, what: str) -> tuple:
+    """The broadcast batch shape of two distributions; :class:`ShapeError` naming both
+    shapes when they do not broadcast."""
+    a, b = tuple(getattr(p, "batch_shape", ())), tuple(getattr(q, "batch_shape", ()))
+    try:
+        return np.broadcast_shapes(a, b)
+    except ValueError:
+        raise ShapeError(f"{what}: the batch shapes {a} and {b} of the two distributions do "
+                         f"not broadcast (each axis must be equal or 1)") from None
+
+
 def require_same_family(p, q, what: str) -> None:
     """Raise :class:`~expfam.errors.FamilyMismatchError` unless ``p`` and ``q`` are members
-    of one family (with a tractable log partition) with the same fixed parameters."""
+    of one family (with a tractable log partition) with the same fixed parameters
+    (:class:`~expfam.errors.InputTypeError` when either is not a distribution, and
+    :class:`~expfam.errors.ShapeError` when their batch shapes do not broadcast)."""
+    require_distribution(p, f"{what}: p", "logpdf|logpmf")
+    require_distribution(q, f"{what}: q", "logpdf|logpmf")
     if not (hasattr(p, "same_family") and hasattr(p, "log_partition_value")
             and p.same_family(q)):
         raise FamilyMismatchError(
             f"{what} in closed form needs two members of one family with the same fixed "
             f"parameters; got {p!r} and {q!r}. Use the Monte Carlo estimate (mc_kl) instead."
         )
+    check_batch_shapes(p, q, what)
 
 
 def kl(p, q) -> np.ndarray:
@@ -80,7 +116,10 @@ def kl(p, q) -> np.ndarray:
 
 
 def entropy(p) -> np.ndarray:
-    """Entropy of ``p`` in nats: ``A(eta) - eta . mu - E[log h(x)]``."""
+    """Entropy of ``p`` in nats: ``A(eta) - eta . mu - E[log h(x)]``.
+
+    Raises :class:`~expfam.errors.InputTypeError` when ``p`` is not a distribution."""
+    require_distribution(p, "entropy", "entropy")
     return p.entropy()
 
 
@@ -95,8 +134,10 @@ def cross_entropy(p, q) -> np.ndarray:
 
 
 def _estimate(values: np.ndarray, w, level: float) -> MonteCarloEstimate:
-    if not 0 < level < 1:
-        raise ParameterError(f"level must lie in (0, 1); got {level!r}")
+    if (isinstance(level, (bool, np.bool_)) or not isinstance(level, (int, float, np.integer,
+                                                                      np.floating))
+            or not 0 < level < 1):
+        raise ParameterError(f"level must be a number in (0, 1); got {level!r}")
     n = values.shape[0]
     z = _special.ndtri(0.5 + level / 2)
     with np.errstate(invalid="ignore"):
@@ -123,9 +164,15 @@ def mc_cross_entropy(q, samples, weights=None, *, level: float = 0.95) -> MonteC
     q : distribution
         Anything with a ``logpdf`` method (an expfam family, a frozen SciPy distribution).
     samples : array_like
-        Samples ``x_n ~ p``, shape ``(N, ...)``.
+        Samples ``x_n ~ p``, shape ``(N, *batch, *event)``: axis 0 is the sample axis, and
+        for an expfam ``q`` of batch shape ``B`` the next ``len(B)`` axes match ``B``
+        (each equal or 1: ``(N, 1)`` scores the same samples under every distribution
+        of a batch of shape ``(b,)``; plain ``(N,)`` samples for a batched ``q`` raise a
+        :class:`~expfam.errors.ShapeError`, since they would be matched against the
+        batch axis).
     weights : array_like, optional
-        Importance or frequency weights, shape ``(N,)``.
+        Importance or frequency weights, one per sample: shape ``(N,)`` or
+        ``(N, *batch)``.
     level : float
         Confidence level of the interval.
 
@@ -135,10 +182,15 @@ def mc_cross_entropy(q, samples, weights=None, *, level: float = 0.95) -> MonteC
         The estimate of ``H(p, q)``, its standard error ``sd / sqrt(N)`` and interval.
         Samples outside the support of ``q`` make the estimate ``+inf``.
     """
+    require_distribution(q, "mc_cross_entropy: q", "logpdf|logpmf")
     x = as_float_array(samples, name="samples")
     check_nonempty(x, name="samples")
     check_finite(x, name="samples")
+    _check_samples(q, x)
     logq = np.asarray(_logpdf(q, x), dtype=np.float64)
+    if logq.shape[:1] != x.shape[:1]:  # a non-expfam q that does not keep the sample axis
+        raise ShapeError(f"samples: shape {x.shape}; q.logpdf returned shape {logq.shape}, "
+                         f"which has no sample axis of length {x.shape[0]} first")
     w = None if weights is None else check_weights(weights, logq.shape, name="weights")
     return _estimate(-logq, w, level)
 
@@ -159,16 +211,39 @@ def mc_kl(p, q, n: int = 100_000, rng=None, *, level: float = 0.95) -> MonteCarl
     level : float
         Confidence level of the interval.
     """
-    if int(n) < 2:
-        raise ParameterError(f"n must be >= 2 to estimate a standard error; got {n!r}")
-    rng = np.random.default_rng(rng)
+    n = check_int(n, "n", 2)
+    require_distribution(p, "mc_kl: p", "sample|rvs", "logpdf|logpmf")
+    require_distribution(q, "mc_kl: q", "logpdf|logpmf")
+    batch = check_batch_shapes(p, q, "mc_kl")
+    rng = as_rng(rng)
     if hasattr(p, "sample"):
-        x = p.sample(int(n), rng=rng)
+        x = p.sample(n, rng=rng)
     else:
-        x = p.rvs(size=(int(n),) + tuple(np.shape(p.mean())), random_state=rng)
+        x = p.rvs(size=(n,) + tuple(np.shape(p.mean())), random_state=rng)
+    # the samples' batch axes aligned with the broadcast batch shape (after the sample axis)
+    extra = len(batch) - len(getattr(p, "batch_shape", batch))
+    if extra > 0:
+        x = np.asarray(x)[(slice(None),) + (None,) * extra]
     with np.errstate(invalid="ignore"):
         d = np.asarray(_logpdf(p, x)) - np.asarray(_logpdf(q, x))
     return _estimate(d, None, level)
+
+
+def _check_samples(q, x) -> None:
+    """Samples ``(N, *batch, *event)`` for an expfam model ``q`` of batch shape ``B``: the
+    axes after the sample axis match ``B`` (each equal or 1)."""
+    batch = getattr(q, "batch_shape", None)
+    event_ndim = getattr(q, "event_ndim", None)
+    if batch is None or event_ndim is None or not batch:
+        return
+    mid = x.shape[1: x.ndim - event_ndim]
+    if len(mid) != len(batch) or any(m not in (1, b) for m, b in zip(mid, batch)):
+        want = (("N",) + tuple(batch) + x.shape[x.ndim - event_ndim:] if x.ndim > event_ndim
+                else ("N",) + tuple(batch))
+        raise ShapeError(
+            f"samples: shape {x.shape} for a model of batch shape {tuple(batch)}; expected "
+            f"{'(' + ', '.join(map(str, want)) + ')'}: axis 0 holds the samples, the next "
+            f"{len(batch)} axis/axes the batch (size 1 to share the samples across it)")
 
 
 def _logpdf(dist, x):

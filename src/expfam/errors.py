@@ -13,12 +13,14 @@ __all__ = [
     "SupportError",
     "EmptyDataError",
     "ShapeError",
+    "LabelError",
     "WeightError",
     "FileFormatError",
     "ParameterError",
     "BoundaryError",
     "FamilyMismatchError",
     "UnknownFamilyError",
+    "InputTypeError",
     "ModelCapabilityError",
     "FloatRangeError",
     "ConvergenceWarning",
@@ -47,6 +49,14 @@ class EmptyDataError(DataError):
 
 class ShapeError(DataError):
     """The data, weights or labels have the wrong shape."""
+
+
+class LabelError(ShapeError):
+    """Group labels (``by=``) are missing (None, NaN, NaT, NA, masked), of mixed or
+    unsupported types, or of different types in two accumulators that are merged.
+
+    A subclass of :class:`ShapeError`, which reported label problems before.
+    """
 
 
 class WeightError(DataError):
@@ -78,6 +88,12 @@ class FamilyMismatchError(ExpfamError, TypeError):
 class UnknownFamilyError(ExpfamError, ValueError):
     """The name (or object) does not designate a known family; the message lists the
     known ones."""
+
+
+class InputTypeError(ExpfamError, TypeError):
+    """An argument is not the kind of object expected: a distribution where one is needed
+    (``expfam.entropy(3.0)``), a :class:`~expfam.SufficientStats` to merge...  The message
+    says what was expected and what was given."""
 
 
 class ModelCapabilityError(ExpfamError, TypeError):

@@ -15,6 +15,7 @@ from functools import cached_property
 
 import numpy as np
 
+from ._labels import check_missing_labels
 from ._validation import as_float_array
 from .errors import (ConvergenceWarning, EmptyDataError, FamilyMismatchError,
                      ModelCapabilityError, ParameterError, ShapeError)
@@ -22,7 +23,7 @@ from .families import resolve_family
 from .solvers import relative_residual, solve_mean_to_natural
 from .stats import SufficientStats
 
-__all__ = ["fit", "fit_stats", "FitResult", "prior_mean_params"]
+__all__ = ["fit", "fit_stats", "FitResult", "prior_mean_params", "check_pseudo_count"]
 
 
 @dataclass
@@ -62,7 +63,9 @@ class FitResult:
     regularization : dict or None
         ``{"pseudo_count": nu, "prior_mean": mu0}`` when regularised.
     groups : ndarray or None
-        Group labels of a ``by=`` fit, in the order of the batch axis.
+        Group labels of a ``by=`` fit, in the order of the batch axis, in their own type
+        (ints, strings, datetimes...); with ``missing_labels="group"`` an object array
+        whose last label, ``None``, is the group of the rows whose label is missing.
     stats : SufficientStats
         The statistics the fit was computed from.
     """
@@ -132,7 +135,7 @@ def _fmt(v) -> str:
 
 
 def fit(family, data, weights=None, *, by=None, column=None, pseudo_count=None,
-        prior_mean=None, **fixed) -> FitResult:
+        prior_mean=None, missing_labels="error", **fixed) -> FitResult:
     """Maximum-likelihood fit of an exponential family (= minimum KL from the data).
 
     Parameters
@@ -142,13 +145,27 @@ def fit(family, data, weights=None, *, by=None, column=None, pseudo_count=None,
     data : array_like, pandas Series or DataFrame, or SufficientStats
         Observations, shape ``(n, *batch, *event)``; every batch element (trailing column)
         is fitted separately in one vectorised pass.  A :class:`SufficientStats` is
-        fitted directly.
+        fitted directly.  Real numbers only: complex values, text and datetimes raise
+        (nothing is coerced); missing values -- ``None``, ``pd.NA``, the masked entries
+        of a masked array -- raise :class:`~expfam.errors.NonFiniteError` naming the
+        first (a masked value is never used; drop masked rows first, e.g.
+        ``x.compressed()``).
     weights : array_like, optional
-        Non-negative observation weights, shape ``(n,)`` or ``(n, *batch)``.
+        Non-negative observation weights, exactly one per observation: shape ``(n,)`` or
+        ``(n, *batch)`` (a single weight is not broadcast to every observation).
     by : array_like or str, optional
         Group labels (shape ``(n,)``, or a column name of ``data``): one fit per group.
-    column : str, optional
-        DataFrame column holding the observations.
+        Labels keep their type (``result.groups``); labels of mixed types (``1`` and
+        ``"1"``) raise :class:`~expfam.errors.LabelError`, and so do missing labels
+        unless ``missing_labels="group"``.
+    column : str or int, optional
+        DataFrame column (a name) holding the observations, or the index of a column of
+        a 2-D array (``data[:, column]``, never a row).
+    missing_labels : {"error", "group"}
+        Rows whose ``by`` label is missing (``None``, NaN, NaT, ``pd.NA``, masked):
+        ``"error"`` (default) raises :class:`~expfam.errors.LabelError` naming the first
+        row; ``"group"`` fits them as a group of their own, labelled ``None`` and placed
+        last in ``result.groups`` (``None`` is never a real label).
     pseudo_count : float, optional
         Strength ``nu > 0`` of a conjugate prior.  The fit then solves
         ``grad A(eta) = (sum_u + nu * mu0) / (W + nu)``, the posterior mode in the
@@ -171,6 +188,8 @@ def fit(family, data, weights=None, *, by=None, column=None, pseudo_count=None,
     expfam.errors.BoundaryError
         The MLE does not exist (boundary data) and no ``pseudo_count`` was given.
     """
+    missing_labels = check_missing_labels(missing_labels)
+    check_pseudo_count(pseudo_count, prior_mean)  # before reading the data
     if isinstance(data, SufficientStats):
         stats = data
         if weights is not None or by is not None or fixed:
@@ -181,9 +200,11 @@ def fit(family, data, weights=None, *, by=None, column=None, pseudo_count=None,
     elif "dask" in sys.modules and sys.modules["dask"].is_dask_collection(data):
         from .distributed import dask_stats  # dask stays optional: no dask data, no import
 
-        stats = dask_stats(family, data, weights, by=by, column=column, **fixed)
+        stats = dask_stats(family, data, weights, by=by, column=column,
+                           missing_labels=missing_labels, **fixed)
     else:
-        stats = SufficientStats.from_data(family, data, weights, by=by, column=column, **fixed)
+        stats = SufficientStats.from_data(family, data, weights, by=by, column=column,
+                                          missing_labels=missing_labels, **fixed)
     return fit_stats(stats, pseudo_count=pseudo_count, prior_mean=prior_mean)
 
 
@@ -205,8 +226,8 @@ def fit_stats(stats: SufficientStats, *, pseudo_count=None, prior_mean=None) -> 
     shift = stats.shift
     regularization = None
     target_sum, target_W = stats.sum_u, W
-    if pseudo_count is not None:
-        nu = _pseudo_count(pseudo_count)
+    nu = check_pseudo_count(pseudo_count, prior_mean)
+    if nu is not None:
         mu0 = prior_mean_params(cls, fixed, prior_mean, stats.mean.shape)
         mu0_c = mu0 if shift is None else cls.shift_sums(mu0, 1.0, shift, fixed)
         target_sum = stats.sum_u + nu * mu0_c
@@ -243,13 +264,21 @@ def fit_stats(stats: SufficientStats, *, pseudo_count=None, prior_mean=None) -> 
     return result
 
 
-def _pseudo_count(value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ParameterError(f"pseudo_count must be a finite number > 0; got {value!r}")
-    nu = float(value)
-    if not np.isfinite(nu) or nu <= 0:
-        raise ParameterError(f"pseudo_count must be a finite number > 0; got {value!r}")
-    return nu
+def check_pseudo_count(pseudo_count, prior_mean=None):
+    """Validate ``pseudo_count`` (``None`` or a finite real number > 0; returned as a
+    float) and its pairing with ``prior_mean`` (used only with a ``pseudo_count``).
+
+    The one validator of :func:`fit`, :func:`expfam.fit_file` and the stochastic learner.
+    """
+    if pseudo_count is None:
+        if prior_mean is not None:
+            raise ParameterError("prior_mean is used only with pseudo_count=...; pass both")
+        return None
+    if (isinstance(pseudo_count, (bool, np.bool_))
+            or not isinstance(pseudo_count, (int, float, np.integer, np.floating))
+            or not np.isfinite(pseudo_count) or pseudo_count <= 0):
+        raise ParameterError(f"pseudo_count must be a finite number > 0; got {pseudo_count!r}")
+    return float(pseudo_count)
 
 
 def prior_mean_params(cls, fixed, prior_mean, shape) -> np.ndarray:
@@ -264,7 +293,8 @@ def prior_mean_params(cls, fixed, prior_mean, shape) -> np.ndarray:
             raise FamilyMismatchError(
                 f"prior_mean must be a {cls.__name__}; got {type(prior_mean).__name__}")
         return np.array(np.broadcast_to(prior_mean.mean_params, shape))
-    mu0 = as_float_array(prior_mean, name="prior_mean")
+    mu0 = as_float_array(prior_mean, name="prior_mean", invalid=ParameterError,
+                         nonfinite=ParameterError)
     try:
         mu0 = np.array(np.broadcast_to(mu0, shape))
     except ValueError as exc:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import format_index, show
+from ._validation import format_index, show_group
 from .errors import BoundaryError, ConvergenceWarning, FloatRangeError, ShapeError
 
 __all__ = ["SolveResult", "closed_form", "newton", "newton_1d", "iterate", "relative_residual",
@@ -281,7 +281,7 @@ def check_interior(cls, mu, fixed, *, groups=None, where: str = "the data",
     rng_bad = (np.asarray(cls.range_problem(mu, fixed)).reshape(-1) if from_data
                else np.zeros(interior.size, dtype=bool))
     place = (
-        f"group {show(groups[i])}" if groups is not None
+        show_group(groups[i]) if groups is not None
         else f"batch index {format_index(i, interior.shape)}" if interior.ndim
         else where
     )

@@ -13,8 +13,10 @@ import numpy as np
 
 from . import _stats_file
 from ._kernels import fused_group_sums, fused_sums
-from ._validation import show, as_float_array, check_finite, check_nonempty, check_weights
-from .errors import EmptyDataError, FamilyMismatchError, FileFormatError, ShapeError
+from ._labels import _codes, check_missing_labels, group_codes, merge_labels, public_labels
+from ._validation import (show_group, as_float_array, check_finite, check_int,
+                          check_nonempty, check_weights)
+from .errors import EmptyDataError, FamilyMismatchError, InputTypeError, ShapeError
 from .families import resolve_family
 from .families._base import check_support, fixed_equal
 
@@ -113,7 +115,10 @@ class SufficientStats:
         family = resolve_family(family)
         fixed = family.check_fixed(dict(fixed))
         k = family.natural_dim(fixed)
-        shape = (0,) if grouped else tuple(batch_shape)
+        if np.ndim(batch_shape) == 0:
+            batch_shape = (batch_shape,)
+        batch_shape = tuple(check_int(b, "batch_shape: each axis", 0) for b in batch_shape)
+        shape = (0,) if grouped else batch_shape
         groups = np.array([]) if grouped else None
         shift = None
         if family.pivot:  # no data: no pivot yet (NaN), set by the first merge
@@ -122,7 +127,8 @@ class SufficientStats:
                    np.zeros(shape), groups, shift)
 
     @classmethod
-    def from_data(cls, family, data, weights=None, *, by=None, column=None, **fixed):
+    def from_data(cls, family, data, weights=None, *, by=None, column=None,
+                  missing_labels="error", _partial=False, **fixed):
         """Validate ``data`` and accumulate its statistics in one pass.
 
         Parameters
@@ -130,21 +136,32 @@ class SufficientStats:
         family : ExponentialFamily subclass or str
         data : array_like, pandas Series or DataFrame
             Observations, shape ``(n, *batch, *event)``: every batch element is fitted
-            separately in one vectorised pass.
+            separately in one vectorised pass.  Real numbers only: complex values, text
+            and datetimes raise; missing values (``None``, ``pd.NA``, masked entries of a
+            masked array) raise :class:`~expfam.errors.NonFiniteError` naming the first
+            (masked entries are never used, and never dropped silently: remove them first,
+            e.g. ``x.compressed()``).
         weights : array_like, optional
-            Non-negative weights, shape ``(n,)`` or ``(n, *batch)``.
+            Non-negative weights, exactly one per observation: shape ``(n,)`` or
+            ``(n, *batch)`` (a single weight is not broadcast).
         by : array_like or str, optional
-            Group labels, shape ``(n,)`` (or a column name of the DataFrame ``data``).
-        column : str, optional
-            Column of the DataFrame ``data`` holding the observations.
+            Group labels, shape ``(n,)`` (or a column name of the DataFrame ``data``); see
+            :mod:`expfam._labels` for the rules (labels keep their type; mixed types and
+            missing labels raise :class:`~expfam.errors.LabelError`).
+        column : str or int, optional
+            Column of the DataFrame ``data`` (a name) or of the 2-D array ``data`` (an
+            integer index: ``data[:, column]``) holding the observations.
+        missing_labels : {"error", "group"}
+            Rows whose ``by`` label is missing (``None``, NaN, NaT, ``pd.NA``, masked):
+            ``"error"`` raises :class:`~expfam.errors.LabelError` naming the first;
+            ``"group"`` puts them in a group of their own, labelled ``None``, last.
         **fixed
             The family's fixed parameters.
         """
         family = resolve_family(family)
+        missing_labels = check_missing_labels(missing_labels)
         if isinstance(by, str):
-            if column is None:
-                raise ShapeError("by= names a column: also pass column= for the observations")
-            by = data[by]
+            by = _label_column(data, by, column)
         x = as_float_array(data, column=column)
         check_nonempty(x)
         if x.ndim < 1 + family.event_ndim:
@@ -160,7 +177,7 @@ class SufficientStats:
         shift = _pivots_of_head(family, fixed, x) if family.pivot else None
         w = None
         if weights is not None and by is None and x.ndim == 1:
-            w = check_weights(weights, obs_shape)
+            w = check_weights(weights, obs_shape, allow_zero=_partial)
         if by is None and (weights is None or w is not None):
             fast = fused_sums(family, x, fixed, weights=w, shift=shift)
             if fast is not None:  # one fused pass that also validated every value
@@ -173,9 +190,9 @@ class SufficientStats:
         check_finite(x)
         check_support(family, x, fixed)
         if weights is not None and w is None:
-            w = check_weights(weights, obs_shape)
+            w = check_weights(weights, obs_shape, allow_zero=_partial)
         if by is not None:
-            return cls._grouped(family, fixed, x, w, by)
+            return cls._grouped(family, fixed, x, w, by, missing_labels, _partial)
         u = family.sufficient_statistics(x, fixed, shift=shift)
         log_h = family.log_base_measure(x, fixed)
         if w is None:
@@ -187,19 +204,11 @@ class SufficientStats:
                    _sum0(u * w[..., None]), np.sum(log_h * w, axis=0), shift=shift)
 
     @classmethod
-    def _grouped(cls, family, fixed, x, w, by):
-        labels = np.asarray(by.to_numpy() if hasattr(by, "to_numpy") else by)
-        if labels.ndim != 1 or labels.shape[0] != x.shape[0]:
-            raise ShapeError(
-                f"by: expected one label per observation, shape ({x.shape[0]},); "
-                f"got shape {labels.shape}"
-            )
+    def _grouped(cls, family, fixed, x, w, by, missing_labels="error", partial=False):
         if x.ndim != 1 + family.event_ndim:
             raise ShapeError("by= groups need data of shape (n,) (or (n, d) for vector families)")
-        if labels.dtype.kind == "f" and not np.isfinite(labels).all():
-            raise ShapeError("by: group labels contain NaN")
-        groups, inverse = _group_codes(labels)
-        G = groups.size
+        groups, inverse, has_missing = group_codes(by, x.shape[0], missing_labels)
+        G = groups.size + has_missing
         shift = None
         if family.pivot:
             shift = _group_pivots(family, fixed, x, inverse, G)
@@ -217,12 +226,14 @@ class SufficientStats:
             weight_sum, sum_u, sum_log_h = _group_sums(
                 inverse, present, wv, u * wv[:, None], log_h * wv)
         if not present.all():  # integer codes may skip values: drop those groups
-            groups, count, weight_sum = groups[present], count[present], weight_sum[present]
+            groups = groups[present[:groups.size]]  # (the missing group has rows)
+            count, weight_sum = count[present], weight_sum[present]
             sum_u, sum_log_h = sum_u[present], sum_log_h[present]
             shift = None if shift is None else shift[present]
-        if not (weight_sum > 0).all():
+        groups = public_labels(groups, has_missing)
+        if not partial and not (weight_sum > 0).all():
             g = groups[np.flatnonzero(weight_sum <= 0)[0]]
-            raise EmptyDataError(f"weights: every weight of group {show(g)} is zero")
+            raise EmptyDataError(f"weights: every weight of {show_group(g)} is zero")
         return cls(family, fixed, count.astype(np.int64), weight_sum.astype(np.float64), sum_u,
                    sum_log_h, groups, shift)
 
@@ -254,6 +265,11 @@ class SufficientStats:
         error (double-double), so merging any number of chunks in any order gives the
         same totals to within one rounding of the final result: merging is associative
         and does not drift with the number of chunks.
+
+        Grouped statistics are merged label by label; labels of different types (``1``
+        and ``"1"``, ``1`` and ``1.0``) are never merged into one group: they raise
+        :class:`~expfam.errors.LabelError`.  The missing groups (label ``None``) of both
+        add up.
         """
         self._check_compatible(other)
         other = other._snapshot()  # not under self's lock: a.merge(b) || b.merge(a) is safe
@@ -301,15 +317,21 @@ class SufficientStats:
 
     __add__ = merge
 
-    def update(self, data, weights=None, *, by=None, column=None) -> "SufficientStats":
+    def update(self, data, weights=None, *, by=None, column=None,
+               missing_labels="error") -> "SufficientStats":
         """Add a chunk of data in place (validated like :meth:`from_data`); returns self.
 
         Atomic: concurrent updates from several threads all count (see the class Notes).
+        Grouped statistics need ``by=`` labels of the type they hold (see
+        :meth:`merge`); ungrouped ones take no ``by=``.
         """
         if self.groups is None and by is not None:
             raise ShapeError("by= needs grouped statistics (SufficientStats.zeros(..., grouped=True))")
+        if self.groups is not None and by is None:
+            raise ShapeError("these statistics are grouped: pass the chunk's group labels "
+                             "(by=...)")
         chunk = SufficientStats.from_data(self.family, data, weights, by=by, column=column,
-                                          **self.fixed)
+                                          missing_labels=missing_labels, **self.fixed)
         self._check_compatible(chunk)
         with self._lock:  # read the total, merge, write it back: one step
             merged = self._merge_unlocked(chunk)
@@ -318,7 +340,8 @@ class SufficientStats:
 
     def _check_compatible(self, other) -> None:
         if not isinstance(other, SufficientStats):
-            raise TypeError(f"cannot merge SufficientStats with {type(other).__name__}")
+            raise InputTypeError(f"cannot merge SufficientStats with {type(other).__name__}: "
+                                 f"expected another SufficientStats")
         if other.family is not self.family or not fixed_equal(self.fixed, other.fixed):
             raise FamilyMismatchError(
                 f"cannot merge statistics of different families or fixed parameters: "
@@ -328,18 +351,15 @@ class SufficientStats:
     def _merge_groups(self, other):
         if self.groups is None or other.groups is None:
             raise ShapeError("cannot merge grouped with ungrouped statistics")
-        if not self.groups.size or not other.groups.size:  # an empty accumulator
-            groups = other.groups if not self.groups.size else self.groups
-        else:
-            groups = np.union1d(self.groups, other.groups)
+        # LabelError for labels of different types (1 and "1"): never merged into one group
+        groups, idx_self, idx_other = merge_labels(self.groups, other.groups)
         G, k = groups.size, self.sum_u.shape[-1]
         shift = None
         if self.family.pivot:
             shift = np.full((G,) + _pivot_event(self.family, self.fixed), np.nan)
         out = SufficientStats(self.family, self.fixed, np.zeros(G), np.zeros(G),
                               np.zeros((G, k)), np.zeros(G), groups, shift)
-        for part in (self, other):
-            idx = np.searchsorted(groups, part.groups)
+        for part, idx in ((self, idx_self), (other, idx_other)):
             out.count[idx] += part.count
             part_shift, part_u, part_lo = (None, part.sum_u, part._lo["sum_u"])
             if shift is not None:
@@ -418,20 +438,23 @@ def _two_sum_pair(a_hi, a_lo, b_hi, b_lo):
     return np.where(finite, hi, s), np.where(finite, lo, 0.0)
 
 
-def _group_codes(labels: np.ndarray):
-    """``(groups, inverse)``: candidate group labels in sorted order and each
-    observation's code into them.
+def _label_column(data, by: str, column):
+    """The labels ``data[by]`` of a DataFrame (``by=`` a column name)."""
+    if not hasattr(data, "columns"):
+        raise ShapeError(f"by={by!r} names a column, but the data are a {type(data).__name__}, "
+                         f"not a DataFrame: pass the labels themselves")
+    if by not in data.columns:
+        raise ShapeError(f"by: no column {by!r} in the data; the columns are "
+                         f"{list(data.columns)}")
+    if column is None:
+        raise ShapeError("by= names a column: also pass column= for the observations")
+    return data[by]
 
-    Integer labels that are already small non-negative codes (the usual output of a
-    factorisation) are used as they are, ``groups = arange(max + 1)``, instead of
-    ``np.unique``'s sort; the groups without observations are dropped by the caller.
-    """
-    if labels.dtype.kind in "iu" and labels.size:
-        lo, hi = int(labels.min()), int(labels.max())
-        if lo >= 0 and hi < max(2 * labels.size, 1 << 16):
-            return np.arange(hi + 1, dtype=labels.dtype), labels.astype(np.intp, copy=False)
-    groups, inverse = np.unique(labels, return_inverse=True)
-    return groups, inverse.reshape(-1)
+
+def _group_codes(labels: np.ndarray):
+    """``(groups, inverse)`` of labels without missing values (see
+    :func:`expfam._labels.group_codes`)."""
+    return _codes(np.asarray(labels), "by")
 
 
 #: the pivot of a batch element is the mean of (at most) this many first observations

@@ -38,7 +38,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._validation import as_float_array, check_finite, format_index, raise_support, show
+from .._validation import (as_float_array, as_rng, check_finite, check_int, format_index,
+                           raise_support, show)
 from ..domains import Domain, FiniteSet
 from ..errors import (FamilyMismatchError, FloatRangeError, ModelCapabilityError, ParameterError,
                       ShapeError, UnknownFamilyError)
@@ -89,7 +90,8 @@ def resolve_family(family) -> type:
 
 def broadcast_params(**params) -> dict:
     """Convert familiar parameters to float arrays broadcast to one batch shape."""
-    arrays = {k: as_float_array(v, name=f"parameter {k!r}") for k, v in params.items()}
+    arrays = {k: as_float_array(v, name=f"parameter {k!r}", invalid=ParameterError,
+                                nonfinite=ParameterError) for k, v in params.items()}
     for k, v in arrays.items():
         check_finite(v, name=f"parameter {k!r}")
     try:
@@ -417,7 +419,8 @@ class SufficientStatisticModel(ABC):
     def _init_natural(self, natural, fixed: dict) -> None:
         cls = type(self)
         fixed = cls.check_fixed(dict(fixed))
-        eta = as_float_array(natural, name="natural parameters")
+        eta = as_float_array(natural, name="natural parameters", invalid=ParameterError,
+                             nonfinite=ParameterError)
         k = cls.natural_dim(fixed)
         if eta.ndim == 0 or eta.shape[-1] != k:
             raise ShapeError(
@@ -502,10 +505,10 @@ class SufficientStatisticModel(ABC):
         if size is None:
             size = ()
         elif np.ndim(size) == 0:
-            size = (int(size),)
+            size = (check_int(size, "size", 0),)
         else:
-            size = tuple(int(s) for s in size)
-        rng = np.random.default_rng(rng)
+            size = tuple(check_int(s, "size", 0) for s in size)
+        rng = as_rng(rng)
         return type(self).draw(self._eta, self._fixed, size, rng)
 
     def _observations(self, x, name="x") -> np.ndarray:
@@ -513,6 +516,14 @@ class SufficientStatisticModel(ABC):
         if x.ndim < self.event_ndim:
             raise ShapeError(f"{name}: expected observations with {self.event_ndim} event axis")
         check_finite(x, name=name)
+        obs = x.shape[: x.ndim - self.event_ndim]
+        try:
+            np.broadcast_shapes(obs, self.batch_shape)
+        except ValueError:
+            raise ShapeError(
+                f"{name}: observations of shape {obs} do not broadcast against the batch "
+                f"shape {self.batch_shape} (NumPy rules: trailing axes equal or 1); for "
+                f"values x scored under every distribution use x[..., None]") from None
         return x
 
 
@@ -634,7 +645,8 @@ class ExponentialFamily(SufficientStatisticModel):
         the mean domain.
         """
         fixed = cls.check_fixed(fixed)
-        mu = as_float_array(mean_params, name="mean parameters")
+        mu = as_float_array(mean_params, name="mean parameters", invalid=ParameterError,
+                            nonfinite=ParameterError)
         sol = solve_mean_to_natural(cls, mu, fixed)
         return cls.from_natural(sol.natural, **fixed)
 
@@ -723,7 +735,11 @@ class ExponentialFamily(SufficientStatisticModel):
                 f"parameters; got {self!r} and {other!r}. Use the Monte Carlo estimate "
                 f"(mc_kl) instead.")
         cls = type(self)
-        eta_p, eta_q = np.broadcast_arrays(self._eta, other._eta)
+        try:
+            eta_p, eta_q = np.broadcast_arrays(self._eta, other._eta)
+        except ValueError:
+            raise ShapeError(f"KL: the batch shapes {self.batch_shape} and {other.batch_shape} "
+                             f"of the two distributions do not broadcast") from None
         value = cls.kl_natural(eta_p, eta_q, self._fixed)
         # KL >= 0: a negative at rounding level (from the cancelling terms) is an exact 0
         return np.where((value < 0) & (value > -1e-12), 0.0, value)

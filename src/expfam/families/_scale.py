@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._special import log1p_minus_x
-from ..errors import ParameterError
+from .._validation import as_float_array
+from ..errors import ParameterError, ShapeError
 from ..solvers import closed_form
 from ._base import ExponentialFamily, require
 
@@ -34,9 +35,12 @@ def kl_neg_log(eta_p, eta_q):
 def check_real_fixed(fixed: dict, name: str, positive: bool = False) -> dict:
     """Validate the fixed parameter ``fixed[name]`` (finite, and > 0 if ``positive``);
     a float or an array."""
-    try:
-        v = np.asarray(fixed[name], dtype=np.float64)
-    except (TypeError, ValueError) as exc:
+    if isinstance(fixed[name], (str, bytes)):  # never parsed as a number
+        raise ParameterError(f"fixed parameter {name!r} must be a number; got {fixed[name]!r}")
+    try:  # real numbers only: complex, too large ints, masked values... raise
+        v = as_float_array(fixed[name], name=f"fixed parameter {name!r}",
+                           invalid=ParameterError, nonfinite=ParameterError)
+    except ShapeError as exc:
         raise ParameterError(f"fixed parameter {name!r} must be a number; got {fixed[name]!r}") from exc
     if positive:
         require(np.isfinite(v) & (v > 0), v, name, "finite and > 0")

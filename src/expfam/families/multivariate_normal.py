@@ -115,7 +115,7 @@ class MultivariateNormal(ExponentialFamily):
     )
 
     def __init__(self, mean, cov=None):
-        mean = as_float_array(mean, name="mean")
+        mean = as_float_array(mean, name="mean", invalid=ParameterError, nonfinite=ParameterError)
         if cov is None and mean.ndim >= 1:
             cov = np.eye(mean.shape[-1])
         eta = self.natural_from_params({}, mean=mean, cov=cov)
@@ -135,10 +135,10 @@ class MultivariateNormal(ExponentialFamily):
 
     @classmethod
     def natural_from_params(cls, fixed, mean=None, cov=None):
-        m = as_float_array(mean, name="mean")
+        m = as_float_array(mean, name="mean", invalid=ParameterError, nonfinite=ParameterError)
         if cov is None and m.ndim >= 1:
             cov = np.eye(m.shape[-1])
-        S = as_float_array(cov, name="cov")
+        S = as_float_array(cov, name="cov", invalid=ParameterError, nonfinite=ParameterError)
         check_finite(m, name="parameter 'mean'")
         check_finite(S, name="parameter 'cov'")
         if m.ndim < 1:

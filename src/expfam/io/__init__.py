@@ -19,12 +19,12 @@ import os
 import sys
 from contextlib import closing
 
-import numpy as np
-
 from .._kernels import kernel_threads
+from .._labels import check_missing_labels
+from .._validation import check_int
 from ..errors import FileFormatError, ParameterError
 from ..families import resolve_family
-from ..fitting import FitResult, fit_stats
+from ..fitting import FitResult, check_pseudo_count, fit_stats
 from ..stats import SufficientStats
 from .accumulate import SKIP_REASONS, _Accumulator
 from .chunks import _Chunk, _prefetch
@@ -37,7 +37,7 @@ __all__ = ["stats_from_file", "fit_file", "FileFormatError", "SKIP_REASONS"]
 def stats_from_file(family, path, *, column=None, by=None, weights=None,
                     chunksize: int = 262_144, format: str | None = None,
                     skip_invalid: bool = False, progress: bool | None = None,
-                    **fixed) -> SufficientStats:
+                    missing_labels: str = "error", **fixed) -> SufficientStats:
     """Sufficient statistics of a column (or columns) of a file, read in chunks.
 
     Parameters
@@ -55,6 +55,7 @@ def stats_from_file(family, path, *, column=None, by=None, weights=None,
         ``weights``.
     by : str, optional
         Column of group labels: one fit per group (groups may be spread over chunks).
+        Labels keep their type (text, integers, floats, timestamps).
     weights : str, optional
         Column of non-negative observation weights.
     chunksize : int
@@ -66,6 +67,12 @@ def stats_from_file(family, path, *, column=None, by=None, weights=None,
         ``.skipped`` to the result.
     progress : bool, optional
         Show a tqdm progress bar (rows; bytes for CSV).  Default: when stderr is a TTY.
+    missing_labels : {"error", "group"}
+        Rows whose ``by`` label is missing (null, NaN): ``"error"`` raises
+        :class:`~expfam.errors.LabelError` naming the file and row (with
+        ``skip_invalid=True`` they are dropped, reason ``"invalid_label"``); ``"group"``
+        fits them as a group of their own, labelled ``None`` and placed last (as
+        :func:`expfam.fit` does).
     **fixed
         The family's fixed parameters.  Those the data determine are inferred from the
         first valid row (a Multinomial's ``n``: rows with another total are then outside
@@ -86,9 +93,8 @@ def stats_from_file(family, path, *, column=None, by=None, weights=None,
         Unknown format, or a file that cannot be read in its format.
     """
     family = resolve_family(family)
-    if isinstance(chunksize, bool) or not isinstance(chunksize, (int, np.integer)) or chunksize < 1:
-        raise ParameterError(f"chunksize must be an integer >= 1; got {chunksize!r}")
-    chunksize = int(chunksize)
+    chunksize = check_int(chunksize, "chunksize", 1)
+    missing_labels = check_missing_labels(missing_labels)
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such file")
@@ -103,7 +109,7 @@ def stats_from_file(family, path, *, column=None, by=None, weights=None,
         source = {"parquet": _Parquet, "csv": _Csv, "ipc": _Ipc}[fmt](path, chunksize)
         columns, by, weights = _select(family, source, column, by, weights)
         acc = _Accumulator(family, path, columns, by, weights, fixed, skip_invalid,
-                           csv=fmt == "csv")
+                           csv=fmt == "csv", missing_group=missing_labels == "group")
         show = sys.stderr.isatty() if progress is None else bool(progress)
         from tqdm.auto import tqdm
 
@@ -134,16 +140,17 @@ def stats_from_file(family, path, *, column=None, by=None, weights=None,
 def fit_file(family, path, *, column=None, by=None, weights=None, chunksize: int = 262_144,
              format: str | None = None, skip_invalid: bool = False,
              progress: bool | None = None, pseudo_count=None, prior_mean=None,
-             **fixed) -> FitResult:
+             missing_labels: str = "error", **fixed) -> FitResult:
     """Maximum-likelihood fit of a file read in chunks (see :func:`stats_from_file`).
 
     Equals ``fit_stats(stats_from_file(...), pseudo_count=..., prior_mean=...)``; the
     returned :class:`~expfam.fit.FitResult` has an extra attribute ``skipped``
     (``{reason: count}`` of the rows dropped by ``skip_invalid=True``; empty otherwise).
     """
+    check_pseudo_count(pseudo_count, prior_mean)  # before reading the file
     stats = stats_from_file(family, path, column=column, by=by, weights=weights,
                             chunksize=chunksize, format=format, skip_invalid=skip_invalid,
-                            progress=progress, **fixed)
+                            progress=progress, missing_labels=missing_labels, **fixed)
     result = fit_stats(stats, pseudo_count=pseudo_count, prior_mean=prior_mean)
     result.skipped = stats.skipped
     return result

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DataError, EmptyDataError, NonFiniteError, ParameterError, ShapeError
+from .._labels import public_labels, split_labels
+from ..errors import DataError, EmptyDataError, LabelError, NonFiniteError, ParameterError
 from ..errors import SupportError, WeightError
 from ..stats import SufficientStats
 
@@ -22,8 +23,10 @@ _NULL, _NON_NUMERIC, _NON_FINITE, _SUPPORT, _WEIGHT, _LABEL = range(1, 7)
 class _Accumulator:
     """Statistics of the chunks seen so far, with the counts of the rows dropped."""
 
-    def __init__(self, family, path, columns, by, weights, fixed, skip_invalid, csv):
+    def __init__(self, family, path, columns, by, weights, fixed, skip_invalid, csv,
+                 missing_group=False):
         self.family, self.path = family, path
+        self.missing_group = bool(missing_group)  # missing labels: a group of their own
         self.columns, self.by, self.weights = columns, by, weights
         self.user_fixed = dict(fixed)
         self.fixed = None  # resolved on the first chunk
@@ -39,14 +42,15 @@ class _Accumulator:
         if n == 0:
             return
         clean = all(c.bad_mask() is None for c in cols) and (w is None or w.bad_mask() is None) \
-            and (lab is None or lab.bad is None)
+            and (lab is None or lab.bad is None or self.missing_group)
         if self.fixed is None:
             self._resolve_fixed(x, cols)
         st = None
         if clean and self.fixed is not None:
             try:
                 st = SufficientStats.from_data(self.family, x, None if w is None else w.values,
-                                               by=None if lab is None else lab.values,
+                                               by=None if lab is None else lab.labels(),
+                                               missing_labels=self._missing_labels,
                                                **self.fixed)
             except DataError:
                 st = None  # locate the bad rows below
@@ -54,9 +58,14 @@ class _Accumulator:
             st = self._careful(x, cols, w, lab, n)
         if st is not None:
             if lab is not None and lab.names is not None:  # codes -> the labels (sorted alike)
-                st.groups = lab.names[np.asarray(st.groups, dtype=np.int64)]
+                codes, missing = split_labels(st.groups)
+                st.groups = public_labels(lab.names[np.asarray(codes, dtype=np.int64)], missing)
             self.total = st if self.total is None else self.total.merge(st)
         self.offset += n
+
+    @property
+    def _missing_labels(self) -> str:
+        return "group" if self.missing_group else "error"
 
     def _resolve_fixed(self, x, cols):
         """Fixed parameters from the first valid row (shapes; a Multinomial's ``n``)."""
@@ -78,7 +87,7 @@ class _Accumulator:
     def _careful(self, x, cols, w, lab, n):
         """Validate every row; raise for the first bad one, or drop the bad ones."""
         reason = np.zeros(n, dtype=np.int8)
-        if lab is not None and lab.bad is not None:
+        if lab is not None and lab.bad is not None and not self.missing_group:
             reason[lab.bad] = _LABEL
         if w is not None:
             with np.errstate(invalid="ignore"):
@@ -116,8 +125,8 @@ class _Accumulator:
             return SufficientStats.from_data(
                 self.family, x if all_rows else x[keep],
                 None if w is None else (w.values if all_rows else w.values[keep]),
-                by=None if lab is None else (lab.values if all_rows else lab.values[keep]),
-                **self.fixed)
+                by=None if lab is None else lab.labels(None if all_rows else keep),
+                missing_labels=self._missing_labels, **self.fixed)
         except DataError as exc:
             raise type(exc)(f"{self.path}, rows {self.offset} to {self.offset + n - 1}: "
                             f"{exc}") from exc
@@ -158,7 +167,8 @@ class _Accumulator:
                 else repr(float(w.values[i])))
             raise WeightError(f"{self.path}: weights column {w.name!r}, {where}: weight {value}; "
                               f"weights must be finite numbers >= 0{hint}")
-        raise ShapeError(f"{self.path}: by column {self.by!r}, {where}: missing group label{hint}")
+        raise LabelError(f"{self.path}: by column {self.by!r}, {where}: missing group label"
+                         f"{hint}, or missing_labels='group' fits them as a group of their own")
 
     # -- the end ----------------------------------------------------------------
     def result(self) -> SufficientStats:

@@ -99,7 +99,9 @@ class _Labels:
             rank[order] = np.arange(len(order))
             codes = pc.fill_null(enc.indices, 0).to_numpy(zero_copy_only=False)
             self.values = rank[codes] if len(rank) else np.zeros(len(arr), dtype=np.int64)
-            self.names = names[order]
+            # str (bytes) labels as one NumPy text dtype, as in memory
+            names = names[order]
+            self.names = np.array(names.tolist(), dtype=bytes if pa.types.is_binary(t) else str)
         else:
             if pa.types.is_dictionary(arr.type):
                 arr = arr.dictionary_decode()
@@ -112,6 +114,13 @@ class _Labels:
                 nan = np.isnan(self.values)
                 if nan.any():
                     self.bad = nan if self.bad is None else self.bad | nan
+
+    def labels(self, keep=None):
+        """The labels for ``by=`` (rows ``keep``), missing ones masked."""
+        values = self.values if keep is None else self.values[keep]
+        if self.bad is None:
+            return values
+        return np.ma.MaskedArray(values, mask=self.bad if keep is None else self.bad[keep])
 
 
 class _Chunk:

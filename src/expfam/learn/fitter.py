@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from .._validation import as_float_array, check_finite, check_nonempty
+from .._validation import as_float_array, as_rng, check_finite, check_int, check_nonempty
 from ..divergence import mc_cross_entropy
 from ..errors import ConvergenceWarning, ExpfamError, ParameterError, ShapeError
 from ..families import SufficientStatisticModel, resolve_family
@@ -219,7 +219,7 @@ class StochasticFitter:
         self.max_halvings = _check_int(max_halvings, "max_halvings", 0)
         self.pseudo_count = check_pseudo_count(pseudo_count, prior_mean)
         self._prior_mean_in = prior_mean
-        self.rng = np.random.default_rng(rng)
+        self.rng = as_rng(rng)
         self._init, self._fixed_in, self._holdout_in = init, dict(fixed), holdout
         self.fixed = None
         self._eta = self._eta0 = self._reported = None
@@ -579,7 +579,7 @@ def _initial_natural(cls, init, fixed, mu_data, from_data=False):
             raise ParameterError(f"init has fixed parameters {init.fixed}; the data use {fixed}")
         eta = init.natural
     else:
-        eta = as_float_array(init, name="init")
+        eta = as_float_array(init, name="init", invalid=ParameterError, nonfinite=ParameterError)
         if eta.ndim == 0 or eta.shape[-1] != k:
             raise ShapeError(f"init: {cls.__name__} has {k} natural parameter(s); "
                              f"got shape {eta.shape}")
@@ -612,9 +612,7 @@ def _moment_matched(cls, mu, fixed, eta_ref):
 
 
 def _check_int(v, name, low):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
-        raise ParameterError(f"{name} must be an integer >= {low}; got {v!r}")
-    return int(v)
+    return check_int(v, name, low)  # the library's one validator of integer arguments
 
 
 def _check_number(v, name, low):

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import as_float_array, check_nonempty
+from .._validation import as_float_array, as_rng, check_nonempty
 from ..errors import BoundaryError, ConvergenceWarning, EmptyDataError, ParameterError
 from ..families import resolve_family
 from ..stats import SufficientStats
@@ -260,7 +260,7 @@ def fit_sgd(family, data, *, batch_size=4096, method="natural", lr=None, schedul
     (True, True)
     """
     cls = resolve_family(family)
-    rng = np.random.default_rng(rng)
+    rng = as_rng(rng)
     if max_steps is not None:
         max_steps = _check_int(max_steps, "max_steps", 1)
     if batch_size is not None:

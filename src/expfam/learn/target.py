@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import EmptyDataError, ParameterError
-from ..fitting import prior_mean_params
+from ..errors import EmptyDataError
+from ..fitting import check_pseudo_count, prior_mean_params  # noqa: F401 (one validator)
 from ..solvers import check_interior as _check_interior
 from ..stats import SufficientStats
 
@@ -61,19 +61,6 @@ class Target:
         if self.pseudo_count is None:
             return None
         return {"pseudo_count": self.pseudo_count, "prior_mean": self.prior_mean}
-
-
-def check_pseudo_count(pseudo_count, prior_mean):
-    """Validate ``pseudo_count`` (``None`` or a finite number > 0)."""
-    if pseudo_count is None:
-        if prior_mean is not None:
-            raise ParameterError("prior_mean is used only with pseudo_count=...; pass both")
-        return None
-    if (isinstance(pseudo_count, bool)
-            or not isinstance(pseudo_count, (int, float, np.integer, np.floating))
-            or not np.isfinite(pseudo_count) or pseudo_count <= 0):
-        raise ParameterError(f"pseudo_count must be a finite number > 0; got {pseudo_count!r}")
-    return float(pseudo_count)
 
 
 def check_interior(cls, mu, fixed, groups=None, *, seen: str = "the data") -> None:
