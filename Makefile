@@ -17,7 +17,14 @@ install-test: $(PY)
 demo: install
 	$(VENV)/bin/expfam demo
 
+#: the public modules checked by mypy
+TYPED := src/expfam/__init__.py src/expfam/errors.py src/expfam/domains.py \
+	src/expfam/moments.py src/expfam/solvers.py src/expfam/stats.py src/expfam/fitting.py \
+	src/expfam/divergence.py src/expfam/families/_base.py src/expfam/families/_finite.py
+
 test: install-test
+	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m mypy $(TYPED)
 	$(PY) -m pytest -q
 
 bench: install-test

@@ -24,9 +24,6 @@ from scipy import stats
 import expfam
 from _timing import timed
 
-
-
-
 FAMILIES = [
     # name, sampler(rng, shape), scipy fit of one group, familiar params from the fit
     ("Gamma", lambda rng, shape: rng.gamma(2.5, 1.5, shape),

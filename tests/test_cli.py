@@ -3,11 +3,11 @@
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy import stats
-from pathlib import Path
 
 import expfam
 from expfam import datasets
@@ -216,7 +216,7 @@ def test_warnings_are_one_line_naming_the_flags(monkeypatch, capsys):
     import expfam.cli as cli
 
     def warns(args):
-        warnings.warn("the fit did not converge;\npass pseudo_count=... to regularise",
+        warnings.warn("the fit did not converge;\npass pseudo_count=... to regularise",  # noqa: B028
                       expfam.errors.ConvergenceWarning)
 
     monkeypatch.setattr(cli, "_run", warns)

@@ -20,8 +20,15 @@ from distributed import Client, LocalCluster, get_task_stream
 
 import expfam
 from expfam.distributed import dask_stats
-from expfam.errors import (EmptyDataError, LabelError, NonFiniteError, ParameterError,
-                           ShapeError, SupportError, WeightError)
+from expfam.errors import (
+    EmptyDataError,
+    LabelError,
+    NonFiniteError,
+    ParameterError,
+    ShapeError,
+    SupportError,
+    WeightError,
+)
 
 RTOL = 1e-12
 

@@ -3,12 +3,18 @@ not cover."""
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import special, stats
 
 import expfam
 from expfam.errors import (
-    BoundaryError, EmptyDataError, NonFiniteError, ParameterError, ShapeError, SupportError,
+    BoundaryError,
+    EmptyDataError,
+    NonFiniteError,
+    ParameterError,
+    ShapeError,
+    SupportError,
 )
 from expfam.families.binomial import expected_log_binomial_coefficient
 from expfam.families.negative_binomial import expected_log_coefficient

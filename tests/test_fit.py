@@ -3,12 +3,18 @@
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 import expfam
 from expfam.errors import (
-    BoundaryError, EmptyDataError, NonFiniteError, ParameterError, ShapeError, SupportError,
+    BoundaryError,
+    EmptyDataError,
+    NonFiniteError,
+    ParameterError,
+    ShapeError,
+    SupportError,
     WeightError,
 )
 

@@ -12,8 +12,16 @@ import pytest
 
 import expfam
 from expfam import SufficientStats
-from expfam.errors import (ExpfamError, InputTypeError, NonFiniteError, ParameterError,
-                           ShapeError, SupportError, UnknownFamilyError, WeightError)
+from expfam.errors import (
+    ExpfamError,
+    InputTypeError,
+    NonFiniteError,
+    ParameterError,
+    ShapeError,
+    SupportError,
+    UnknownFamilyError,
+    WeightError,
+)
 
 X = np.array([1.0, 2.0, 3.0, 4.5])
 G = expfam.Gamma(shape=2.0, rate=1.0)

@@ -18,7 +18,11 @@ import expfam  # noqa: E402
 from expfam import SufficientStats  # noqa: E402
 from expfam.cli import main  # noqa: E402
 from expfam.errors import (  # noqa: E402
-    EmptyDataError, NonFiniteError, ShapeError, SupportError, WeightError,
+    EmptyDataError,
+    NonFiniteError,
+    ShapeError,
+    SupportError,
+    WeightError,
 )
 from expfam.io import FileFormatError, fit_file, stats_from_file  # noqa: E402
 

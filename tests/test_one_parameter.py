@@ -3,14 +3,15 @@ tests do not cover."""
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import optimize, special, stats
 
 import expfam
 from expfam.errors import (
-    FloatRangeError,
     BoundaryError,
     FamilyMismatchError,
+    FloatRangeError,
     NonFiniteError,
     ParameterError,
     ShapeError,

@@ -15,8 +15,14 @@ from scipy import special
 import expfam
 from expfam import Beta, Gamma, StochasticFitter, fit_sgd
 from expfam.errors import (
-    ConvergenceWarning, EmptyDataError, ExpfamError, NonFiniteError, ParameterError,
-    ShapeError, SupportError, WeightError,
+    ConvergenceWarning,
+    EmptyDataError,
+    ExpfamError,
+    NonFiniteError,
+    ParameterError,
+    ShapeError,
+    SupportError,
+    WeightError,
 )
 
 
@@ -349,7 +355,7 @@ def test_bad_data_raise_data_errors(data, err):
 def test_fitter_errors():
     f = StochasticFitter(Gamma)
     with pytest.raises(ExpfamError):
-        f.model
+        _ = f.model
     f.partial_fit([1.0, 2.0, 3.0])
     with pytest.raises(WeightError):
         f.partial_fit([1.0, 2.0], weights=[-1.0, 1.0])

@@ -3,9 +3,9 @@
 import copy
 import json
 import math
-from fractions import Fraction
 import pickle
 import threading
+from fractions import Fraction
 
 import numpy as np
 import pytest

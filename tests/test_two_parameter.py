@@ -3,7 +3,8 @@ solver ranges, boundary data and regularisation, bad input, and property tests."
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import integrate, optimize, special, stats
 
 import expfam

@@ -41,8 +41,16 @@ import threading
 import numba
 import numpy as np
 from numba import njit, prange, types
-from numba.extending import (NativeValue, intrinsic, models, overload, register_jitable,
-                             register_model, typeof_impl, unbox)
+from numba.extending import (
+    NativeValue,
+    intrinsic,
+    models,
+    overload,
+    register_jitable,
+    register_model,
+    typeof_impl,
+    unbox,
+)
 
 from . import _special
 
@@ -728,7 +736,7 @@ def _iterate_one(start, step, row, max_iter):
     state = call(start, row)
     done = False
     it = 0
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 (the count is read after the loop)
         state, done = call(step, (state,) + row)
         if done:
             break

@@ -8,8 +8,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .errors import (EmptyDataError, NonFiniteError, ParameterError, ShapeError, SupportError,
-                     WeightError)
+from .errors import EmptyDataError, NonFiniteError, ParameterError, ShapeError, SupportError, WeightError
 
 
 def as_float_array(data, *, name: str = "data", column=None, invalid=SupportError,

@@ -132,7 +132,8 @@ def _for_the_command_line(message: str) -> str:
         (r"\bcolumn=\[\.\.\.\]", "--column A,B,..."),
         (r"(?<![\w.-])(by|weights|column)=", r"--\1"),
         (rf"(?<![\w.'-])({_fixed_names()})=", r"--param \1="),
-        (r"needs the fixed parameter\(s\) \['(\w+)'\]", r"needs the fixed parameter \1: pass --param \1=VALUE"),
+        (r"needs the fixed parameter\(s\) \['(\w+)'\]",
+         r"needs the fixed parameter \1: pass --param \1=VALUE"),
         (r"pass them explicitly", "pass them with --param NAME=VALUE"),
     ]
     for pattern, replacement in rules:

@@ -15,7 +15,14 @@ import numpy as np
 from . import datasets
 from .divergence import cross_entropy, entropy, kl, mc_cross_entropy
 from .families import (
-    Beta, Dirichlet, Gamma, Geometric, NegativeBinomial, Normal, Poisson, VonMises,
+    Beta,
+    Dirichlet,
+    Gamma,
+    Geometric,
+    NegativeBinomial,
+    Normal,
+    Poisson,
+    VonMises,
 )
 from .fitting import fit
 
@@ -34,7 +41,8 @@ def _fmt_params(params: dict) -> str:
     out = []
     for k, v in params.items():
         v = np.asarray(v)
-        out.append(f"{k}={float(v):.4g}" if v.ndim == 0 else f"{k}=[{', '.join(f'{e:.3g}' for e in v.ravel())}]")
+        shown = ", ".join(f"{e:.3g}" for e in v.ravel())
+        out.append(f"{k}={float(v):.4g}" if v.ndim == 0 else f"{k}=[{shown}]")
     return ", ".join(out)
 
 

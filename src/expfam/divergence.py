@@ -9,12 +9,13 @@ reported with its standard error and a confidence interval.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import special as _special
 
-from ._validation import (as_float_array, as_rng, check_finite, check_int, check_nonempty,
-                          check_weights)
+from ._validation import as_float_array, as_rng, check_finite, check_int, check_nonempty, check_weights
 from .errors import FamilyMismatchError, InputTypeError, ParameterError, ShapeError
 
 
@@ -102,7 +103,7 @@ def require_same_family(p, q, what: str) -> None:
     check_batch_shapes(p, q, what)
 
 
-def kl(p, q) -> np.ndarray:
+def kl(p: Any, q: Any) -> np.ndarray:
     """``KL(p || q)`` in closed form for two members of one family (batched).
 
     Computed as the Bregman divergence of the log partition,
@@ -115,7 +116,7 @@ def kl(p, q) -> np.ndarray:
     return p.kl(q)
 
 
-def entropy(p) -> np.ndarray:
+def entropy(p: Any) -> np.ndarray:
     """Entropy of ``p`` in nats: ``A(eta) - eta . mu - E[log h(x)]``.
 
     Raises :class:`~expfam.errors.InputTypeError` when ``p`` is not a distribution."""
@@ -123,7 +124,7 @@ def entropy(p) -> np.ndarray:
     return p.entropy()
 
 
-def cross_entropy(p, q) -> np.ndarray:
+def cross_entropy(p: Any, q: Any) -> np.ndarray:
     """``H(p, q) = -E_p[log q(x)] = H(p) + KL(p || q)`` in closed form (same family).
 
     Summed from the entropy and the KL so that a family's better-conditioned closed
@@ -156,7 +157,8 @@ def _estimate(values: np.ndarray, w, level: float) -> MonteCarloEstimate:
     return MonteCarloEstimate(est, se, est - z * se, est + z * se, n, n_eff, level)
 
 
-def mc_cross_entropy(q, samples, weights=None, *, level: float = 0.95) -> MonteCarloEstimate:
+def mc_cross_entropy(q: Any, samples: ArrayLike, weights: ArrayLike | None = None, *,
+                     level: float = 0.95) -> MonteCarloEstimate:
     """Monte Carlo cross-entropy ``-(1/N) sum_n log q(x_n)`` (the seed's eq. 3).
 
     Parameters
@@ -195,7 +197,8 @@ def mc_cross_entropy(q, samples, weights=None, *, level: float = 0.95) -> MonteC
     return _estimate(-logq, w, level)
 
 
-def mc_kl(p, q, n: int = 100_000, rng=None, *, level: float = 0.95) -> MonteCarloEstimate:
+def mc_kl(p: Any, q: Any, n: int = 100_000, rng: Any = None, *,
+          level: float = 0.95) -> MonteCarloEstimate:
     """Monte Carlo ``KL(p || q) = E_p[log p(x) - log q(x)]`` for any two models.
 
     ``p`` needs ``sample`` (or SciPy's ``rvs``) and ``logpdf``; ``q`` needs ``logpdf``.

@@ -12,14 +12,22 @@ import sys
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._labels import check_missing_labels
 from ._validation import as_float_array
-from .errors import (ConvergenceWarning, EmptyDataError, FamilyMismatchError,
-                     ModelCapabilityError, ParameterError, ShapeError)
-from .families import resolve_family
+from .errors import (
+    ConvergenceWarning,
+    EmptyDataError,
+    FamilyMismatchError,
+    ModelCapabilityError,
+    ParameterError,
+    ShapeError,
+)
+from .families import ExponentialFamily, FamilyLike, resolve_family
 from .solvers import relative_residual, solve_mean_to_natural
 from .stats import SufficientStats
 
@@ -70,7 +78,7 @@ class FitResult:
         The statistics the fit was computed from.
     """
 
-    model: object
+    model: ExponentialFamily
     loglik: np.ndarray
     mean_loglik: np.ndarray
     n: np.ndarray
@@ -85,6 +93,9 @@ class FitResult:
     regularization: dict | None
     groups: np.ndarray | None
     stats: SufficientStats = field(repr=False)
+    #: natural parameters about the pivots and the pivots (pivot families), for the
+    #: standard errors; ``(model.natural, None)`` otherwise
+    _centred: tuple = field(default=(None, None), repr=False, compare=False)
 
     @property
     def params(self) -> dict:
@@ -97,7 +108,9 @@ class FitResult:
         # families about their pivots (the familiar parameters' errors do not change
         # under a shift; the natural parameters' are mapped back linearly)
         cls, fixed = type(self.model), self.model.fixed
-        eta_c, shift = getattr(self, "_centred", (self.model.natural, None))
+        eta_c, shift = self._centred
+        if eta_c is None:
+            eta_c = self.model.natural
         se_nat, se = _standard_errors(cls, eta_c, fixed, self.weight_sum)
         if shift is not None:
             se_nat = _unshifted_se(cls, eta_c, shift, fixed, self.weight_sum)
@@ -122,7 +135,8 @@ class FitResult:
         lines = [f"{fam} fit: {n}, converged={bool(np.all(self.converged))}"]
         for name, value in self.params.items():
             lines.append(f"  {name:>14} = {_fmt(value)}  (se {_fmt(self.se[name])})")
-        lines.append(f"  log-likelihood = {_fmt(self.loglik)}  AIC = {_fmt(self.aic)}  BIC = {_fmt(self.bic)}")
+        lines.append(f"  log-likelihood = {_fmt(self.loglik)}  AIC = {_fmt(self.aic)}  "
+                     f"BIC = {_fmt(self.bic)}")
         lines.append(f"  residual norm  = {_fmt(self.residual_norm)}")
         if self.regularization:
             lines.append(f"  regularised with pseudo_count = {self.regularization['pseudo_count']}")
@@ -134,8 +148,9 @@ def _fmt(v) -> str:
     return f"{float(v):.6g}" if v.ndim == 0 else np.array2string(v, precision=5, threshold=6)
 
 
-def fit(family, data, weights=None, *, by=None, column=None, pseudo_count=None,
-        prior_mean=None, missing_labels="error", **fixed) -> FitResult:
+def fit(family: FamilyLike, data: Any, weights: ArrayLike | None = None, *, by: Any = None,
+        column: str | int | None = None, pseudo_count: float | None = None,
+        prior_mean: Any = None, missing_labels: str = "error", **fixed: Any) -> FitResult:
     """Maximum-likelihood fit of an exponential family (= minimum KL from the data).
 
     Parameters
@@ -208,7 +223,8 @@ def fit(family, data, weights=None, *, by=None, column=None, pseudo_count=None,
     return fit_stats(stats, pseudo_count=pseudo_count, prior_mean=prior_mean)
 
 
-def fit_stats(stats: SufficientStats, *, pseudo_count=None, prior_mean=None) -> FitResult:
+def fit_stats(stats: SufficientStats, *, pseudo_count: float | None = None,
+              prior_mean: Any = None) -> FitResult:
     """Fit from an accumulator (see :func:`fit`)."""
     cls, fixed = stats.family, stats.fixed
     if not cls.has_log_partition:

@@ -140,7 +140,7 @@ class EnumeratedMoments:
 
     exact = True
 
-    def __init__(self, states):
+    def __init__(self, states) -> None:
         self._states = states
         self._cache: dict = {}
 
@@ -199,15 +199,23 @@ class DrawSampler(Sampler):
         return cls.draw(eta, fixed, (size,), rng)
 
 
+class _FunctionSampler(Sampler):
+    """A plain function ``sampler(cls, eta, fixed, size, rng)`` as a stateless sampler."""
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
+
+    def sample(self, cls, eta, fixed, size, rng):
+        return self.fn(cls, eta, fixed, size, rng)
+
+
 def _as_sampler(sampler):
     if sampler is None:
         return DrawSampler()
     if isinstance(sampler, Sampler) or hasattr(sampler, "sample"):
         return sampler
     if callable(sampler):  # a plain function sampler(cls, eta, fixed, size, rng)
-        s = Sampler()
-        s.sample = sampler  # type: ignore[method-assign]
-        return s
+        return _FunctionSampler(sampler)
     raise ParameterError(f"sampler must be a Sampler or a callable; got {sampler!r}")
 
 

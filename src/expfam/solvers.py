@@ -84,7 +84,7 @@ def iterate(start, step, inputs, *, max_iter: int = 100):
         done = np.zeros(flat[0].size, dtype=bool)
         active = np.arange(flat[0].size)
         it = 0
-        for it in range(1, max_iter + 1):
+        for it in range(1, max_iter + 1):  # noqa: B007 (the count is read after the loop)
             sel = slice(None) if active.size == done.size else active  # no gather while all run
             new, d = step(tuple(s[sel] for s in state), *(a[sel] for a in flat))
             for s, v in zip(state, new):
@@ -227,7 +227,7 @@ def newton_1d(f, fprime, x0, lo, hi, *, increasing: bool, args=(), rtol=1e-15, m
     active = np.arange(x.size)
     it = 0
     with np.errstate(all="ignore"):
-        for it in range(1, max_iter + 1):
+        for it in range(1, max_iter + 1):  # noqa: B007 (the count is read after the loop)
             sel = slice(None) if active.size == x.size else active  # no gather while all run
             xa, la, ha, ta = x[sel], lo[sel], hi[sel], tol[sel]
             aa = [a[sel] for a in args]
@@ -249,7 +249,8 @@ def newton_1d(f, fprime, x0, lo, hi, *, increasing: bool, args=(), rtol=1e-15, m
             xn = np.where(stalled, x_prev[sel], xn)  # keep the better of the last two
             # quadratic convergence: after a Newton step of relative size <= sqrt(rtol),
             # the error of the new iterate is O(rtol)
-            d = stalled | (fx == 0) | (np.abs(xn - xa) <= np.sqrt(ta) * np.abs(xa)) | (ha - la <= ta * np.abs(xa))
+            d = (stalled | (fx == 0) | (np.abs(xn - xa) <= np.sqrt(ta) * np.abs(xa))
+                 | (ha - la <= ta * np.abs(xa)))
             lo[sel], hi[sel], f_prev[sel], x_prev[sel] = la, ha, np.abs(fx), xa
             x[sel] = xn
             done[sel] = d

@@ -8,16 +8,17 @@ exactly across chunks, files and groups, and every way of fitting goes through t
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _stats_file
 from ._kernels import fused_group_sums, fused_sums
 from ._labels import _codes, check_missing_labels, group_codes, merge_labels, public_labels
-from ._validation import (show_group, as_float_array, check_finite, check_int,
-                          check_nonempty, check_weights)
+from ._validation import as_float_array, check_finite, check_int, check_nonempty, check_weights, show_group
 from .errors import EmptyDataError, FamilyMismatchError, InputTypeError, ShapeError
-from .families import resolve_family
+from .families import FamilyLike, resolve_family
 from .families._base import check_support, fixed_equal
 
 
@@ -99,7 +100,8 @@ class SufficientStats:
         return out
 
     @classmethod
-    def zeros(cls, family, batch_shape=(), *, grouped: bool = False, **fixed):
+    def zeros(cls, family: FamilyLike, batch_shape: tuple = (), *, grouped: bool = False,
+              **fixed: Any) -> "SufficientStats":
         """An empty accumulator, to be filled by :meth:`update`.
 
         Parameters
@@ -127,8 +129,10 @@ class SufficientStats:
                    np.zeros(shape), groups, shift)
 
     @classmethod
-    def from_data(cls, family, data, weights=None, *, by=None, column=None,
-                  missing_labels="error", _partial=False, **fixed):
+    def from_data(cls, family: FamilyLike, data: Any, weights: ArrayLike | None = None, *,
+                  by: Any = None, column: str | int | None = None,
+                  missing_labels: str = "error", _partial: bool = False,
+                  **fixed: Any) -> "SufficientStats":
         """Validate ``data`` and accumulate its statistics in one pass.
 
         Parameters
@@ -317,8 +321,9 @@ class SufficientStats:
 
     __add__ = merge
 
-    def update(self, data, weights=None, *, by=None, column=None,
-               missing_labels="error") -> "SufficientStats":
+    def update(self, data: Any, weights: ArrayLike | None = None, *, by: Any = None,
+               column: str | int | None = None,
+               missing_labels: str = "error") -> "SufficientStats":
         """Add a chunk of data in place (validated like :meth:`from_data`); returns self.
 
         Atomic: concurrent updates from several threads all count (see the class Notes).

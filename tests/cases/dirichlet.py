@@ -9,6 +9,7 @@ import numpy as np
 from scipy import optimize, special, stats
 
 import expfam
+
 from . import Case
 
 

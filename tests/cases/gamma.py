@@ -1,6 +1,7 @@
 from scipy import stats
 
 import expfam
+
 from . import Case
 
 CASES = [

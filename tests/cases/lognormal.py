@@ -2,6 +2,7 @@ import numpy as np
 from scipy import stats
 
 import expfam
+
 from . import Case
 
 CASES = [

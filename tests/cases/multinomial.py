@@ -1,7 +1,7 @@
-import numpy as np
 from scipy import stats
 
 import expfam
+
 from . import Case
 
 

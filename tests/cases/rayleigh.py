@@ -1,6 +1,7 @@
 from scipy import stats
 
 import expfam
+
 from . import Case
 
 # (test_derivatives_of_log_partition uses an absolute step >= 1e-7 in eta = -1/(2 s^2),

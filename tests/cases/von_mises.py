@@ -2,6 +2,7 @@ import numpy as np
 from scipy import integrate, special, stats
 
 import expfam
+
 from . import Case
 
 

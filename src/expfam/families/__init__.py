@@ -10,7 +10,13 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from ._base import (ExponentialFamily, SufficientStatisticModel, registered, resolve_family)
+from ._base import (
+    ExponentialFamily,
+    FamilyLike,
+    SufficientStatisticModel,
+    registered,
+    resolve_family,
+)
 from ._finite import FiniteSupportFamily
 
 for _module in pkgutil.iter_modules(__path__):
@@ -24,4 +30,5 @@ for _cls in FAMILIES.values():
     globals()[_cls.__name__] = _cls
 
 __all__ = ["SufficientStatisticModel", "ExponentialFamily", "FiniteSupportFamily", "FAMILIES",
+           "FamilyLike",
            "resolve_family", *sorted(cls.__name__ for cls in FAMILIES.values())]

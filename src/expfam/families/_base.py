@@ -34,20 +34,28 @@ from __future__ import annotations
 
 import functools
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Union
 
 import numpy as np
 
-from .._validation import (as_float_array, as_rng, check_finite, check_int, format_index,
-                           raise_support, show)
+from .._validation import as_float_array, as_rng, check_finite, check_int, format_index, raise_support, show
 from ..domains import Domain, FiniteSet
-from ..errors import (FamilyMismatchError, FloatRangeError, ModelCapabilityError, ParameterError,
-                      ShapeError, UnknownFamilyError)
+from ..errors import (
+    FamilyMismatchError,
+    FloatRangeError,
+    ModelCapabilityError,
+    ParameterError,
+    ShapeError,
+    UnknownFamilyError,
+)
 from ..moments import ExactMoments, in_hull_interior
 from ..solvers import RTOL, SolveResult, newton, solve_mean_to_natural
 
 __all__ = ["SufficientStatisticModel", "ExponentialFamily", "registered", "resolve_family",
            "broadcast_params", "require", "check_integer", "check_support"]
+
+#: what the public functions accept as a family: a registry name, a class or an instance
+FamilyLike = Union[str, type["SufficientStatisticModel"], "SufficientStatisticModel"]
 
 #: registry name -> class, filled by ``__init_subclass__``
 _REGISTRY: dict[str, type] = {}
@@ -65,7 +73,7 @@ def registered() -> dict[str, type]:
     return dict(_REGISTRY)
 
 
-def resolve_family(family) -> type:
+def resolve_family(family: FamilyLike) -> type[SufficientStatisticModel]:
     """The model class for a class, an instance or a registry name (case-insensitive).
 
     Raises
@@ -158,9 +166,9 @@ def _representable(method):
                 pass
         if not np.all(ok):
             i = int(np.flatnonzero(~np.asarray(ok))[0])
-            shown = ", ".join(
-                f"{k}={show(np.asarray(v, dtype=float).reshape(-1)[i] if np.size(v) > 1 else np.asarray(v, dtype=float).reshape(-1)[0])}"
-                for k, v in params.items() if np.ndim(v) == 0 or np.size(v) > i)
+            flat = {k: np.asarray(v, dtype=float).reshape(-1) for k, v in params.items()}
+            shown = ", ".join(f"{k}={show(v[i] if v.size > 1 else v[0])}"
+                              for k, v in flat.items() if v.size == 1 or v.size > i)
             raise FloatRangeError(
                 f"{cls.__name__}({shown}) is a valid distribution, but its natural "
                 f"parameters {eta_arr.reshape(-1, eta_arr.shape[-1])[i]} overflow or "

@@ -20,8 +20,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from .._special import (digamma_difference_pair, inverse_digamma_start, inverse_digamma_step,
-                        trigamma)
+from .._special import digamma_difference_pair, inverse_digamma_start, inverse_digamma_step, trigamma
 from ..solvers import iterate
 
 _EPS = np.finfo(float).eps
@@ -118,7 +117,7 @@ def solve_concentration(mu: np.ndarray, max_iter: int = 100):
     active = np.arange(n)
     it = 0
     with np.errstate(all="ignore"):
-        for it in range(1, max_iter + 1):
+        for it in range(1, max_iter + 1):  # noqa: B007 (the count is read after the loop)
             sa, la, ha = s[active], lo[active], hi[active]
             a, h, dh = _profile(m[active], sa)
             alpha[active] = a

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from .._lazy import stats
 from ..domains import POSITIVE, REAL
 from ._base import broadcast_params, require

@@ -21,6 +21,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+
 from .._lazy import stats
 from .._validation import as_float_array, check_finite, format_index
 from ..domains import RealVectors

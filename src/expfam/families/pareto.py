@@ -9,6 +9,7 @@ in closed form.
 from __future__ import annotations
 
 import numpy as np
+
 from .._lazy import stats
 from .._special import log
 from ..domains import POSITIVE, Interval

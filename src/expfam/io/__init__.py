@@ -28,7 +28,7 @@ from ..fitting import FitResult, check_pseudo_count, fit_stats
 from ..stats import SufficientStats
 from .accumulate import SKIP_REASONS, _Accumulator
 from .chunks import _Chunk, _prefetch
-from .readers import _Csv, _format, _Ipc, _Parquet, _head, _unreadable
+from .readers import _Csv, _format, _head, _Ipc, _Parquet, _unreadable
 from .selection import _select
 
 __all__ = ["stats_from_file", "fit_file", "FileFormatError", "SKIP_REASONS"]

@@ -10,8 +10,15 @@ from __future__ import annotations
 import numpy as np
 
 from .._labels import public_labels, split_labels
-from ..errors import DataError, EmptyDataError, LabelError, NonFiniteError, ParameterError
-from ..errors import SupportError, WeightError
+from ..errors import (
+    DataError,
+    EmptyDataError,
+    LabelError,
+    NonFiniteError,
+    ParameterError,
+    SupportError,
+    WeightError,
+)
 from ..stats import SufficientStats
 
 #: reasons for which ``skip_invalid=True`` drops a row, in order of precedence

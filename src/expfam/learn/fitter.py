@@ -12,7 +12,6 @@ from ..divergence import mc_cross_entropy
 from ..errors import ConvergenceWarning, ExpfamError, ParameterError, ShapeError
 from ..families import SufficientStatisticModel, resolve_family
 from ..families._base import check_support, fixed_equal
-from ..solvers import solve_mean_to_natural
 from ..stats import SufficientStats
 from .batches import BatchSummary, validate_batch
 from .moments import resolve_moments

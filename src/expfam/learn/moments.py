@@ -8,8 +8,7 @@ energy-based models); ``moments=`` or ``n_model_samples=`` override it.
 from __future__ import annotations
 
 from ..errors import ParameterError
-from ..moments import (DrawSampler, EnumeratedMoments, ExactMoments, MomentEstimate,
-                       SampledMoments, Sampler)
+from ..moments import DrawSampler, EnumeratedMoments, ExactMoments, MomentEstimate, SampledMoments, Sampler
 
 __all__ = ["ExactMoments", "EnumeratedMoments", "SampledMoments", "MomentEstimate", "Sampler",
            "DrawSampler", "resolve_moments"]
