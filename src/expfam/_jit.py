@@ -348,7 +348,13 @@ class Compiled:
         digest = hashlib.sha1((source + _SPECIAL_VERSION).encode()).hexdigest()[:16]
         self.key = f"{fn.__module__}.{fn.__qualname__}@{digest}"
         self.n_stats, self.log_h_constant = int(n_stats), bool(log_h_constant)
-        self.dispatcher = njit(inline="always", **_OPTS)(fn)
+        # a function without a source file (typed in a notebook or exec'd) compiles
+        # without the disk cache, which needs a file to key on
+        try:
+            cacheable = os.path.exists(inspect.getsourcefile(fn) or "")
+        except TypeError:
+            cacheable = False
+        self.dispatcher = njit(inline="always", **dict(_OPTS, cache=cacheable))(fn)
 
 
 class CompiledType(types.Opaque):
