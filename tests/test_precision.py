@@ -1,0 +1,30 @@
+"""Entropy, logpdf and KL against mpmath to the ends of every family's domain (item 5).
+
+The rows come from ``tests/precision/cases_*.py``; the floor is in
+``tests/precision/_harness.py`` (1e-12 relative; KL also 1e-15 absolute).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import pytest
+
+import tests.precision as precision
+from tests.precision._harness import ABS, REL
+
+MODULES = sorted(m.name for m in pkgutil.iter_modules(precision.__path__)
+                 if m.name.startswith("cases_"))
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_against_mpmath(module):
+    mod = importlib.import_module(f"tests.precision.{module}")
+    checks = list(mod.checks())
+    assert checks, f"{module} yields no rows"
+    bad = sorted((c for c in checks if not c.ok), key=lambda c: -c.rel_error)
+    lines = [f"{c.family} {c.quantity} at {c.where}: got {c.got!r}, mpmath {float(c.want)!r} "
+             f"(rel {c.rel_error:.2e}, abs {c.abs_error:.2e})" for c in bad[:10]]
+    assert not bad, (f"{len(bad)} of {len(checks)} values beyond rel {REL} / abs {ABS}:\n"
+                     + "\n".join(lines))
