@@ -421,6 +421,27 @@ class SufficientStatisticModel(ABC):
     def draw(cls, eta: np.ndarray, fixed: dict, size: tuple, rng: np.random.Generator):
         """Samples of shape ``size + batch_shape + event_shape``."""
 
+    @classmethod
+    def log_density(cls, x: np.ndarray, eta: np.ndarray, fixed: dict) -> np.ndarray:
+        """``log p(x) = log h(x) + eta . u(x) - A(eta)`` for ``x`` in the support (the
+        caller masks the rest).  Pivot families evaluate it about the model's own
+        location ``c``: ``log h(x) + eta_c . u(x - c) - A(eta_c)``.  Families override
+        it where the generic sum cancels (e.g. Poisson's ``x log lam - lam - log x!``)."""
+        eta_c, c = cls._centred(eta, fixed)
+        u = cls.sufficient_statistics(x, fixed, shift=c)
+        return (cls.log_base_measure(x, fixed) + np.sum(eta_c * u, axis=-1)
+                - cls.log_partition(eta_c, fixed))
+
+    @classmethod
+    def entropy_natural(cls, eta: np.ndarray, fixed: dict) -> np.ndarray:
+        """Entropy in nats, ``H = A(eta) - eta . mu - E[log h(x)]`` (the first two terms
+        about the model's location for pivot families: they do not change under a
+        shift).  Families override it where these terms cancel."""
+        eta_c, _ = cls._centred(eta, fixed)
+        mu = cls.mean_from_natural(eta_c, fixed)
+        return (cls.log_partition(eta_c, fixed) - np.sum(eta_c * mu, axis=-1)
+                - cls.expected_log_base_measure(eta, fixed))
+
     # ------------------------------------------------------------------
     # Instances
     # ------------------------------------------------------------------
@@ -676,17 +697,14 @@ class ExponentialFamily(SufficientStatisticModel):
 
         ``x`` has shape ``(..., *event_shape)`` and broadcasts against the batch shape.
         Values outside the support get ``-inf``; NaN or inf raise
-        :class:`~expfam.errors.NonFiniteError`.  Pivot families evaluate
-        ``log h(x) + eta_c . u(x - c) - A(eta_c)`` about their own location ``c``.
+        :class:`~expfam.errors.NonFiniteError`.  Computed by the family's
+        :meth:`log_density`.
         """
         cls = type(self)
         x = self._observations(x)
         inside = cls.in_support(x, self._fixed)
-        eta, c = cls._centred(self._eta, self._fixed)
         with np.errstate(all="ignore"):
-            u = cls.sufficient_statistics(x, self._fixed, shift=c)
-            logp = (cls.log_base_measure(x, self._fixed) + np.sum(eta * u, axis=-1)
-                    - cls.log_partition(eta, self._fixed))
+            logp = cls.log_density(x, self._eta, self._fixed)
         return np.where(inside, logp, -np.inf)
 
     def pdf(self, x) -> np.ndarray:
@@ -724,14 +742,9 @@ class ExponentialFamily(SufficientStatisticModel):
         return type(self).moments(self._eta, self._fixed)[1]
 
     def entropy(self) -> np.ndarray:
-        """Differential (or Shannon) entropy in nats:
-        ``H = A(eta) - eta . mu - E[log h(x)]`` (the first two terms about the model's
-        location for pivot families: they do not change under a shift)."""
-        cls = type(self)
-        eta, _ = cls._centred(self._eta, self._fixed)
-        mu = cls.mean_from_natural(eta, self._fixed)
-        return (cls.log_partition(eta, self._fixed) - np.sum(eta * mu, axis=-1)
-                - cls.expected_log_base_measure(self._eta, self._fixed))
+        """Differential (or Shannon) entropy in nats (the family's
+        :meth:`entropy_natural`)."""
+        return type(self).entropy_natural(self._eta, self._fixed)
 
     def kl(self, other) -> np.ndarray:
         """``KL(self || other)`` in closed form for two members of this family with the

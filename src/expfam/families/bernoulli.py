@@ -59,7 +59,8 @@ class Bernoulli(LogitFamily):
         """Bernoulli(1/2), the fair coin: ``mu0 = 1/2``."""
         return np.array([0.5])
 
-    def entropy(self):
+    @classmethod
+    def entropy_natural(cls, eta, fixed):
         """Shannon entropy in nats, ``-p log p - (1 - p) log(1 - p)`` (accurate for ``p``
         near 0 and 1, where ``A(eta) - eta p`` cancels)."""
-        return bernoulli_entropy(self._eta[..., 0])
+        return bernoulli_entropy(eta[..., 0])

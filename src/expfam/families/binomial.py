@@ -115,11 +115,12 @@ class Binomial(LogitFamily):
         """Binomial(n, 1/2): ``mu0 = n / 2``."""
         return np.array([fixed["n"] / 2])
 
-    def entropy(self):
+    @classmethod
+    def entropy_natural(cls, eta, fixed):
         """Shannon entropy in nats, ``n H_Bernoulli(p) - E[log C(n, x)]``.
 
         ``A(eta) - eta mu = n H_Bernoulli(p)`` is written without cancellation (accurate
         for ``p`` near 0 or 1).
         """
-        n, eta = self._fixed["n"], self._eta[..., 0]
+        n, eta = fixed["n"], eta[..., 0]
         return n * bernoulli_entropy(eta) - expected_log_binomial_coefficient(n, eta)

@@ -308,11 +308,12 @@ class MultivariateNormal(ExponentialFamily):
         m, S, _, _ = cls._mean_cov(eta, fixed)
         return m, S
 
-    def entropy(self):
+    @classmethod
+    def entropy_natural(cls, eta, fixed):
         """Differential entropy ``log det(2 pi e cov) / 2`` in nats (closed form, free of the
         cancellation of ``A - eta . mu`` when the mean is far from the origin)."""
-        d = self._fixed["dim"]
-        _, Lam = _split(self._eta, d)
+        d = fixed["dim"]
+        _, Lam = _split(eta, d)
         return 0.5 * (d * (_LOG_2PI + 1) - _spd_logdet(Lam))
 
     @classmethod
