@@ -34,6 +34,8 @@ bench: install-test
 	$(PY) benchmarks/bench_dask.py
 	$(PY) benchmarks/bench_sgd.py
 	$(PY) benchmarks/bench_accuracy.py
+	$(PY) benchmarks/bench_efax.py
+	$(PY) benchmarks/bench_precision.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info expfam_demo.png

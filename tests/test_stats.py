@@ -362,6 +362,9 @@ def test_zero_count_entries_are_consistent_and_round_trip(tmp_path):
     lambda: SufficientStats.from_data("gamma", [1.0, 2.0, 3.0], by=[True, False, True]),
     lambda: SufficientStats.from_data("categorical", [0.0, 2.0, 1.0, 2.0], by=[2.5, 0.5, 2.5, 1.0],
                                       n_categories=3),
+    # pivot families: the location pivots round-trip too
+    lambda: SufficientStats.from_data("normal", 1e9 + np.random.default_rng(1).normal(size=(40, 3))),
+    lambda: SufficientStats.from_data("lognormal", np.exp(np.arange(1.0, 7.0)), by=[1, 2, 1, 2, 1, 2]),
 ])
 def test_round_trips_are_bit_exact(tmp_path, make):
     s = make()
@@ -369,7 +372,7 @@ def test_round_trips_are_bit_exact(tmp_path, make):
     s.save(tmp_path / "r.npz")
     t = SufficientStats.load(tmp_path / "r.npz")
     assert t.family is s.family and t.fixed == s.fixed
-    for name in ("count", "weight_sum", "sum_u", "sum_log_h", "groups"):
+    for name in ("count", "weight_sum", "sum_u", "sum_log_h", "groups", "shift"):
         a, b = getattr(t, name), getattr(s, name)
         assert (a is None) == (b is None)
         if a is not None:

@@ -19,9 +19,10 @@ constants rely on IEEE arithmetic.  ``error_model="numpy"`` removes the division
 checks that would stop vectorisation.
 
 Accuracy of the sums (1-D data, :func:`sums_1d`): the data are cut into blocks of
-``BLOCK`` values.  Inside a block, every run of 128 values is summed with 8 interleaved
-accumulators of 16 terms each (error below ``19 eps`` times the sum of the magnitudes of
-the run, the bound of NumPy's pairwise sum at its leaves); the run sums are added with
+``BLOCK`` values.  Inside a block, every run of 128 values is summed in vector lanes (the additions
+of the run, and only those, may be reassociated: LLVM sums it with 16 or so interleaved
+accumulators, error below ``19 eps`` times the sum of the magnitudes of the run, the bound
+of NumPy's pairwise sum at its leaves); the run sums are added with
 Neumaier's compensated summation, and the per-chunk partials are combined with
 ``math.fsum`` by the caller.  The rounding error therefore does not grow with ``n``.
 Batched data (:func:`sums_2d`) add runs of at most 128 rows plainly, then fold them into
@@ -40,7 +41,9 @@ import threading
 
 import numba
 import numpy as np
+from llvmlite import ir
 from numba import njit, prange, types
+from numba.core import cgutils
 from numba.extending import (
     NativeValue,
     intrinsic,
@@ -100,9 +103,25 @@ _LN2_LO = 1.9082149292705877e-10
 _BITS_SQRT_HALF = 0x3FE6A09E667F3BCD  # IEEE bits of sqrt(1/2)
 _TINY = 2.2250738585072014e-308  # smallest normal number
 _TWO54 = 18014398509481984.0
-# log(1 + f) = f - s (f - R(s^2)),  s = f / (2 + f),  R(z) = sum_{j>=1} 2 z^j / (2j + 1)
-_L1, _L2, _L3, _L4, _L5, _L6 = 2 / 3, 2 / 5, 2 / 7, 2 / 9, 2 / 11, 2 / 13
-_L7, _L8, _L9, _L10, _L11 = 2 / 15, 2 / 17, 2 / 19, 2 / 21, 2 / 23
+# log(1 + f) = f - s (f - R(s^2)),  s = f / (2 + f),  R(z) = sum_{j>=1} 2 z^j / (2j + 1),
+# replaced on z in [0, 0.1716^2] by a near-minimax polynomial of degree 7 (relative error
+# 4.6e-16; derived by scripts/log_coefficients.py), evaluated with fused multiply-adds
+_L1, _L2, _L3, _L4 = 0.666666666666667, 0.39999999999899505, 0.28571428625975487, \
+    0.2222221113479508
+_L5, _L6, _L7 = 0.18182889125261723, 0.15331721600556042, 0.14616449685043406
+
+
+@intrinsic
+def _fma(typingctx, a, b, c):
+    """``a * b + c`` rounded once (LLVM's ``llvm.fma.f64``: one instruction on x86-64 with
+    FMA, vectorised; a correct library call elsewhere)."""
+    def codegen(context, builder, signature, args):
+        f64 = ir.DoubleType()
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(f64, [f64] * 3),
+                                            "llvm.fma.f64")
+        return builder.call(fn, args)
+
+    return types.float64(types.float64, types.float64, types.float64), codegen
 
 
 @njit(inline="always", **_OPTS)
@@ -116,13 +135,13 @@ def flog(x):
     m = _i2f(ix - (e << 52))
     dk = float(e) - (54.0 if sub else 0.0)
     f = m - 1.0
-    s = f / (2.0 + f)  # |s| <= 0.1716, so z^12 / 12 < 2e-19: 11 terms of R suffice
+    s = f / (2.0 + f)  # |s| <= 0.1716
     z = s * s
-    R = z * (_L1 + z * (_L2 + z * (_L3 + z * (_L4 + z * (_L5 + z * (_L6 + z * (
-        _L7 + z * (_L8 + z * (_L9 + z * (_L10 + z * _L11))))))))))
+    R = z * _fma(z, _fma(z, _fma(z, _fma(z, _fma(z, _fma(z, _L7, _L6), _L5), _L4), _L3), _L2),
+                 _L1)
     hfsq = 0.5 * f * f
     # log(1 + f) = f - (hfsq - s (hfsq + R)): the large terms are exact or nearly so
-    return dk * _LN2_HI - ((hfsq - (s * (hfsq + R) + dk * _LN2_LO)) - f)
+    return dk * _LN2_HI - ((hfsq - _fma(s, hfsq + R, dk * _LN2_LO)) - f)
 
 
 @njit(inline="always", **_OPTS)
@@ -206,34 +225,32 @@ def _two_sum(s, c, t):
     return u, c
 
 
+@njit(**dict(_OPTS, fastmath={"reassoc"}))
+def _runs(r, m, out):
+    """Plain sums of the full runs of 128 values of ``r[:m]`` into ``out``; returns their
+    number.  The additions are reassociated here (and only here), so that LLVM sums each
+    run in vector lanes."""
+    nr = m // _RUN
+    for k in range(nr):
+        a = 0.0
+        for j in range(k * _RUN, (k + 1) * _RUN):
+            a += r[j]
+        out[k] = a
+    return nr
+
+
 @njit(**_OPTS)
-def _run_sums(r, m):
-    """Sum of ``r[:m]`` as (sum, compensation): runs of 128 with 8 accumulators,
-    run sums added with Neumaier's method."""
+def _run_sums(r, m, runs):
+    """Sum of ``r[:m]`` as (sum, compensation): runs of 128 summed in vector lanes (into
+    the scratch ``runs``, ``m // 128`` floats), the run sums added with Neumaier's
+    method."""
+    nr = _runs(r, m, runs)
     total = 0.0
     comp = 0.0
-    full = m - m % _RUN
-    for c0 in range(0, full, _RUN):
-        a0 = r[c0]
-        a1 = r[c0 + 1]
-        a2 = r[c0 + 2]
-        a3 = r[c0 + 3]
-        a4 = r[c0 + 4]
-        a5 = r[c0 + 5]
-        a6 = r[c0 + 6]
-        a7 = r[c0 + 7]
-        for j in range(c0 + 8, c0 + _RUN, 8):
-            a0 += r[j]
-            a1 += r[j + 1]
-            a2 += r[j + 2]
-            a3 += r[j + 3]
-            a4 += r[j + 4]
-            a5 += r[j + 5]
-            a6 += r[j + 6]
-            a7 += r[j + 7]
-        total, comp = _two_sum(total, comp, ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)))
+    for k in range(nr):
+        total, comp = _two_sum(total, comp, runs[k])
     rest = 0.0
-    for j in range(full, m):
+    for j in range(nr * _RUN, m):
         rest += r[j]
     total, comp = _two_sum(total, comp, rest)
     return total, comp
@@ -531,6 +548,7 @@ def sums_1d(x, w, el, blk, p, dom, c, nchunks):
     bad = np.zeros(nchunks, np.int64)
     for ch in prange(nchunks):
         buf = np.empty((ns, BLOCK))
+        runs = np.empty(BLOCK // _RUN)
         nbad = 0
         for b in range(ch * nblk // nchunks, (ch + 1) * nblk // nchunks):
             i0 = b * BLOCK
@@ -545,7 +563,7 @@ def sums_1d(x, w, el, blk, p, dom, c, nchunks):
                     for j in range(m):  # vectorised
                         row[j] *= ws[j]
             for s in range(ns):
-                t, tc = _run_sums(buf[s], m)
+                t, tc = _run_sums(buf[s], m, runs)
                 u, cc = _two_sum(S[ch, s], C[ch, s], t)
                 S[ch, s] = u
                 C[ch, s] = cc + tc
@@ -702,6 +720,7 @@ def row_sums(x, rows_el, p, nchunks):
     for ch in prange(nchunks):
         out = np.empty((k, R))
         scratch = np.empty(R * K + R)
+        runs = np.empty(BLOCK // _RUN)
         nbad = 0
         for b in range(ch * nblk // nchunks, (ch + 1) * nblk // nchunks):
             r0 = b * R
@@ -710,7 +729,7 @@ def row_sums(x, rows_el, p, nchunks):
             if nbad > 0:
                 break
             for s in range(k):
-                t, tc = _run_sums(out[s], nr)
+                t, tc = _run_sums(out[s], nr, runs)
                 u, cc = _two_sum(S[ch, s], C[ch, s], t)
                 S[ch, s] = u
                 C[ch, s] = cc + tc

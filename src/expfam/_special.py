@@ -70,11 +70,10 @@ def sin(x):
 
 
 def in_interval(v, bounds):
-    """Whether ``v`` lies in the interval ``bounds = [lo, hi, closed_lo, closed_hi,
-    integer]`` (:meth:`expfam.domains.Interval.bounds`); NaN and inf lie outside."""
-    lo, hi = bounds[0], bounds[1]
-    ok = ((v > lo) | ((v == lo) & (bounds[2] != 0.0))) & ((v < hi) | ((v == hi) & (bounds[3] != 0.0)))
-    return ok & (abs(v) < np.inf) & ((bounds[4] == 0.0) | (v == np.floor(v)))
+    """Whether ``v`` lies in the interval ``bounds = (lo, hi, integer)``
+    (:meth:`expfam.domains.Interval.bounds`: the open interval ``(lo, hi)``, integers
+    only if ``integer``); NaN and inf lie outside (two comparisons exclude them)."""
+    return (v > bounds[0]) & (v < bounds[1]) & ((bounds[2] == 0.0) | (v == np.floor(v)))
 
 
 def lookup(table, v):

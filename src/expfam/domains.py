@@ -89,10 +89,13 @@ class Interval(Domain):
         below = (x <= self.hi) if self.closed_hi else (x < self.hi)
         return above & below
 
-    def bounds(self) -> np.ndarray:
-        """``[lo, hi, closed_lo, closed_hi, integer]`` as floats, for the compiled check
-        (scalar ends only)."""
-        return np.array([self.lo, self.hi, self.closed_lo, self.closed_hi, 0.0])
+    def bounds(self) -> tuple[float, float, float]:
+        """``(lo, hi, integer)`` for the compiled check :func:`expfam._special.in_interval`
+        (scalar ends only): the *open* interval ``(lo, hi)`` with the same floats as this
+        one (a closed end moved out by one ulp), and whether only integers belong."""
+        lo = float(np.nextafter(self.lo, -np.inf)) if self.closed_lo else float(self.lo)
+        hi = float(np.nextafter(self.hi, np.inf)) if self.closed_hi else float(self.hi)
+        return lo, hi, 0.0
 
     def __str__(self) -> str:
         return (("[" if self.closed_lo else "(") + f"{_fmt(self.lo)}, {_fmt(self.hi)}"
@@ -139,8 +142,8 @@ class Integers(Interval):
         x = np.asarray(x)
         return super().contains(x) & (x == np.floor(x))
 
-    def bounds(self) -> np.ndarray:
-        return np.array([self.lo, self.hi, 1.0, 1.0, 1.0])
+    def bounds(self) -> tuple[float, float, float]:
+        return super().bounds()[:2] + (1.0,)
 
     def __str__(self) -> str:
         lo = int(self.lo)
