@@ -23,7 +23,7 @@ TYPED := src/expfam/__init__.py src/expfam/errors.py src/expfam/domains.py \
 	src/expfam/divergence.py src/expfam/families/_base.py src/expfam/families/_finite.py
 
 test: install-test
-	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m ruff check src tests benchmarks scripts
 	$(PY) -m mypy $(TYPED)
 	$(PY) -m pytest -q
 

@@ -421,27 +421,6 @@ class SufficientStatisticModel(ABC):
     def draw(cls, eta: np.ndarray, fixed: dict, size: tuple, rng: np.random.Generator):
         """Samples of shape ``size + batch_shape + event_shape``."""
 
-    @classmethod
-    def log_density(cls, x: np.ndarray, eta: np.ndarray, fixed: dict) -> np.ndarray:
-        """``log p(x) = log h(x) + eta . u(x) - A(eta)`` for ``x`` in the support (the
-        caller masks the rest).  Pivot families evaluate it about the model's own
-        location ``c``: ``log h(x) + eta_c . u(x - c) - A(eta_c)``.  Families override
-        it where the generic sum cancels (e.g. Poisson's ``x log lam - lam - log x!``)."""
-        eta_c, c = cls._centred(eta, fixed)
-        u = cls.sufficient_statistics(x, fixed, shift=c)
-        return (cls.log_base_measure(x, fixed) + np.sum(eta_c * u, axis=-1)
-                - cls.log_partition(eta_c, fixed))
-
-    @classmethod
-    def entropy_natural(cls, eta: np.ndarray, fixed: dict) -> np.ndarray:
-        """Entropy in nats, ``H = A(eta) - eta . mu - E[log h(x)]`` (the first two terms
-        about the model's location for pivot families: they do not change under a
-        shift).  Families override it where these terms cancel."""
-        eta_c, _ = cls._centred(eta, fixed)
-        mu = cls.mean_from_natural(eta_c, fixed)
-        return (cls.log_partition(eta_c, fixed) - np.sum(eta_c * mu, axis=-1)
-                - cls.expected_log_base_measure(eta, fixed))
-
     # ------------------------------------------------------------------
     # Instances
     # ------------------------------------------------------------------
@@ -662,6 +641,27 @@ class ExponentialFamily(SufficientStatisticModel):
         mu_p = cls.mean_from_natural(eta_p, fixed)
         return (cls.log_partition(eta_q, fixed) - cls.log_partition(eta_p, fixed)
                 - np.sum((eta_q - eta_p) * mu_p, axis=-1))
+
+    @classmethod
+    def log_density(cls, x: np.ndarray, eta: np.ndarray, fixed: dict) -> np.ndarray:
+        """``log p(x) = log h(x) + eta . u(x) - A(eta)`` for ``x`` in the support (the
+        caller masks the rest).  Pivot families evaluate it about the model's own
+        location ``c``: ``log h(x) + eta_c . u(x - c) - A(eta_c)``.  Families override
+        it where the generic sum cancels (e.g. Poisson's ``x log lam - lam - log x!``)."""
+        eta_c, c = cls._centred(eta, fixed)
+        u = cls.sufficient_statistics(x, fixed, shift=c)
+        return (cls.log_base_measure(x, fixed) + np.sum(eta_c * u, axis=-1)
+                - cls.log_partition(eta_c, fixed))
+
+    @classmethod
+    def entropy_natural(cls, eta: np.ndarray, fixed: dict) -> np.ndarray:
+        """Entropy in nats, ``H = A(eta) - eta . mu - E[log h(x)]`` (the first two terms
+        about the model's location for pivot families: they do not change under a
+        shift).  Families override it where these terms cancel."""
+        eta_c, _ = cls._centred(eta, fixed)
+        mu = cls.mean_from_natural(eta_c, fixed)
+        return (cls.log_partition(eta_c, fixed) - np.sum(eta_c * mu, axis=-1)
+                - cls.expected_log_base_measure(eta, fixed))
 
     # ------------------------------------------------------------------
     # Instances
