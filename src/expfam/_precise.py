@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from ._special import HALF_LOG_2PI, log1p_minus_x
+from ._special import EULER_GAMMA, HALF_LOG_2PI, LOG_2PI, _digamma_tail, log1p_minus_x, log_minus_digamma
 
 __all__ = ["stirling_remainder", "bd0", "log1pmx"]
 
@@ -79,10 +79,427 @@ def bd0(x, m):
 # ----------------------------------------------------------------------------------
 # Gamma-type families (Gamma, InverseGamma, ChiSquare, Exponential, Weibull, Rayleigh,
 # Pareto, Beta, Dirichlet)
+#
+# Notation: S(x) is stirling_remainder, L(x) = log x - psi(x) (log_minus_digamma),
+# L~(x) = L(x) - 1/(2x) = -S'(x) and M(x) = x L(x) - 1/2 (both about 1/(12 x)).
+# Error-free transformations (Dekker 1971, Knuth TAOCP 4.2.2) carry the few sums and
+# products whose rounding would otherwise be amplified; a pair (hi, lo) is hi + lo.
 # ----------------------------------------------------------------------------------
+_SPLIT = 134217729.0  # 2^27 + 1, Veltkamp's splitter
+
+
+def two_sum(a, b):
+    """``(s, e)`` with ``s = fl(a + b)`` and ``s + e = a + b`` exactly (Knuth)."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def two_prod(a, b):
+    """``(p, e)`` with ``p = fl(a b)`` and ``p + e = a b`` exactly (Dekker; valid for
+    ``|a|, |b| < 1e290`` and products that neither overflow nor underflow)."""
+    p = a * b
+
+    def split(x):
+        c = _SPLIT * x
+        hi = c - (c - x)
+        return hi, x - hi
+
+    ah, al = split(a)
+    bh, bl = split(b)
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _one_plus(eta):
+    """``1 + eta`` as a pair ``(hi, lo)`` (shape parameters from their natural ones)."""
+    return two_sum(np.asarray(eta, dtype=np.float64), 1.0)
+
+
+def _normal(x):
+    """Finite, nonzero and not subnormal."""
+    return np.isfinite(x) & (np.abs(x) >= np.finfo(float).tiny)
+
+
+def log_ratio(x, y):
+    """``log(x / y)`` for ``x, y > 0``: the log of the quotient (one rounding, no
+    cancellation near 1) where it is a normal float, else ``log x - log y``."""
+    with np.errstate(all="ignore"):
+        r = x / y
+        return np.where(_normal(r), np.log(np.where(_normal(r), r, 1.0)), np.log(x) - np.log(y))
+
+
+def neg_log1pmx_over_sq(t):
+    """``(t - log1p(t)) / t^2`` for ``t > -1`` (1/2 at 0; Taylor series for ``|t| < 0.05``,
+    so that ``-m log1pmx(t) = (m t) t h(t)`` neither under- nor overflows early)."""
+    t = np.asarray(t, dtype=np.float64)
+    small = np.abs(t) < 0.05
+    ts = np.where(small, t, 0.0)
+    acc = np.zeros_like(ts)
+    for n in range(17, 1, -1):  # sum_{n>=2} (-1)^n t^(n-2) / n
+        acc = acc * ts + (1.0 if n % 2 == 0 else -1.0) / n
+    tl = np.where(small, 1.0, t)
+    with np.errstate(all="ignore"):
+        direct = (tl - np.log1p(tl)) / tl / tl
+    return np.where(small, acc, direct)
+
+
+def lmd_tail(x):
+    """``L~(x) = log x - psi(x) - 1/(2x) = -S'(x)`` for ``x > 0`` (DLMF 5.11.2 for
+    ``x >= 20``, where it is about ``1 / (12 x^2)``)."""
+    x = np.asarray(x, dtype=np.float64)
+    big = x >= 20.0
+    xb = np.where(big, x, 20.0)
+    xs = np.where(big, 1.0, x)
+    return np.where(big, _digamma_tail(xb), log_minus_digamma(xs) - 0.5 / xs)
+
+
+def lmd_scaled(x):
+    """``M(x) = x (log x - psi(x)) - 1/2`` for ``x > 0`` (about ``1 / (12 x)``)."""
+    x = np.asarray(x, dtype=np.float64)
+    return x * lmd_tail(x)
+
+
+def _bregman_power_coefficients(m):
+    """Coefficients of ``P_m(t) = [(1 + t)^-m - 1 + m t] (1 + t)^m / t^2`` (a polynomial
+    of degree ``m - 1`` with positive coefficients ``m C(m, j-1) - C(m, j)``)."""
+    from math import comb
+    return [m * comb(m, j - 1) - comb(m, j) for j in range(2, m + 2)]
+
+
+_BREGMAN_POWER = [_bregman_power_coefficients(2 * k + 1) for k in range(len(_STIRLING))]
+
+
+def stirling_bregman(a, t):
+    """``B_S(a (1 + t); a) = S(c) - S(a) - (c - a) S'(a)`` for ``a >= 10``, ``c >= 10``,
+    ``|t| <= 1/2``: the Stirling series (DLMF 5.11.1) term by term, each power's Bregman
+    divergence ``a^-m [(1+t)^-m - 1 + m t] = a^-m t^2 P_m(t) / (1+t)^m`` in closed form
+    (every term is >= 0: no cancellation)."""
+    inv = 1.0 / (1.0 + t)
+    ia = 1.0 / a
+    ia2 = ia * ia
+    total = np.zeros(np.shape(t))
+    scale = ia * inv  # a^-m (1+t)^-m, m = 1, 3, 5, ...
+    for coef, poly in zip(_STIRLING, _BREGMAN_POWER):
+        p = np.zeros(np.shape(t))
+        for cj in reversed(poly):
+            p = p * t + cj
+        total = total + coef * scale * p
+        scale = scale * ia2 * inv * inv
+    return total * t * t
+
+
+_SHIFT_N = 10
+
+
+def gamma_shape_divergence(a, c, delta):
+    """``KL(Gamma(a, a) || Gamma(c, c))`` (equal means, shapes ``a -> c``) for ``a, c > 0``,
+    ``delta = c - a`` (passed in, from the natural parameters, exactly).
+
+    ``= B_S(c; a) - log1pmx(t) / 2`` with ``t = delta / a`` (both terms >= 0; from
+    ``lgamma = Stirling's main part + S``).  For ``|t| <= 1/2`` and ``a, c >= 10`` the
+    Bregman divergence of ``S`` comes from :func:`stirling_bregman`; for ``|t| <= 1/2``
+    and a smaller shape, the recurrence ``lgamma(x) = lgamma(x + N) - sum_i log(x + i)``
+    (DLMF 5.5.1, ``N = 10``) moves it to ``a + N, c + N``::
+
+        K = B_S(c'; a') - log1pmx(t')/2 - sum_i log1pmx(delta / (a + i))
+            + c' log1pmx(t') - c log1pmx(t) - N t t'
+
+    (``t' = delta / a'``).  Otherwise ``B_S = S(c) - S(a) + delta L~(a)`` directly.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    c = np.asarray(c, dtype=np.float64)
+    delta = np.asarray(delta, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        t = delta / a
+        near = np.abs(t) <= 0.5
+        large = near & (np.minimum(a, c) >= 10.0)
+        small = near & ~large
+        # large shapes, nearby
+        al = np.where(large, a, 10.0)
+        tl = np.where(large, t, 0.0)
+        k_large = stirling_bregman(al, tl) + 0.5 * tl * tl * neg_log1pmx_over_sq(tl)
+        # small shapes, nearby: shift by N
+        asm = np.where(small, a, 1.0)
+        csm = np.where(small, c, 1.0)
+        dsm = np.where(small, delta, 0.0)
+        ts = dsm / asm
+        a2 = asm + _SHIFT_N
+        c2 = csm + _SHIFT_N
+        t2 = dsm / a2
+        k_small = stirling_bregman(a2, t2) + 0.5 * t2 * t2 * neg_log1pmx_over_sq(t2)
+        for i in range(_SHIFT_N):
+            ti = dsm / (asm + i)
+            k_small = k_small + ti * ti * neg_log1pmx_over_sq(ti)
+        k_small = (k_small - c2 * t2 * t2 * neg_log1pmx_over_sq(t2)
+                   + csm * ts * ts * neg_log1pmx_over_sq(ts) - _SHIFT_N * ts * t2)
+        # far apart
+        far = ~near
+        af = np.where(far, a, 1.0)
+        cf = np.where(far, c, 1.0)
+        tf = np.where(far, t, 1.0)
+        k_far = (stirling_remainder(cf) - stirling_remainder(af)
+                 + np.where(far, delta, 0.0) * lmd_tail(af)
+                 - 0.5 * (log_ratio(cf, af) - tf))
+        return np.where(large, k_large, np.where(small, k_small, k_far))
+
+
+def _rate_ratio_m1(bp, bq, ap, ap_lo, aq, aq_lo):
+    """``u = (b_q a_p) / (b_p a_q) - 1`` (the rates of ``q`` and of the member with
+    ``p``'s mean and ``q``'s shape), the numerator by exact products near ``u = 0``."""
+    with np.errstate(all="ignore"):
+        rho = (bq / bp) * (ap / aq)
+        plain = rho - 1.0
+        # scale the rates by 2^-e(b_p) and the shapes by 2^-e(a_q): exact (powers of 2)
+        _, eb = np.frexp(bp)
+        _, ea = np.frexp(aq)
+        bps, bqs = np.ldexp(bp, -eb), np.ldexp(bq, -eb)
+        aps, aqs = np.ldexp(ap, -ea), np.ldexp(aq, -ea)
+        apl, aql = np.ldexp(ap_lo, -ea), np.ldexp(aq_lo, -ea)
+        p1, e1 = two_prod(bqs, aps)
+        p2, e2 = two_prod(bps, aqs)
+        num = (p1 - p2) + ((e1 - e2) + (bqs * apl - bps * aql))
+        exact = num / (p2 + (e2 + bps * aql))
+    use = (np.abs(plain) < 0.5) & np.isfinite(exact)
+    return np.where(use, exact, plain), rho
+
+
+def gamma_kl(ap, ap_lo, bp, aq, aq_lo, bq, delta):
+    """``KL(Gamma(a_p, b_p) || Gamma(a_q, b_q))`` (rates ``b``), ``delta = a_q - a_p``;
+    shapes as pairs ``(a, a_lo)`` (``1 + eta`` rounded and its rounding error).
+
+    Split exactly at ``q' = Gamma(a_q, b_p a_q / a_p)``, which has ``p``'s mean:
+    ``KL(p||q) = KL(p||q') + a_q (rho - 1 - log rho)``, ``rho = b_q a_p / (b_p a_q)``:
+    two terms >= 0, the first :func:`gamma_shape_divergence`, the second
+    ``(a_q u) u h(u)`` with ``u = rho - 1`` and :func:`neg_log1pmx_over_sq`.
+    """
+    k_shape = gamma_shape_divergence(ap, aq, delta)
+    u, rho = _rate_ratio_m1(bp, bq, ap, ap_lo, aq, aq_lo)
+    with np.errstate(all="ignore"):
+        near = np.abs(u) < 0.5
+        un = np.where(near, u, 0.0)
+        k_near = (aq * un) * un * neg_log1pmx_over_sq(un)
+        # far: a_q (rho - 1 - log rho), log rho from the logs where rho leaves float64
+        log_rho = np.where(_normal(rho), np.log(np.where(_normal(rho), rho, 1.0)),
+                           log_ratio(bq, bp) + log_ratio(ap, aq))
+        rho_f = np.where(_normal(rho), rho, np.exp(log_rho))
+        k_far = aq * (rho_f - 1.0) - aq * log_rho
+    return k_shape + np.where(near, k_near, k_far)
+
+
+def gamma_entropy(a, coef, b, inverse=False):
+    """Entropy of ``Gamma(a, rate b)`` (``inverse``: of the inverse gamma with scale
+    ``b``, the law of ``1/x``), ``coef`` the exact coefficient of ``psi(a)``: ``1 - a``
+    (``-eta`` of the gamma) or ``-(1 + a)`` (``eta`` of the inverse gamma).
+
+    Direct for ``a < 10``: ``a -+ log b + lgamma(a) + coef psi(a)``.  For ``a >= 10``,
+    where that cancels, from Stirling's series (DLMF 5.11.1-2, ``psi = log - L``)::
+
+        gamma:          H = (1 + log 2 pi)/2 + log(sqrt(a) / b)   + S(a) + M(a) - L(a)
+        inverse gamma:  H = (1 + log 2 pi)/2 + log(b / a^(3/2))  + S(a) + M(a) + L(a)
+
+    with the logarithm of the quotient taken in one piece where it is a normal float.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    big = a >= 10.0
+    sign = 1.0 if inverse else -1.0
+    with np.errstate(all="ignore"):
+        ab = np.where(big, a, 10.0)
+        asm = np.where(big, 1.0, a)
+        direct = asm + special.gammaln(asm) + coef * special.digamma(asm) + sign * np.log(b)
+        if inverse:
+            a32 = ab * np.sqrt(ab)
+            main = np.where(np.isfinite(a32), log_ratio(b, a32), np.log(b) - 1.5 * np.log(ab))
+        else:
+            main = log_ratio(np.sqrt(ab), b)
+        corr = stirling_remainder(ab) + lmd_scaled(ab) + sign * log_minus_digamma(ab)
+        series = 0.5 * (1.0 + LOG_2PI) + main + corr
+    return np.where(big, series, direct)
+
+
+def bd0_pair(x, x_lo, m, m_lo, log_m):
+    """``bd0(x, m) = x log(x / m) + m - x`` at ``x + x_lo``, ``m + m_lo``.
+
+    Near ``x = m`` (``|t| < 1/2``, ``t = (x - m) / m`` from the pairs):
+    ``m t^2 [1 - (1 + t) h(t)]`` with ``h`` of :func:`neg_log1pmx_over_sq` (no
+    cancellation; the pairs' difference is formed before the rounding).  Farther out,
+    ``bd0`` of the leading parts with first-order corrections (``d/dx = log(x/m)``,
+    ``d/dm = 1 - x/m``); ``log_m`` (``log m`` from the factors) is used where ``m`` or
+    ``x / m`` leaves float64."""
+    with np.errstate(all="ignore"):
+        d = (x - m) + (x_lo - m_lo)
+        t = d / m
+        near = (np.abs(t) < 0.5) & _normal(m)
+        tn = np.where(near, t, 0.0)
+        k_near = (m * tn) * tn * (1.0 - (1.0 + tn) * neg_log1pmx_over_sq(tn))
+        core = bd0(x, m)
+        ok = np.isfinite(core) & _normal(m)
+        lr = np.where(_normal(m), log_ratio(x, m), np.log(x) - log_m)
+        core = np.where(ok, core, x * lr + m - x)
+        dm = np.where(m_lo == 0.0, 0.0, (1.0 - np.exp(np.minimum(lr, 700.0))) * m_lo)
+        dx = np.where(x_lo == 0.0, 0.0, lr * x_lo)
+        return np.where(near, k_near, core + dx + dm)
+
+
+def product_pair(x, y):
+    """``x y`` as a pair ``(p, lo)``: Dekker's exact product of the mantissas (the
+    exponents split off by ``frexp``, exactly); ``lo = 0`` where the product is not a
+    normal float."""
+    with np.errstate(all="ignore"):
+        mx, ex = np.frexp(x)
+        my, ey = np.frexp(y)
+        p, e = two_prod(mx, my)
+        scale = ex + ey
+        p, e = np.ldexp(p, scale), np.ldexp(e, scale)
+        ok = _normal(p) & np.isfinite(e)
+    return np.where(ok, p, np.asarray(x) * np.asarray(y)), np.where(ok, e, 0.0)
+
+
+#: (-1)^k zeta(k) / k, k = 2..60, for lgamma(1 + a) = -euler_gamma a + sum_k ... a^k
+_LGAMMA1P = [(-1) ** k * float(special.zeta(k)) / k for k in range(2, 61)]
+
+
+def lgamma1p(a):
+    """``lgamma(1 + a)`` for ``0 <= a <= 1/2`` from its Taylor series at 1 (DLMF 5.7.3),
+    to full relative precision for small ``a`` (where ``gammaln(1 + a)`` loses it)."""
+    a = np.asarray(a, dtype=np.float64)
+    acc = np.zeros_like(a)
+    for c in reversed(_LGAMMA1P):
+        acc = acc * a + c
+    return a * (acc * a - EULER_GAMMA)
+
+
+def log_pair(y, y_lo, fallback):
+    """``log(y + y_lo)``; ``fallback`` (the logarithm from the factors) where ``y`` is
+    not a normal float (a product or quotient that under- or overflowed)."""
+    with np.errstate(all="ignore"):
+        ok = _normal(y)
+        ys = np.where(ok, y, 1.0)
+        return np.where(ok, np.log(ys) + np.where(ok, y_lo, 0.0) / ys, fallback)
+
+
+def gamma_log_density(x, a, a_lo, am1, y, y_lo, log_y, log_h):
+    """``log p = a log y - y - log x - lgamma(a)`` of ``Gamma(a, rate b)`` at ``x`` with
+    ``y = b x`` (the inverse gamma: ``y = b / x``), given as a pair ``(y, y_lo)`` with
+    ``log_y``, ``am1 = a - 1`` and ``log_h = log y - log x`` (``log b``, or
+    ``log b - 2 log x``), each computed by the caller without cancellation.
+
+    - ``a >= 10``: Loader's form ``-log x + log(a / (2 pi))/2 - S(a) - bd0(a, y)``, free
+      of the cancellation between ``a log y``, ``y`` and ``lgamma(a)`` near the mode;
+    - ``1/2 <= a < 10``: ``(a - 1) log y - y + log_h - lgamma(a)`` (exact ``a - 1``);
+    - ``a < 1/2``: ``log(a / x) + a log y - y - lgamma(1 + a)``, which keeps ``log p``'s
+      relative precision when ``x`` is near ``a`` (``lgamma(a) = lgamma(1 + a) - log a``).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    log_x = np.log(x)
+    with np.errstate(all="ignore"):
+        big = a >= 10.0
+        tiny = a < 0.5
+        ab = np.where(big, a, 10.0)
+        loader = (-log_x + 0.5 * (np.log(ab) - LOG_2PI) - stirling_remainder(ab)
+                  - bd0_pair(ab, np.where(big, a_lo, 0.0), y, y_lo, log_y))
+        am = np.where(big | tiny, 1.0, a)
+        yy = y + y_lo
+        mid = am1 * log_y - yy + log_h - special.gammaln(am)
+        at = np.where(tiny, a, 0.25)
+        small = log_ratio(at, x) + at * log_y - yy - lgamma1p(at)
+        return np.where(big, loader, np.where(tiny, small, mid))
+
+
+def dirichlet_entropy(alpha, eta, rest):
+    """Entropy of ``Dirichlet(alpha)`` (last axis; ``eta = alpha - 1`` exact, ``rest_j =
+    alpha_0 - alpha_j`` summed without cancellation).
+
+    For ``alpha_0 < 20`` the textbook ``log B(alpha) + (alpha_0 - K) psi(alpha_0)
+    - sum_j (alpha_j - 1) psi(alpha_j)``; above, from Stirling's series::
+
+        H = (K-1)/2 (1 + log 2 pi - log alpha_0) - sum_j log1p(rest_j / alpha_j) / 2
+            + sum_j [S + M - L](alpha_j) - S(alpha_0) - M(alpha_0) + K L(alpha_0)
+    """
+    alpha = np.asarray(alpha, dtype=np.float64)
+    K = alpha.shape[-1]
+    s = np.sum(alpha, axis=-1)
+    big = s >= 20.0
+    with np.errstate(all="ignore"):
+        sb = np.where(big, s, 20.0)
+        per = (stirling_remainder(alpha) + lmd_scaled(alpha) - log_minus_digamma(alpha)
+               - 0.5 * np.log1p(rest / alpha))
+        series = (0.5 * (K - 1) * (1.0 + LOG_2PI - np.log(sb)) + np.sum(per, axis=-1)
+                  - stirling_remainder(sb) - lmd_scaled(sb) + K * log_minus_digamma(sb))
+        ss = np.where(big, 1.0, s)
+        direct = (np.sum(special.gammaln(alpha), axis=-1) - special.gammaln(ss)
+                  + (np.sum(eta, axis=-1)) * special.digamma(ss)
+                  - np.sum(eta * special.digamma(alpha), axis=-1))
+    return np.where(big, series, direct)
+
+
+def dd_sum(x_hi, x_lo):
+    """Sum along the last axis of pairs ``x_hi + x_lo`` as a pair (cascaded two_sum)."""
+    s = np.zeros(x_hi.shape[:-1])
+    e = np.zeros(x_hi.shape[:-1])
+    for j in range(x_hi.shape[-1]):
+        s, err = two_sum(s, x_hi[..., j])
+        e = e + err + x_lo[..., j]
+    return two_sum(s, e)
+
+
+def dirichlet_kl(eta_p, eta_q):
+    """``KL(Dir(alpha_p) || Dir(alpha_q))`` along the last axis.
+
+    By the Gamma representation (independent ``G_j ~ Gamma(alpha_j, beta)`` normalised
+    by their sum ``~ Gamma(alpha_0, beta)``, independent of the proportions), for rates
+    ``beta_p = alpha_0p``, ``beta_q = alpha_0q``: ``KL = sum_j KL_Gamma(j) -
+    KL_Gamma(alpha_0)``, where the sum's rates match its means so that only
+    :func:`gamma_shape_divergence` remains for it; the component terms are
+    ``K(alpha_pj -> alpha_qj) + alpha_qj (r_j - 1 - log r_j)`` with ``r_j`` the ratio of
+    the mean proportions ``m_pj / m_qj``.
+    """
+    ap, ap_lo = _one_plus(eta_p)
+    aq, aq_lo = _one_plus(eta_q)
+    sp, sp_lo = dd_sum(ap, ap_lo)
+    sq, sq_lo = dd_sum(aq, aq_lo)
+    delta = eta_q - eta_p
+    ds = (sq - sp) + (sq_lo - sp_lo)
+    with np.errstate(all="ignore"):
+        k_sum = gamma_shape_divergence(sp, sq, ds)
+        comp = gamma_kl(ap, ap_lo, sp[..., None], aq, aq_lo, sq[..., None], delta)
+        # the rounding of alpha_0 moves every r_j by the same factor: to first order
+        # its effect sum_j alpha_qj (r_j - 1) dlog r vanishes, as sum_j alpha_qj r_j = alpha_0q
+        return np.sum(comp, axis=-1) - k_sum
 
 
 # ----------------------------------------------------------------------------------
 # Gaussian-type families (Normal, LogNormal, MultivariateNormal, Laplace,
 # InverseGaussian, VonMises)
 # ----------------------------------------------------------------------------------
+
+
+def rest_sums(alpha):
+    """``alpha_0 - alpha_j`` along the last axis, for the largest component as the sum of
+    the others (no cancellation when it dominates)."""
+    alpha = np.asarray(alpha, dtype=np.float64)
+    top = np.argmax(alpha, axis=-1)[..., None]
+    others = alpha.copy()
+    np.put_along_axis(others, top, 0.0, axis=-1)
+    rest = np.sum(alpha, axis=-1, keepdims=True) - alpha
+    np.put_along_axis(rest, top, np.sum(others, axis=-1, keepdims=True), axis=-1)
+    return rest
+
+
+def dirichlet_log_density(log_x, eta, y, y_lo, log_y):
+    """``log p`` of ``Dirichlet(alpha)``, ``alpha = 1 + eta``, at a point of the simplex
+    with logarithms ``log_x`` and ``y_j = alpha_0 x_j`` (pairs, and their logs), in
+    Loader's form (from Stirling's series; ``sum_j y_j = alpha_0``)::
+
+        log p = -sum_j log x_j + (sum_j log alpha_j - log alpha_0) / 2
+                - (K - 1) log(2 pi) / 2 - sum_j S(alpha_j) + S(alpha_0)
+                - sum_j bd0(alpha_j, y_j)
+    """
+    a, a_lo = _one_plus(eta)
+    s, _ = dd_sum(a, a_lo)
+    K = a.shape[-1]
+    with np.errstate(all="ignore"):
+        per = (-log_x + 0.5 * np.log(a) - stirling_remainder(a)
+               - bd0_pair(a, a_lo, y, y_lo, log_y))
+        return (np.sum(per, axis=-1) - 0.5 * np.log(s) - 0.5 * (K - 1) * LOG_2PI
+                + stirling_remainder(s))

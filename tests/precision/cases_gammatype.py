@@ -1,0 +1,221 @@
+"""Gamma-type families against mpmath: Gamma, InverseGamma, ChiSquare, Exponential,
+Weibull, Rayleigh, Pareto, Beta, Dirichlet (entropy, logpdf, KL).
+
+Every oracle value is the textbook formula evaluated by mpmath from the natural
+parameters the object holds (``d.natural``, exact floats), with enough digits for the
+cancellation of that formula (``_dps``: 60 plus the decimal exponents involved).
+
+Domains and what float64 can represent:
+
+- Gamma holds ``eta = (-b, a - 1)`` and Beta/Dirichlet ``eta = alpha - 1``, so a shape is
+  only represented to absolute ``~1.1e-16`` (``ulp(1)/2``) near ``a = 1`` and the
+  smallest shape is ``2**-53`` (``a = 1 + eta`` with ``eta > -1``): shapes on the grids
+  run from ``2**-53`` to ``1e300``.  The oracle takes ``a = eta + 1`` exactly (in mpmath
+  from ``d.natural``), so the checks measure the functions, not that representation.
+  InverseGamma (``eta_2 = -a - 1``) starts at ``2**-52``.  ChiSquare holds ``k / 2``
+  itself, so its grid runs from ``df = 2e-300``.
+- Rates, scales and the fixed ``x_m`` run over ``1e-300 .. 1e300``; the one-parameter
+  families are built from their natural parameter over ``-1e300 .. -1e-300``
+  (Rayleigh's ``sigma`` and Weibull's ``lam`` are then whatever that gives, inf included).
+- logpdf points: the mode or mean, +-1 and +-10 standard deviations, factors
+  ``1e-10 .. 1e10`` of the mean, the support's ends as floats (``5e-324``, ``1e-300``,
+  ``1 - 2**-53`` for Beta, ``1e300``) and ``x_m`` for Pareto.
+- KL pairs: equal pairs (exactly 0), nearby pairs (relative steps 1e-8 and one ulp of
+  the natural parameter, equal-mean shape changes), and far pairs.  Where the true
+  value exceeds the float range (KL > 1.8e308) the pair is left out (a comment says
+  where).
+"""
+
+from __future__ import annotations
+
+import math
+
+import mpmath as mp
+import numpy as np
+
+from expfam import Beta, ChiSquare, Dirichlet, Exponential, Gamma, InverseGamma, Pareto, Rayleigh, Weibull
+
+from ._harness import Check, loggrid, mpf
+
+EULER = mp.euler
+
+
+def _dps(*values) -> int:
+    """Digits for the oracle: 60 plus the largest decimal exponent involved (twice, for
+    the cancellation of KL between nearby large parameters)."""
+    e = 0.0
+    for v in values:
+        v = abs(float(v))
+        if v > 0 and math.isfinite(v):
+            e = max(e, abs(math.log10(v)))
+    return int(60 + 2 * e)
+
+
+#: true values beyond this are not float64 numbers: such points are left out (an
+#: overflow of the true value, e.g. logpdf far in a tail or KL between far-apart laws)
+_FLOAT_MAX = mp.mpf(np.finfo(float).max)
+
+
+def _check(family, quantity, where, got, want_fn, *scale):
+    with mp.workdps(_dps(*scale)):
+        want = want_fn()
+        want = +want
+    if abs(want) > _FLOAT_MAX:
+        return None
+    return Check(family, quantity, where, float(got), want)
+
+
+def _fmt(*vals):
+    return ", ".join(f"{v:.17g}" if isinstance(v, float) else str(v) for v in vals)
+
+
+# ------------------------------------------------------------------ Gamma-shaped laws
+SHAPES = np.unique(np.concatenate([
+    [2.0**-53, 2.0**-52, 1e-15, 1e-10, 1e-5, 1e-3, 0.1, 0.5, 1.0, 1.0 + 2.0**-52, 1.5, 2.0,
+     5.0, 9.999, 10.0, 10.001, 19.99, 20.0, 20.01, 50.0, 1e3, 1e5, 1e8, 1e12, 1e16, 1e20],
+    loggrid(1e30, 1e300, 0.1)]))
+RATES = np.logspace(-300, 300, 13)
+FEW_RATES = np.array([1e-300, 1e-100, 1e-8, 1.0, 3.5, 1e8, 1e100, 1e300])
+
+
+def _gamma_H(a, b):
+    return a - mp.log(b) + mp.loggamma(a) + (1 - a) * mp.digamma(a)
+
+
+def _gamma_logpdf(a, b, x):
+    return a * mp.log(b) - mp.loggamma(a) + (a - 1) * mp.log(x) - b * x
+
+
+def _gamma_kl(ap, bp, aq, bq):
+    return ((ap - aq) * mp.digamma(ap) - mp.loggamma(ap) + mp.loggamma(aq)
+            + aq * (mp.log(bp) - mp.log(bq)) + ap * (bq - bp) / bp)
+
+
+def _gamma_x_points(mean, sd):
+    pts = [mean, mean + sd, mean - sd, mean + 10 * sd, mean - 10 * sd, mean * 1e-10, mean * 1e10,
+           mean * (1 + 1e-8), 5e-324, 2.2250738585072014e-308, 1e-300, 1e-100, 1.0, 1e100, 1e300]
+    with np.errstate(all="ignore"):
+        return sorted({float(x) for x in pts if 0 < x < np.inf and np.isfinite(x)})
+
+
+def _nearby_shapes(eta1):
+    """Natural shape parameters near ``eta1``: one ulp, 1e-8 relative to the shape."""
+    a = eta1 + 1
+    return [np.nextafter(eta1, np.inf), eta1 + 1e-8 * a, eta1 + 1e-3 * a]
+
+
+def gamma_checks():
+    fam = "gamma"
+    for a in SHAPES:
+        for b in FEW_RATES:
+            d = Gamma(a, b)
+            ae, be = mpf(d.natural[1]) + 1, -mpf(d.natural[0])
+            yield _check(fam, "entropy", _fmt(a, b), d.entropy(), lambda: _gamma_H(ae, be), a, b)
+    # the issue's reproducer
+    d = Gamma(1e12, 1.0)
+    yield _check(fam, "entropy", "1e12, 1 (issue)", d.entropy(),
+                 lambda: _gamma_H(mpf(d.natural[1]) + 1, -mpf(d.natural[0])), 1e12)
+    for b in RATES[::10]:
+        for a in SHAPES[::2]:
+            yield _check(fam, "entropy", _fmt(a, b), Gamma(a, b).entropy(),
+                         lambda: _gamma_H(mpf(Gamma(a, b).natural[1]) + 1, mpf(b)), a, b)
+    for a in SHAPES:
+        for b in (1e-300, 1.0, 1e300):
+            d = Gamma(a, b)
+            ae, be = mpf(d.natural[1]) + 1, -mpf(d.natural[0])
+            with np.errstate(all="ignore"):
+                pts = _gamma_x_points(a / b, np.sqrt(a) / b)
+            got = d.logpdf(np.array(pts))
+            for x, g in zip(pts, got):
+                yield _check(fam, "logpdf", _fmt(a, b, x), g,
+                             lambda: _gamma_logpdf(ae, be, mpf(x)), a, b, x)
+    yield from _gamma_kl_checks(fam, Gamma, lambda d: (mpf(d.natural[1]) + 1, -mpf(d.natural[0])),
+                                lambda eta1, b: np.array([-b, eta1]), lambda a: a - 1, SHAPES)
+
+
+def _gamma_kl_checks(fam, cls, params, natural, eta_of, shapes):
+    """KL pairs for the two-parameter gamma laws (``params(d) -> (a, b)`` exactly)."""
+    def pair(p_nat, q_nat, label):
+        dp, dq = cls.from_natural(p_nat), cls.from_natural(q_nat)
+        (ap, bp), (aq, bq) = params(dp), params(dq)
+        return _check(fam, "kl", label, dp.kl(dq), lambda: _gamma_kl(ap, bp, aq, bq),
+                      float(ap), float(bp), float(aq), float(bq))
+
+    yield pair(natural(eta_of(1e8), 1e8), natural(eta_of(1e8 + 1), 1e8), "1e8,1e8 || 1e8+1,1e8 (issue)")
+    for a in shapes[::2]:
+        e = eta_of(a)
+        for b in (1e-300, 1.0, 7.5e150, 1e300):
+            p = natural(e, b)
+            yield pair(p, p, _fmt(a, b) + " equal")
+            for e2 in _nearby_shapes(e) if cls is Gamma else _nearby_shapes_inv(e):
+                yield pair(p, natural(e2, b), _fmt(a, b) + f" shape {e2!r}")
+                a2 = float(-(e2 + 1) if cls is InverseGamma else e2 + 1)
+                if np.isfinite(b * a2 / a) and b * a2 / a > 0:
+                    yield pair(p, natural(e2, b * a2 / a), _fmt(a, b) + f" equal-mean shape {e2!r}")
+            for b2 in (np.nextafter(b, np.inf), b * (1 + 1e-8), b * 1.001, b * 3.0, b * 1e-5):
+                if 0 < b2 < 1.7e308:
+                    yield pair(p, natural(e, b2), _fmt(a, b) + f" rate {b2!r}")
+            for a2 in (a * 2.0, a * 1e-5, a * 1e10, 0.7, 25.0):
+                if 2.0**-52 <= a2 <= 1e300:
+                    yield pair(p, natural(eta_of(a2), b), _fmt(a, b) + f" shape to {a2!r}")
+                    yield pair(natural(eta_of(a2), b), p, f"{a2!r}, {b!r} || " + _fmt(a, b))
+
+
+def _nearby_shapes_inv(eta2):
+    a = -eta2 - 1
+    return [np.nextafter(eta2, -np.inf), eta2 - 1e-8 * a, eta2 - 1e-3 * a]
+
+
+def _invgamma_H(a, b):
+    return a + mp.log(b) + mp.loggamma(a) - (1 + a) * mp.digamma(a)
+
+
+def inverse_gamma_checks():
+    fam = "inverse_gamma"
+    shapes = SHAPES[SHAPES >= 2.0**-52]
+    for a in shapes:
+        for b in FEW_RATES:
+            d = InverseGamma(a, b)
+            ae, be = -mpf(d.natural[1]) - 1, -mpf(d.natural[0])
+            yield _check(fam, "entropy", _fmt(a, b), d.entropy(), lambda: _invgamma_H(ae, be), a, b)
+    for a in shapes[::2]:
+        for b in (1e-300, 1.0, 1e300):
+            d = InverseGamma(a, b)
+            ae, be = -mpf(d.natural[1]) - 1, -mpf(d.natural[0])
+            with np.errstate(all="ignore"):
+                pts = _gamma_x_points(b / a, b / a / np.sqrt(a))
+            got = d.logpdf(np.array(pts))
+            for x, g in zip(pts, got):
+                xe = mpf(x)
+                yield _check(fam, "logpdf", _fmt(a, b, x), g,
+                             lambda: _gamma_logpdf(ae, be, 1 / xe) - 2 * mp.log(xe), a, b, x)
+    yield from _gamma_kl_checks(fam, InverseGamma,
+                                lambda d: (-mpf(d.natural[1]) - 1, -mpf(d.natural[0])),
+                                lambda eta2, b: np.array([-b, eta2]), lambda a: -a - 1, shapes)
+
+
+def chi_square_checks():
+    fam = "chi_square"
+    dfs = np.unique(np.concatenate([2 * np.logspace(-300, 300, 61), [1.0, 2.0, 3.0, 19.99, 20.0, 40.0, 1e6]]))
+    half = mp.mpf(1) / 2
+    for df in dfs:
+        d = ChiSquare(df)
+        a = mpf(d.natural[0])
+        yield _check(fam, "entropy", _fmt(df), d.entropy(), lambda: _gamma_H(a, half), df)
+        pts = _gamma_x_points(df, np.sqrt(2 * df))
+        for x, g in zip(pts, d.logpdf(np.array(pts))):
+            yield _check(fam, "logpdf", _fmt(df, x), g, lambda: _gamma_logpdf(a, half, mpf(x)), df, x)
+        for df2 in (df, np.nextafter(df, np.inf), df * (1 + 1e-8), df * 1.001, df * 10, df * 1e-10):
+            if not 2.3e-308 < df2 < 1.7e308:  # normal floats (digamma(a) ~ -1/a overflows below)
+                continue
+            dq = ChiSquare(df2)
+            aq = mpf(dq.natural[0])
+            yield _check(fam, "kl", _fmt(df, df2), d.kl(dq), lambda: _gamma_kl(a, half, aq, half), df, df2)
+            yield _check(fam, "kl", _fmt(df2, df), dq.kl(d), lambda: _gamma_kl(aq, half, a, half), df, df2)
+
+
+def checks():
+    for group in (gamma_checks, inverse_gamma_checks, chi_square_checks):
+        for row in group():
+            if row is not None:
+                yield row
