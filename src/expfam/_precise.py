@@ -243,7 +243,7 @@ def gamma_shape_divergence(a, c, delta):
         return np.where(large, k_large, np.where(small, k_small, k_far))
 
 
-def _rate_ratio_m1(bp, bq, ap, ap_lo, aq, aq_lo):
+def _rate_ratio_m1(bp, bp_lo, bq, bq_lo, ap, ap_lo, aq, aq_lo):
     """``u = (b_q a_p) / (b_p a_q) - 1`` (the rates of ``q`` and of the member with
     ``p``'s mean and ``q``'s shape), the numerator by exact products near ``u = 0``."""
     with np.errstate(all="ignore"):
@@ -255,17 +255,19 @@ def _rate_ratio_m1(bp, bq, ap, ap_lo, aq, aq_lo):
         bps, bqs = np.ldexp(bp, -eb), np.ldexp(bq, -eb)
         aps, aqs = np.ldexp(ap, -ea), np.ldexp(aq, -ea)
         apl, aql = np.ldexp(ap_lo, -ea), np.ldexp(aq_lo, -ea)
+        bpl, bql = np.ldexp(bp_lo, -eb), np.ldexp(bq_lo, -eb)
         p1, e1 = two_prod(bqs, aps)
         p2, e2 = two_prod(bps, aqs)
-        num = (p1 - p2) + ((e1 - e2) + (bqs * apl - bps * aql))
-        exact = num / (p2 + (e2 + bps * aql))
+        num = (p1 - p2) + ((e1 - e2) + ((bqs * apl + bql * aps) - (bps * aql + bpl * aqs)))
+        exact = num / (p2 + (e2 + bps * aql + bpl * aqs))
     use = (np.abs(plain) < 0.5) & np.isfinite(exact)
     return np.where(use, exact, plain), rho
 
 
-def gamma_kl(ap, ap_lo, bp, aq, aq_lo, bq, delta):
+def gamma_kl(ap, ap_lo, bp, aq, aq_lo, bq, delta, bp_lo=0.0, bq_lo=0.0):
     """``KL(Gamma(a_p, b_p) || Gamma(a_q, b_q))`` (rates ``b``), ``delta = a_q - a_p``;
-    shapes as pairs ``(a, a_lo)`` (``1 + eta`` rounded and its rounding error).
+    shapes as pairs ``(a, a_lo)`` (``1 + eta`` rounded and its rounding error), rates
+    optionally too (``bp_lo``, ``bq_lo``).
 
     Split exactly at ``q' = Gamma(a_q, b_p a_q / a_p)``, which has ``p``'s mean:
     ``KL(p||q) = KL(p||q') + a_q (rho - 1 - log rho)``, ``rho = b_q a_p / (b_p a_q)``:
@@ -273,7 +275,7 @@ def gamma_kl(ap, ap_lo, bp, aq, aq_lo, bq, delta):
     ``(a_q u) u h(u)`` with ``u = rho - 1`` and :func:`neg_log1pmx_over_sq`.
     """
     k_shape = gamma_shape_divergence(ap, aq, delta)
-    u, rho = _rate_ratio_m1(bp, bq, ap, ap_lo, aq, aq_lo)
+    u, rho = _rate_ratio_m1(bp, bp_lo, bq, bq_lo, ap, ap_lo, aq, aq_lo)
     with np.errstate(all="ignore"):
         near = np.abs(u) < 0.5
         un = np.where(near, u, 0.0)
@@ -281,8 +283,9 @@ def gamma_kl(ap, ap_lo, bp, aq, aq_lo, bq, delta):
         # far: a_q (rho - 1 - log rho), log rho from the logs where rho leaves float64
         log_rho = np.where(_normal(rho), np.log(np.where(_normal(rho), rho, 1.0)),
                            log_ratio(bq, bp) + log_ratio(ap, aq))
-        rho_f = np.where(_normal(rho), rho, np.exp(log_rho))
-        k_far = aq * (rho_f - 1.0) - aq * log_rho
+        # a_q rho = b_q a_p / b_p, from the logarithms where rho is not a normal float
+        aq_rho = np.where(_normal(rho), aq * rho, np.exp(np.log(aq) + log_rho))
+        k_far = (aq_rho - aq) - aq * log_rho
     return k_shape + np.where(near, k_near, k_far)
 
 
@@ -378,7 +381,7 @@ def log_pair(y, y_lo, fallback):
         return np.where(ok, np.log(ys) + np.where(ok, y_lo, 0.0) / ys, fallback)
 
 
-def gamma_log_density(x, a, a_lo, am1, y, y_lo, log_y, log_h):
+def gamma_log_density(x, a, a_lo, am1, y, y_lo, log_y, log_h, log_x=None):
     """``log p = a log y - y - log x - lgamma(a)`` of ``Gamma(a, rate b)`` at ``x`` with
     ``y = b x`` (the inverse gamma: ``y = b / x``), given as a pair ``(y, y_lo)`` with
     ``log_y``, ``am1 = a - 1`` and ``log_h = log y - log x`` (``log b``, or
@@ -389,9 +392,12 @@ def gamma_log_density(x, a, a_lo, am1, y, y_lo, log_y, log_h):
     - ``1/2 <= a < 10``: ``(a - 1) log y - y + log_h - lgamma(a)`` (exact ``a - 1``);
     - ``a < 1/2``: ``log(a / x) + a log y - y - lgamma(1 + a)``, which keeps ``log p``'s
       relative precision when ``x`` is near ``a`` (``lgamma(a) = lgamma(1 + a) - log a``).
+
+    ``log_x`` defaults to ``log(x)``.
     """
     x = np.asarray(x, dtype=np.float64)
-    log_x = np.log(x)
+    if log_x is None:
+        log_x = np.log(x)
     with np.errstate(all="ignore"):
         big = a >= 10.0
         tiny = a < 0.5
@@ -423,7 +429,7 @@ def dirichlet_entropy(alpha, eta, rest):
     with np.errstate(all="ignore"):
         sb = np.where(big, s, 20.0)
         per = (stirling_remainder(alpha) + lmd_scaled(alpha) - log_minus_digamma(alpha)
-               - 0.5 * np.log1p(rest / alpha))
+               + 0.5 * log_ratio(alpha, alpha + rest))
         series = (0.5 * (K - 1) * (1.0 + LOG_2PI - np.log(sb)) + np.sum(per, axis=-1)
                   - stirling_remainder(sb) - lmd_scaled(sb) + K * log_minus_digamma(sb))
         ss = np.where(big, 1.0, s)
@@ -462,9 +468,8 @@ def dirichlet_kl(eta_p, eta_q):
     ds = (sq - sp) + (sq_lo - sp_lo)
     with np.errstate(all="ignore"):
         k_sum = gamma_shape_divergence(sp, sq, ds)
-        comp = gamma_kl(ap, ap_lo, sp[..., None], aq, aq_lo, sq[..., None], delta)
-        # the rounding of alpha_0 moves every r_j by the same factor: to first order
-        # its effect sum_j alpha_qj (r_j - 1) dlog r vanishes, as sum_j alpha_qj r_j = alpha_0q
+        comp = gamma_kl(ap, ap_lo, sp[..., None], aq, aq_lo, sq[..., None], delta,
+                        sp_lo[..., None], sq_lo[..., None])
         return np.sum(comp, axis=-1) - k_sum
 
 
@@ -486,20 +491,24 @@ def rest_sums(alpha):
     return rest
 
 
-def dirichlet_log_density(log_x, eta, y, y_lo, log_y):
-    """``log p`` of ``Dirichlet(alpha)``, ``alpha = 1 + eta``, at a point of the simplex
-    with logarithms ``log_x`` and ``y_j = alpha_0 x_j`` (pairs, and their logs), in
-    Loader's form (from Stirling's series; ``sum_j y_j = alpha_0``)::
+def dirichlet_log_density(x, x_lo, log_x, eta):
+    """``log p`` of ``Dirichlet(alpha)``, ``alpha = 1 + eta``, at the point ``x + x_lo``
+    of the simplex (pairs; ``log_x`` their logarithms), along the last axis.
 
-        log p = -sum_j log x_j + (sum_j log alpha_j - log alpha_0) / 2
-                - (K - 1) log(2 pi) / 2 - sum_j S(alpha_j) + S(alpha_0)
-                - sum_j bd0(alpha_j, y_j)
+    With ``y_j = alpha_0 x_j`` (``sum_j y_j = alpha_0``),
+    ``log p = sum_j g_j + lgamma(alpha_0) - alpha_0 log alpha_0 + alpha_0`` where
+    ``g_j = alpha_j log y_j - y_j - log x_j - lgamma(alpha_j)`` is the log density of
+    ``Gamma(alpha_j, rate alpha_0)`` at ``x_j`` (:func:`gamma_log_density`, Loader's form
+    for large ``alpha_j``), and the last three terms are ``S(alpha_0) - log(alpha_0)/2 +
+    log(2 pi)/2``.
     """
     a, a_lo = _one_plus(eta)
-    s, _ = dd_sum(a, a_lo)
-    K = a.shape[-1]
+    s, s_lo = dd_sum(a, a_lo)
     with np.errstate(all="ignore"):
-        per = (-log_x + 0.5 * np.log(a) - stirling_remainder(a)
-               - bd0_pair(a, a_lo, y, y_lo, log_y))
-        return (np.sum(per, axis=-1) - 0.5 * np.log(s) - 0.5 * (K - 1) * LOG_2PI
-                + stirling_remainder(s))
+        sx = s[..., None]
+        y, y_lo = product_pair(sx, x)
+        y_lo = y_lo + sx * x_lo + s_lo[..., None] * x
+        log_s = np.log(s) + s_lo / s
+        log_y = log_pair(y, y_lo, log_s[..., None] + log_x)
+        g = gamma_log_density(x, a, a_lo, eta, y, y_lo, log_y, log_s[..., None], log_x=log_x)
+        return np.sum(g, axis=-1) + stirling_remainder(s) - 0.5 * log_s + HALF_LOG_2PI

@@ -214,8 +214,115 @@ def chi_square_checks():
             yield _check(fam, "kl", _fmt(df2, df), dq.kl(d), lambda: _gamma_kl(aq, half, a, half), df, df2)
 
 
+# ------------------------------------------------------------------ Beta and Dirichlet
+CONC = np.array([2.0**-53, 1e-10, 1e-3, 0.5, 1.0, 2.0, 9.5, 10.5, 1e3, 1e5, 1e9, 1e15, 1e100, 1e300])
+
+
+def _lnB(al):
+    return mp.fsum(mp.loggamma(x) for x in al) - mp.loggamma(mp.fsum(al))
+
+
+def _dir_H(al):
+    s = mp.fsum(al)
+    return (_lnB(al) + (s - len(al)) * mp.digamma(s)
+            - mp.fsum((x - 1) * mp.digamma(x) for x in al))
+
+
+def _dir_logpdf(al, xs):
+    tot = mp.fsum(xs)
+    return mp.fsum((a - 1) * mp.log(x / tot) for a, x in zip(al, xs)) - _lnB(al)
+
+
+def _dir_kl(ap, aq):
+    sp = mp.fsum(ap)
+    dig = mp.digamma(sp)
+    return (_lnB(aq) - _lnB(ap)
+            + mp.fsum((p - q) * (mp.digamma(p) - dig) for p, q in zip(ap, aq)))
+
+
+def _alpha(d):
+    return [mpf(e) + 1 for e in np.ravel(d.natural)]
+
+
+def beta_checks():
+    fam = "beta"
+    d = Beta(1e9, 1e9)
+    yield _check(fam, "entropy", "1e9, 1e9 (issue)", d.entropy(), lambda: _dir_H(_alpha(d)), 1e9)
+    for a in CONC:
+        for b in CONC:
+            d = Beta(a, b)
+            al = _alpha(d)
+            yield _check(fam, "entropy", _fmt(a, b), d.entropy(), lambda: _dir_H(al), a, b)
+            if b not in CONC[::2] and a != b:
+                continue
+            m = a / (a + b)
+            sd = np.sqrt(m * (1 - m) / (a + b + 1))
+            pts = {m, m + sd, m - sd, m + 10 * sd, m - 10 * sd, 0.5, 5e-324, 1e-300, 1e-10,
+                   1 - 1e-10, 1 - 2.0**-53, m * (1 + 1e-8)}
+            pts = sorted(x for x in pts if 0 < x < 1)
+            for x, g in zip(pts, d.logpdf(np.array(pts))):
+                xe = mpf(x)
+                yield _check(fam, "logpdf", _fmt(a, b, x), g,
+                             lambda: _dir_logpdf(al, [xe, 1 - xe]), a, b, x)
+    for a in CONC[::2]:
+        for b in CONC[1::2]:
+            p = Beta(a, b)
+            ep = p.natural
+            qs = [ep, [np.nextafter(ep[0], np.inf), ep[1]], [ep[0] + 1e-8 * a, ep[1]],
+                  [ep[0] + 1e-3 * a, ep[1] + 1e-3 * b], [ep[0] + 1e-8 * a, ep[1] + 1e-8 * b],
+                  [ep[0], ep[1] + 1e-3 * b], [2 * a - 1, 0.5 * b - 1], [1e5 * a - 1, b - 1],
+                  [a - 1, 1e-5 * b - 1], [0.0, 0.0]]
+            for eq in qs:
+                eq = np.asarray(eq, dtype=float)
+                if not (np.all(eq > -1) and np.all(eq < 1e300)):
+                    continue
+                q = Beta.from_natural(eq)
+                ap, aq = _alpha(p), _alpha(q)
+                for x, y, s in ((p, q, ""), (q, p, " (reversed)")):
+                    ax, ay = _alpha(x), _alpha(y)
+                    yield _check(fam, "kl", _fmt(a, b) + f" vs {eq.tolist()}{s}", x.kl(y),
+                                 lambda: _dir_kl(ax, ay), *np.ravel([x.natural + 1, y.natural + 1]))
+
+
+DIR_ALPHAS = [(1.0, 2.0, 3.0), (1e-3, 1.0, 1e5), (1e9, 1e9, 1e9), (2.0**-53, 1.0, 1e300),
+              (0.5, 0.5, 0.5), (1e15, 1.0, 1e-10), (1e100, 1e100, 1.0), (3.0, 5.0, 7.0, 1e8, 0.2),
+              (1e-10, 1e-10, 1e-10, 1e-10), (10.0, 20.0, 30.0), (1.0, 1.0)]
+
+
+def dirichlet_checks():
+    fam = "dirichlet"
+    rng = np.random.default_rng(5)
+    for alpha in DIR_ALPHAS:
+        d = Dirichlet(np.array(alpha))
+        al = _alpha(d)
+        K = len(alpha)
+        yield _check(fam, "entropy", _fmt(*alpha), d.entropy(), lambda: _dir_H(al), *alpha)
+        mean = np.array(alpha) / np.sum(alpha)
+        pts = [mean, np.full(K, 1.0 / K), rng.dirichlet(np.ones(K)),
+               np.r_[1e-300, np.full(K - 1, (1 - 2.0**-53) / (K - 1))],
+               np.r_[1 - 2.0**-52, np.full(K - 1, 2.0**-52 / (K - 1))]]
+        for x in pts:
+            if not np.all(x > 0):
+                continue
+            xe = [mpf(v) for v in x]
+            yield _check(fam, "logpdf", _fmt(*alpha) + f" at {x.tolist()}", d.logpdf(x),
+                         lambda: _dir_logpdf(al, xe), *alpha, *x)
+        e = d.natural
+        qs = [e, e + 1e-8 * (e + 1), e + np.r_[1e-3 * (e[0] + 1), np.zeros(K - 1)],
+              np.r_[np.nextafter(e[0], np.inf), e[1:]], 2 * (e + 1) - 1, np.zeros(K)]
+        for eq in qs:
+            if not (np.all(eq > -1) and np.all(eq < 1e300)):
+                continue
+            q = Dirichlet.from_natural(eq, n_categories=K)
+            for x, y, s in ((d, q, ""), (q, d, " (reversed)")):
+                ax, ay = _alpha(x), _alpha(y)
+                yield _check(fam, "kl", _fmt(*alpha) + f" vs {eq.tolist()}{s}", x.kl(y),
+                             lambda: _dir_kl(ax, ay), *np.ravel([x.natural + 1, y.natural + 1]))
+
+
 def checks():
-    for group in (gamma_checks, inverse_gamma_checks, chi_square_checks):
+    for group in (gamma_checks, inverse_gamma_checks, chi_square_checks, beta_checks,
+                  dirichlet_checks):
         for row in group():
             if row is not None:
                 yield row
