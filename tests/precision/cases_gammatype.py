@@ -320,9 +320,108 @@ def dirichlet_checks():
                              lambda: _dir_kl(ax, ay), *np.ravel([x.natural + 1, y.natural + 1]))
 
 
+# ------------------------------------------------------------------ one-parameter laws
+#: natural parameters -eta from 1e-300 to 1e300 (Exponential's rate, Rayleigh's
+#: 1/(2 sigma^2), Weibull's lam^-k, Pareto's alpha)
+NEG_ETA = np.unique(np.concatenate([np.logspace(-300, 300, 31), [0.37, 1.0, 2.718281828459045, 7.5]]))
+
+
+def _kl_neg_log(ep, eq):
+    r = eq / ep
+    return r - 1 - mp.log(r)
+
+
+def _scale_pairs(e):
+    """Natural parameters near and far from ``-e``."""
+    out = [e, np.nextafter(e, np.inf), e * (1 + 1e-8), e * 1.001, e * 1.06, e * 3.0, e * 1e-20, e * 1e20]
+    return [v for v in out if 1e-307 < v < 1e307]
+
+
+def _scale_kl(fam, cls, e, fixed):
+    dp = cls.from_natural([-e], **fixed)
+    for e2 in _scale_pairs(e):
+        dq = cls.from_natural([-e2], **fixed)
+        ep, eq = mpf(dp.natural[0]), mpf(dq.natural[0])
+        yield _check(fam, "kl", _fmt(e, e2), dp.kl(dq), lambda: _kl_neg_log(ep, eq), e, e2)
+        yield _check(fam, "kl", _fmt(e2, e), dq.kl(dp), lambda: _kl_neg_log(eq, ep), e, e2)
+
+
+def _tail_points(scale):
+    pts = [scale * f for f in (1e-10, 0.5, 1.0, 2.0, 10.0, 700.0, 1e10)]
+    pts += [5e-324, 1e-300, 1.0, 1e300]
+    return sorted({float(x) for x in pts if 0 < x < np.inf})
+
+
+def exponential_checks():
+    fam = "exponential"
+    for lam in NEG_ETA:
+        d = Exponential.from_natural([-lam])
+        le = -mpf(d.natural[0])
+        yield _check(fam, "entropy", _fmt(lam), d.entropy(), lambda: 1 - mp.log(le), lam)
+        pts = [0.0] + _tail_points(1 / lam)
+        for x, g in zip(pts, d.logpdf(np.array(pts))):
+            yield _check(fam, "logpdf", _fmt(lam, x), g, lambda: mp.log(le) - le * mpf(x), lam, x)
+        yield from _scale_kl(fam, Exponential, lam, {})
+
+
+def rayleigh_checks():
+    fam = "rayleigh"
+    for e in NEG_ETA:
+        d = Rayleigh.from_natural([-e])
+        s2 = -1 / (2 * mpf(d.natural[0]))
+        yield _check(fam, "entropy", _fmt(e), d.entropy(),
+                     lambda: 1 + mp.log(mp.sqrt(s2 / 2)) + EULER / 2, e)
+        pts = _tail_points(np.sqrt(0.5 / e))
+        for x, g in zip(pts, d.logpdf(np.array(pts))):
+            xe = mpf(x)
+            yield _check(fam, "logpdf", _fmt(e, x), g, lambda: mp.log(xe / s2) - xe**2 / (2 * s2), e, x)
+        yield from _scale_kl(fam, Rayleigh, e, {})
+
+
+def weibull_checks():
+    fam = "weibull"
+    for k in (1e-3, 0.5, 1.0, 1.5, 10.0, 1e3):
+        for e in NEG_ETA[::2]:
+            d = Weibull.from_natural([-e], k=k)
+            ke, lam_k = mpf(k), -mpf(d.natural[0])
+            log_lam = -mp.log(lam_k) / ke
+            yield _check(fam, "entropy", _fmt(k, e), d.entropy(),
+                         lambda: EULER * (1 - 1 / ke) + log_lam - mp.log(ke) + 1, k, e, 1 / k)
+            with np.errstate(all="ignore"):
+                lam = float(np.exp(-np.log(e) / k))
+            pts = _tail_points(lam) if 0 < lam < np.inf else _tail_points(1.0)
+            for x, g in zip(pts, d.logpdf(np.array(pts))):
+                xe = mpf(x)
+                yield _check(fam, "logpdf", _fmt(k, e, x), g,
+                             lambda: (mp.log(ke) - log_lam + (ke - 1) * (mp.log(xe) - log_lam)
+                                      - mp.exp(ke * (mp.log(xe) - log_lam))), k, e, x, 1 / k)
+            yield from _scale_kl(fam, Weibull, e, {"k": k})
+
+
+def pareto_checks():
+    fam = "pareto"
+    for xm in (1e-300, 1e-5, 1.0, 3.7, 1e300):
+        for a in NEG_ETA:
+            d = Pareto.from_natural([-a], x_m=xm)
+            ae, xme = -mpf(d.natural[0]), mpf(xm)
+            yield _check(fam, "entropy", _fmt(xm, a), d.entropy(),
+                         lambda: mp.log(xme / ae) + 1 / ae + 1, xm, a)
+            with np.errstate(all="ignore"):
+                pts = [xm, xm * (1 + 2.0**-52), xm * (1 + 1e-8), xm * 1.5, xm * 2.0,
+                       xm * np.exp(min(1.0 / a, 700.0)), xm * 1e10, 1e300]
+            pts = sorted({float(x) for x in pts if xm <= x < np.inf})
+            for x, g in zip(pts, d.logpdf(np.array(pts))):
+                xe = mpf(x)
+                yield _check(fam, "logpdf", _fmt(xm, a, x), g,
+                             lambda: mp.log(ae) + ae * mp.log(xme) - (ae + 1) * mp.log(xe), xm, a, x)
+            if xm in (1e-300, 1.0):
+                yield from _scale_kl(fam, Pareto, a, {"x_m": xm})
+
+
 def checks():
     for group in (gamma_checks, inverse_gamma_checks, chi_square_checks, beta_checks,
-                  dirichlet_checks):
+                  dirichlet_checks, exponential_checks, rayleigh_checks, weibull_checks,
+                  pareto_checks):
         for row in group():
             if row is not None:
                 yield row

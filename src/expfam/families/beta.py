@@ -15,8 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from .. import _kernels
-from .. import _precise
+from .. import _kernels, _precise
 from .._lazy import stats
 from .._special import digamma_difference_pair, exp, expm1, log, log1p, logaddexp, select, trigamma
 from ..domains import POSITIVE, UNIT_INTERVAL
