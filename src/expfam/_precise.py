@@ -15,7 +15,14 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from ._special import EULER_GAMMA, HALF_LOG_2PI, LOG_2PI, _digamma_tail, log1p_minus_x, log_minus_digamma
+from ._special import (
+    EULER_GAMMA,
+    HALF_LOG_2PI,
+    LOG_2PI,
+    _digamma_tail,
+    log1p_minus_x,
+    log_minus_digamma,
+)
 
 __all__ = ["stirling_remainder", "bd0", "log1pmx"]
 
@@ -243,6 +250,77 @@ def gamma_shape_divergence(a, c, delta):
         return np.where(large, k_large, np.where(small, k_small, k_far))
 
 
+def lgamma_bregman(a, c, delta):
+    """``B(c; a) = lgamma(c) - lgamma(a) - (c - a) psi(a) >= 0``, ``delta = c - a``:
+    :func:`gamma_shape_divergence` ``K`` plus ``c log(c/a) - delta``, written as
+    ``t^2 (a - c h(t))`` for ``|t| <= 1/2`` (``t = delta / a``; both forms >= 0)."""
+    with np.errstate(all="ignore"):
+        k = gamma_shape_divergence(a, c, delta)
+        t = delta / a
+        near = np.abs(t) <= 0.5
+        tn = np.where(near, t, 0.0)
+        rest_near = tn * tn * (a - c * neg_log1pmx_over_sq(tn))
+        rest_far = c * log_ratio(c, a) - delta
+        return k + np.where(near, rest_near, rest_far)
+
+
+#: coefficients of log x - psi(x) - 1/(2x) in powers of x^-2 (DLMF 5.11.2)
+_DIGAMMA_TAIL = (1 / 12, -1 / 120, 1 / 252, -1 / 240, 1 / 132, -691 / 32760, 1 / 12, -3617 / 8160)
+
+
+def digamma_increment(x, beta):
+    """``psi(x + beta) - psi(x)`` for ``x > 0``, ``beta >= 0``, to a few ulps also for
+    ``beta << x``: after the recurrence to ``b = x + 20`` (DLMF 5.5.2),
+    ``log1p(u) + beta / (2 b b0) + sum_k c_k b^-2k (1 - (1 + u)^-2k)`` with
+    ``u = beta / b``, ``b0 = b + beta`` and each ``1 - (1 + u)^-2k`` as an ``expm1``
+    (so that the difference of the asymptotic tails does not cancel)."""
+    x = np.asarray(x, dtype=np.float64)
+    beta = np.asarray(beta, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        small = x < 20.0
+        corr = np.zeros(np.broadcast_shapes(x.shape, beta.shape))
+        for i in range(20):
+            corr = corr + np.where(small, beta / ((x + i) * (x + i + beta)), 0.0)
+        b = np.where(small, x + 20.0, x)
+        u = beta / b
+        l1 = np.log1p(u)
+        r = 1.0 / (b * b)
+        rk = np.ones_like(r)
+        tail = np.zeros_like(corr)
+        for k, c in enumerate(_DIGAMMA_TAIL, start=1):
+            rk = rk * r
+            tail = tail + c * rk * -np.expm1(-2 * k * l1)
+        return corr + l1 + beta / (2.0 * b * (b + beta)) + tail
+
+
+def lgamma_increment(x, beta):
+    """``G(x, beta) = lgamma(x + beta) - lgamma(x)`` for ``x > 0``, ``beta >= 0``.
+
+    For ``u = beta / x <= 1/2`` and ``x >= 10`` from Stirling's series::
+
+        G = -beta u h(u) - log1p(u)/2 + beta log(x + beta) - beta L~(x) + B_S(x + beta; x)
+
+    (:func:`neg_log1pmx_over_sq`, :func:`stirling_bregman`), for smaller ``x`` after the
+    recurrence ``G(x, beta) = G(x + N, beta) - sum_{i<N} log1p(beta / (x + i))``; for
+    ``u > 1/2`` the difference of ``gammaln`` (which then does not cancel badly).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    beta = np.asarray(beta, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        u = beta / x
+        near = u <= 0.5
+        small = near & (x < 10.0)
+        xs = np.where(near, np.where(small, x + _SHIFT_N, x), 10.0)
+        bs = np.where(near, beta, 0.0)
+        us = bs / xs
+        g = (-bs * us * neg_log1pmx_over_sq(us) - 0.5 * np.log1p(us) + bs * np.log(xs + bs)
+             - bs * lmd_tail(xs) + stirling_bregman(xs, us))
+        for i in range(_SHIFT_N):
+            g = g - np.where(small, np.log1p(bs / (x + i)), 0.0)
+        direct = special.gammaln(x + beta) - special.gammaln(x)
+        return np.where(near, g, direct)
+
+
 def _rate_ratio_m1(bp, bp_lo, bq, bq_lo, ap, ap_lo, aq, aq_lo):
     """``u = (b_q a_p) / (b_p a_q) - 1`` (the rates of ``q`` and of the member with
     ``p``'s mean and ``q``'s shape), the numerator by exact products near ``u = 0``."""
@@ -381,7 +459,7 @@ def log_pair(y, y_lo, fallback):
         return np.where(ok, np.log(ys) + np.where(ok, y_lo, 0.0) / ys, fallback)
 
 
-def gamma_log_density(x, a, a_lo, am1, y, y_lo, log_y, log_h, log_x=None):
+def gamma_log_density(x, a, a_lo, am1, y, y_lo, log_y, log_h, log_x=None, magnitude=False):
     """``log p = a log y - y - log x - lgamma(a)`` of ``Gamma(a, rate b)`` at ``x`` with
     ``y = b x`` (the inverse gamma: ``y = b / x``), given as a pair ``(y, y_lo)`` with
     ``log_y``, ``am1 = a - 1`` and ``log_h = log y - log x`` (``log b``, or
@@ -393,7 +471,8 @@ def gamma_log_density(x, a, a_lo, am1, y, y_lo, log_y, log_h, log_x=None):
     - ``a < 1/2``: ``log(a / x) + a log y - y - lgamma(1 + a)``, which keeps ``log p``'s
       relative precision when ``x`` is near ``a`` (``lgamma(a) = lgamma(1 + a) - log a``).
 
-    ``log_x`` defaults to ``log(x)``.
+    ``log_x`` defaults to ``log(x)``.  With ``magnitude``, also the sum of the absolute
+    values of the terms added (a bound on the rounding error, in units of ``eps``).
     """
     x = np.asarray(x, dtype=np.float64)
     if log_x is None:
@@ -402,14 +481,19 @@ def gamma_log_density(x, a, a_lo, am1, y, y_lo, log_y, log_h, log_x=None):
         big = a >= 10.0
         tiny = a < 0.5
         ab = np.where(big, a, 10.0)
-        loader = (-log_x + 0.5 * (np.log(ab) - LOG_2PI) - stirling_remainder(ab)
-                  - bd0_pair(ab, np.where(big, a_lo, 0.0), y, y_lo, log_y))
+        l_terms = (-log_x, 0.5 * (np.log(ab) - LOG_2PI), -stirling_remainder(ab),
+                   -bd0_pair(ab, np.where(big, a_lo, 0.0), y, y_lo, log_y))
         am = np.where(big | tiny, 1.0, a)
         yy = y + y_lo
-        mid = am1 * log_y - yy + log_h - special.gammaln(am)
+        m_terms = (am1 * log_y, -yy, log_h, -special.gammaln(am))
         at = np.where(tiny, a, 0.25)
-        small = log_ratio(at, x) + at * log_y - yy - lgamma1p(at)
-        return np.where(big, loader, np.where(tiny, small, mid))
+        s_terms = (log_ratio(at, x), at * log_y, -yy, -lgamma1p(at))
+        value = np.where(big, sum(l_terms), np.where(tiny, sum(s_terms), sum(m_terms)))
+        if not magnitude:
+            return value
+        mag = np.where(big, sum(map(np.abs, l_terms)),
+                       np.where(tiny, sum(map(np.abs, s_terms)), sum(map(np.abs, m_terms))))
+        return value, mag
 
 
 def dirichlet_entropy(alpha, eta, rest):
@@ -452,13 +536,18 @@ def dd_sum(x_hi, x_lo):
 def dirichlet_kl(eta_p, eta_q):
     """``KL(Dir(alpha_p) || Dir(alpha_q))`` along the last axis.
 
-    By the Gamma representation (independent ``G_j ~ Gamma(alpha_j, beta)`` normalised
-    by their sum ``~ Gamma(alpha_0, beta)``, independent of the proportions), for rates
-    ``beta_p = alpha_0p``, ``beta_q = alpha_0q``: ``KL = sum_j KL_Gamma(j) -
-    KL_Gamma(alpha_0)``, where the sum's rates match its means so that only
-    :func:`gamma_shape_divergence` remains for it; the component terms are
-    ``K(alpha_pj -> alpha_qj) + alpha_qj (r_j - 1 - log r_j)`` with ``r_j`` the ratio of
-    the mean proportions ``m_pj / m_qj``.
+    ``KL = sum_j B(alpha_qj; alpha_pj) - B(alpha_0q; alpha_0p)`` (:func:`lgamma_bregman`)
+    has two arrangements, and the one with the smaller sum of absolute terms is taken:
+
+    - the Gamma representation (independent ``G_j ~ Gamma(alpha_j, beta)`` normalised
+      by their sum ``~ Gamma(alpha_0, beta)``, independent of the proportions), for rates
+      ``beta_p = alpha_0p``, ``beta_q = alpha_0q``: ``KL = sum_j KL_Gamma(j) -
+      KL_Gamma(alpha_0)``, every term from :func:`gamma_kl` (``>= 0``); good unless one
+      component dominates ``alpha_0`` and changes a lot;
+    - around the dominant component ``*`` of ``alpha_p`` (``b`` the sum of the others):
+      ``B(a_q; a_p) - B(alpha_0q; alpha_0p) = G(a_p, b_p) - G(a_q, b_q)
+      + (a_q - a_p) (psi(alpha_0p) - psi(a_p)) + (b_q - b_p) psi(alpha_0p)``
+      (:func:`lgamma_increment`), plus ``B`` of the other components.
     """
     ap, ap_lo = _one_plus(eta_p)
     aq, aq_lo = _one_plus(eta_q)
@@ -470,7 +559,25 @@ def dirichlet_kl(eta_p, eta_q):
         k_sum = gamma_shape_divergence(sp, sq, ds)
         comp = gamma_kl(ap, ap_lo, sp[..., None], aq, aq_lo, sq[..., None], delta,
                         sp_lo[..., None], sq_lo[..., None])
-        return np.sum(comp, axis=-1) - k_sum
+        total = np.sum(comp, axis=-1)
+        by_gamma = total - k_sum
+        mag_gamma = total + k_sum
+        # around the dominant component
+        top = np.argmax(ap, axis=-1)[..., None]
+        is_top = np.arange(ap.shape[-1]) == top
+        breg = np.where(is_top, 0.0, lgamma_bregman(ap, aq, delta))
+        a1p = np.take_along_axis(ap, top, -1)[..., 0]
+        a1q = np.take_along_axis(aq, top, -1)[..., 0]
+        da = np.take_along_axis(delta, top, -1)[..., 0]
+        bp = np.sum(np.where(is_top, 0.0, ap), axis=-1)
+        bq = np.sum(np.where(is_top, 0.0, aq), axis=-1)
+        db = np.sum(np.where(is_top, 0.0, delta), axis=-1)
+        terms = (lgamma_increment(a1p, bp), -lgamma_increment(a1q, bq),
+                 da * digamma_increment(a1p, bp), db * special.digamma(sp))
+        by_top = np.sum(breg, axis=-1) + sum(terms)
+        mag_top = np.sum(breg, axis=-1) + sum(map(np.abs, terms))
+        use_top = np.isfinite(by_top) & (mag_top < mag_gamma)
+        return np.where(use_top, by_top, by_gamma)
 
 
 # ----------------------------------------------------------------------------------
