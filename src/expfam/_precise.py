@@ -602,12 +602,19 @@ def dirichlet_log_density(x, x_lo, log_x, eta):
     """``log p`` of ``Dirichlet(alpha)``, ``alpha = 1 + eta``, at the point ``x + x_lo``
     of the simplex (pairs; ``log_x`` their logarithms), along the last axis.
 
-    With ``y_j = alpha_0 x_j`` (``sum_j y_j = alpha_0``),
-    ``log p = sum_j g_j + lgamma(alpha_0) - alpha_0 log alpha_0 + alpha_0`` where
-    ``g_j = alpha_j log y_j - y_j - log x_j - lgamma(alpha_j)`` is the log density of
-    ``Gamma(alpha_j, rate alpha_0)`` at ``x_j`` (:func:`gamma_log_density`, Loader's form
-    for large ``alpha_j``), and the last three terms are ``S(alpha_0) - log(alpha_0)/2 +
-    log(2 pi)/2``.
+    Two arrangements; the one with the smaller sum of absolute terms is taken:
+
+    - with ``y_j = alpha_0 x_j`` (``sum_j y_j = alpha_0``),
+      ``log p = sum_j g_j + S(alpha_0) - log(alpha_0)/2 + log(2 pi)/2`` where
+      ``g_j = alpha_j log y_j - y_j - log x_j - lgamma(alpha_j)`` is the log density of
+      ``Gamma(alpha_j, rate alpha_0)`` at ``x_j`` (:func:`gamma_log_density`, Loader's
+      form for large ``alpha_j``): good for large concentrations near the mode;
+    - around the largest ``alpha_*`` (``b`` the sum of the others):
+      ``log p = (alpha_* - 1) log x_* + G(alpha_*, b) + sum_{j != *} c_j`` with
+      :func:`lgamma_increment` ``G`` and ``c_j = (alpha_j - 1) log x_j - lgamma(alpha_j)``,
+      for ``alpha_j < 1/2`` as ``log(alpha_j / x_j) + alpha_j log x_j - lgamma(1 + alpha_j)``;
+      when ``alpha_0 < 1/2`` the logarithms ``log(alpha_j / x_j)`` and ``-log alpha_0``
+      are taken as one logarithm of a product (all of them cancel together).
     """
     a, a_lo = _one_plus(eta)
     s, s_lo = dd_sum(a, a_lo)
@@ -617,5 +624,41 @@ def dirichlet_log_density(x, x_lo, log_x, eta):
         y_lo = y_lo + sx * x_lo + s_lo[..., None] * x
         log_s = np.log(s) + s_lo / s
         log_y = log_pair(y, y_lo, log_s[..., None] + log_x)
-        g = gamma_log_density(x, a, a_lo, eta, y, y_lo, log_y, log_s[..., None], log_x=log_x)
-        return np.sum(g, axis=-1) + stirling_remainder(s) - 0.5 * log_s + HALF_LOG_2PI
+        g, mag = gamma_log_density(x, a, a_lo, eta, y, y_lo, log_y, log_s[..., None],
+                                   log_x=log_x, magnitude=True)
+        tail = (stirling_remainder(s), -0.5 * log_s, HALF_LOG_2PI)
+        by_gamma = np.sum(g, axis=-1) + sum(tail)
+        mag_gamma = np.sum(mag, axis=-1) + sum(map(np.abs, tail))
+        # around the largest concentration
+        top = np.argmax(a, axis=-1)[..., None]
+        is_top = np.arange(a.shape[-1]) == top
+        tiny = a < 0.5
+        at = np.where(tiny, a, 0.25)
+        # log(alpha_j / x_j) with the low parts of alpha_j and x_j to first order
+        lr = log_ratio(at, x) + a_lo / at - x_lo / x
+        c_tiny = (lr, at * log_x, -lgamma1p(at))
+        am = np.where(tiny, 1.0, a)
+        c_mid = (eta * log_x, -special.gammaln(am))
+        others = np.where(is_top, 0.0, np.where(tiny, sum(c_tiny), sum(c_mid)))
+        mag_others = np.where(is_top, 0.0, np.where(tiny, sum(map(np.abs, c_tiny)),
+                                                    sum(map(np.abs, c_mid))))
+        a1 = np.take_along_axis(a, top, -1)[..., 0]
+        b = np.sum(np.where(is_top, 0.0, a), axis=-1)
+        top_terms = (np.sum(np.where(is_top, eta * log_x, 0.0), axis=-1), lgamma_increment(a1, b))
+        by_top = np.sum(others, axis=-1) + sum(top_terms)
+        mag_top = np.sum(mag_others, axis=-1) + sum(map(np.abs, top_terms))
+        # all concentrations below 1/2: prod_j (alpha_j / x_j) / alpha_0 in one logarithm
+        all_tiny = s < 0.5
+        ratio = np.prod(np.where(tiny, at / x, 1.0), axis=-1) / s
+        ok = all_tiny & _normal(ratio)
+        log_ratio_all = np.where(ok, np.log(np.where(ok, ratio, 1.0)),
+                                 np.sum(lr, axis=-1) - np.log(s))
+        log_ratio_all = (log_ratio_all + np.where(ok, np.sum(a_lo / at - x_lo / x, axis=-1), 0.0)
+                         - s_lo / s)
+        ss = np.where(all_tiny, s, 0.25)
+        tiny_terms = (log_ratio_all, np.sum(at * log_x, axis=-1), -np.sum(lgamma1p(at), axis=-1),
+                      lgamma1p(ss))
+        by_tiny = sum(tiny_terms)
+        use_top = np.isfinite(by_top) & (mag_top < mag_gamma)
+        best = np.where(use_top, by_top, by_gamma)
+        return np.where(all_tiny, by_tiny, best)
