@@ -41,14 +41,16 @@ EULER = mp.euler
 
 
 def _dps(*values) -> int:
-    """Digits for the oracle: 60 plus the largest decimal exponent involved (twice, for
-    the cancellation of KL between nearby large parameters)."""
+    """Digits for the oracle: 80 plus 1.2 times the largest decimal exponent of the
+    values passed (the shapes, for the gamma-type formulas: they cancel terms like
+    ``lgamma(1e300)`` down to values as small as ``1e-33`` times them for nearby pairs;
+    rates and points only add terms of size ``a log b``, within the 80 digits)."""
     e = 0.0
     for v in values:
         v = abs(float(v))
         if v > 0 and math.isfinite(v):
             e = max(e, abs(math.log10(v)))
-    return int(60 + 2 * e)
+    return int(80 + 1.2 * e)
 
 
 #: true values beyond this are not float64 numbers: such points are left out (an
@@ -73,9 +75,9 @@ def _fmt(*vals):
 SHAPES = np.unique(np.concatenate([
     [2.0**-53, 2.0**-52, 1e-15, 1e-10, 1e-5, 1e-3, 0.1, 0.5, 1.0, 1.0 + 2.0**-52, 1.5, 2.0,
      5.0, 9.999, 10.0, 10.001, 19.99, 20.0, 20.01, 50.0, 1e3, 1e5, 1e8, 1e12, 1e16, 1e20],
-    loggrid(1e30, 1e300, 0.1)]))
+    loggrid(1e30, 1e300, 0.04)]))
 RATES = np.logspace(-300, 300, 13)
-FEW_RATES = np.array([1e-300, 1e-100, 1e-8, 1.0, 3.5, 1e8, 1e100, 1e300])
+FEW_RATES = np.array([1e-300, 1e-100, 1.0, 3.5, 1e100, 1e300])
 
 
 def _gamma_H(a, b):
@@ -93,7 +95,7 @@ def _gamma_kl(ap, bp, aq, bq):
 
 def _gamma_x_points(mean, sd):
     pts = [mean, mean + sd, mean - sd, mean + 10 * sd, mean - 10 * sd, mean * 1e-10, mean * 1e10,
-           mean * (1 + 1e-8), 5e-324, 2.2250738585072014e-308, 1e-300, 1e-100, 1.0, 1e100, 1e300]
+           mean * (1 + 1e-8), 5e-324, 1e-300, 1.0, 1e300]
     with np.errstate(all="ignore"):
         return sorted({float(x) for x in pts if 0 < x < np.inf and np.isfinite(x)})
 
@@ -110,15 +112,16 @@ def gamma_checks():
         for b in FEW_RATES:
             d = Gamma(a, b)
             ae, be = mpf(d.natural[1]) + 1, -mpf(d.natural[0])
-            yield _check(fam, "entropy", _fmt(a, b), d.entropy(), lambda: _gamma_H(ae, be), a, b)
+            yield _check(fam, "entropy", _fmt(a, b), d.entropy(), lambda: _gamma_H(ae, be), a)
     # the issue's reproducer
     d = Gamma(1e12, 1.0)
     yield _check(fam, "entropy", "1e12, 1 (issue)", d.entropy(),
                  lambda: _gamma_H(mpf(d.natural[1]) + 1, -mpf(d.natural[0])), 1e12)
-    for b in RATES[::10]:
-        for a in SHAPES[::2]:
-            yield _check(fam, "entropy", _fmt(a, b), Gamma(a, b).entropy(),
-                         lambda: _gamma_H(mpf(Gamma(a, b).natural[1]) + 1, mpf(b)), a, b)
+    for b in RATES[::12]:
+        for a in SHAPES[::3]:
+            d = Gamma(a, b)
+            ae, be = mpf(d.natural[1]) + 1, -mpf(d.natural[0])
+            yield _check(fam, "entropy", _fmt(a, b), d.entropy(), lambda: _gamma_H(ae, be), a)
     for a in SHAPES:
         for b in (1e-300, 1.0, 1e300):
             d = Gamma(a, b)
@@ -128,23 +131,23 @@ def gamma_checks():
             got = d.logpdf(np.array(pts))
             for x, g in zip(pts, got):
                 yield _check(fam, "logpdf", _fmt(a, b, x), g,
-                             lambda: _gamma_logpdf(ae, be, mpf(x)), a, b, x)
+                             lambda: _gamma_logpdf(ae, be, mpf(x)), a)
     yield from _gamma_kl_checks(fam, Gamma, lambda d: (mpf(d.natural[1]) + 1, -mpf(d.natural[0])),
-                                lambda eta1, b: np.array([-b, eta1]), lambda a: a - 1, SHAPES)
+                                lambda eta1, b: np.array([-b, eta1]), lambda a: a - 1, SHAPES, 3)
 
 
-def _gamma_kl_checks(fam, cls, params, natural, eta_of, shapes):
+def _gamma_kl_checks(fam, cls, params, natural, eta_of, shapes, step):
     """KL pairs for the two-parameter gamma laws (``params(d) -> (a, b)`` exactly)."""
     def pair(p_nat, q_nat, label):
         dp, dq = cls.from_natural(p_nat), cls.from_natural(q_nat)
         (ap, bp), (aq, bq) = params(dp), params(dq)
         return _check(fam, "kl", label, dp.kl(dq), lambda: _gamma_kl(ap, bp, aq, bq),
-                      float(ap), float(bp), float(aq), float(bq))
+                      float(ap), float(aq))
 
     yield pair(natural(eta_of(1e8), 1e8), natural(eta_of(1e8 + 1), 1e8), "1e8,1e8 || 1e8+1,1e8 (issue)")
-    for a in shapes[::2]:
+    for a in shapes[::step]:
         e = eta_of(a)
-        for b in (1e-300, 1.0, 7.5e150, 1e300):
+        for b in (1e-300, 1.0, 1e300):
             p = natural(e, b)
             yield pair(p, p, _fmt(a, b) + " equal")
             for e2 in _nearby_shapes(e) if cls is Gamma else _nearby_shapes_inv(e):
@@ -152,10 +155,10 @@ def _gamma_kl_checks(fam, cls, params, natural, eta_of, shapes):
                 a2 = float(-(e2 + 1) if cls is InverseGamma else e2 + 1)
                 if np.isfinite(b * a2 / a) and b * a2 / a > 0:
                     yield pair(p, natural(e2, b * a2 / a), _fmt(a, b) + f" equal-mean shape {e2!r}")
-            for b2 in (np.nextafter(b, np.inf), b * (1 + 1e-8), b * 1.001, b * 3.0, b * 1e-5):
+            for b2 in (np.nextafter(b, np.inf), b * (1 + 1e-8), b * 3.0, b * 1e-5):
                 if 0 < b2 < 1.7e308:
                     yield pair(p, natural(e, b2), _fmt(a, b) + f" rate {b2!r}")
-            for a2 in (a * 2.0, a * 1e-5, a * 1e10, 0.7, 25.0):
+            for a2 in (a * 2.0, a * 1e-5, 0.7, 25.0):
                 if 2.0**-52 <= a2 <= 1e300:
                     yield pair(p, natural(eta_of(a2), b), _fmt(a, b) + f" shape to {a2!r}")
                     yield pair(natural(eta_of(a2), b), p, f"{a2!r}, {b!r} || " + _fmt(a, b))
@@ -177,7 +180,7 @@ def inverse_gamma_checks():
         for b in FEW_RATES:
             d = InverseGamma(a, b)
             ae, be = -mpf(d.natural[1]) - 1, -mpf(d.natural[0])
-            yield _check(fam, "entropy", _fmt(a, b), d.entropy(), lambda: _invgamma_H(ae, be), a, b)
+            yield _check(fam, "entropy", _fmt(a, b), d.entropy(), lambda: _invgamma_H(ae, be), a)
     for a in shapes[::2]:
         for b in (1e-300, 1.0, 1e300):
             d = InverseGamma(a, b)
@@ -188,15 +191,15 @@ def inverse_gamma_checks():
             for x, g in zip(pts, got):
                 xe = mpf(x)
                 yield _check(fam, "logpdf", _fmt(a, b, x), g,
-                             lambda: _gamma_logpdf(ae, be, 1 / xe) - 2 * mp.log(xe), a, b, x)
+                             lambda: _gamma_logpdf(ae, be, 1 / xe) - 2 * mp.log(xe), a)
     yield from _gamma_kl_checks(fam, InverseGamma,
                                 lambda d: (-mpf(d.natural[1]) - 1, -mpf(d.natural[0])),
-                                lambda eta2, b: np.array([-b, eta2]), lambda a: -a - 1, shapes)
+                                lambda eta2, b: np.array([-b, eta2]), lambda a: -a - 1, shapes, 4)
 
 
 def chi_square_checks():
     fam = "chi_square"
-    dfs = np.unique(np.concatenate([2 * np.logspace(-300, 300, 61), [1.0, 2.0, 3.0, 19.99, 20.0, 40.0, 1e6]]))
+    dfs = np.unique(np.concatenate([2 * np.logspace(-300, 300, 31), [1.0, 2.0, 3.0, 19.99, 20.0, 40.0, 1e6]]))
     half = mp.mpf(1) / 2
     for df in dfs:
         d = ChiSquare(df)
@@ -204,7 +207,7 @@ def chi_square_checks():
         yield _check(fam, "entropy", _fmt(df), d.entropy(), lambda: _gamma_H(a, half), df)
         pts = _gamma_x_points(df, np.sqrt(2 * df))
         for x, g in zip(pts, d.logpdf(np.array(pts))):
-            yield _check(fam, "logpdf", _fmt(df, x), g, lambda: _gamma_logpdf(a, half, mpf(x)), df, x)
+            yield _check(fam, "logpdf", _fmt(df), g, lambda: _gamma_logpdf(a, half, mpf(x)), df)
         for df2 in (df, np.nextafter(df, np.inf), df * (1 + 1e-8), df * 1.001, df * 10, df * 1e-10):
             if not 2.3e-308 < df2 < 1.7e308:  # normal floats (digamma(a) ~ -1/a overflows below)
                 continue
@@ -269,8 +272,7 @@ def beta_checks():
             p = Beta(a, b)
             ep = p.natural
             qs = [ep, [np.nextafter(ep[0], np.inf), ep[1]], [ep[0] + 1e-8 * a, ep[1]],
-                  [ep[0] + 1e-3 * a, ep[1] + 1e-3 * b], [ep[0] + 1e-8 * a, ep[1] + 1e-8 * b],
-                  [ep[0], ep[1] + 1e-3 * b], [2 * a - 1, 0.5 * b - 1], [1e5 * a - 1, b - 1],
+                  [ep[0] + 1e-3 * a, ep[1] + 1e-3 * b], [2 * a - 1, 0.5 * b - 1], [1e5 * a - 1, b - 1],
                   [a - 1, 1e-5 * b - 1], [0.0, 0.0]]
             for eq in qs:
                 eq = np.asarray(eq, dtype=float)
