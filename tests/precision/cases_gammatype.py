@@ -279,7 +279,6 @@ def beta_checks():
                 if not (np.all(eq > -1) and np.all(eq < 1e300)):
                     continue
                 q = Beta.from_natural(eq)
-                ap, aq = _alpha(p), _alpha(q)
                 for x, y, s in ((p, q, ""), (q, p, " (reversed)")):
                     ax, ay = _alpha(x), _alpha(y)
                     yield _check(fam, "kl", _fmt(a, b) + f" vs {eq.tolist()}{s}", x.kl(y),
