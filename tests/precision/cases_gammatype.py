@@ -94,10 +94,10 @@ def _gamma_kl(ap, bp, aq, bq):
 
 
 def _gamma_x_points(mean, sd):
-    pts = [mean, mean + sd, mean - sd, mean + 10 * sd, mean - 10 * sd, mean * 1e-10, mean * 1e10,
-           mean * (1 + 1e-8), 5e-324, 1e-300, 1.0, 1e300]
-    with np.errstate(all="ignore"):
-        return sorted({float(x) for x in pts if 0 < x < np.inf and np.isfinite(x)})
+    with np.errstate(all="ignore"):  # points beyond the float range are dropped
+        pts = [mean, mean + sd, mean - sd, mean + 10 * sd, mean - 10 * sd, mean * 1e-10,
+               mean * 1e10, mean * (1 + 1e-8), 5e-324, 1e-300, 1.0, 1e300]
+    return sorted({float(x) for x in pts if 0 < x < np.inf})
 
 
 def _nearby_shapes(eta1):
@@ -153,12 +153,17 @@ def _gamma_kl_checks(fam, cls, params, natural, eta_of, shapes, step):
             for e2 in _nearby_shapes(e) if cls is Gamma else _nearby_shapes_inv(e):
                 yield pair(p, natural(e2, b), _fmt(a, b) + f" shape {e2!r}")
                 a2 = float(-(e2 + 1) if cls is InverseGamma else e2 + 1)
-                if np.isfinite(b * a2 / a) and b * a2 / a > 0:
-                    yield pair(p, natural(e2, b * a2 / a), _fmt(a, b) + f" equal-mean shape {e2!r}")
-            for b2 in (np.nextafter(b, np.inf), b * (1 + 1e-8), b * 3.0, b * 1e-5):
+                with np.errstate(all="ignore"):
+                    b_eq = b * (a2 / a)  # q with p's mean
+                if 0 < b_eq < np.inf:
+                    yield pair(p, natural(e2, b_eq), _fmt(a, b) + f" equal-mean shape {e2!r}")
+            with np.errstate(all="ignore"):  # rates beyond the float range are dropped
+                rates = (np.nextafter(b, np.inf), b * (1 + 1e-8), b * 3.0, b * 1e-5)
+                shapes2 = (a * 2.0, a * 1e-5, 0.7, 25.0)
+            for b2 in rates:
                 if 0 < b2 < 1.7e308:
                     yield pair(p, natural(e, b2), _fmt(a, b) + f" rate {b2!r}")
-            for a2 in (a * 2.0, a * 1e-5, 0.7, 25.0):
+            for a2 in shapes2:
                 if 2.0**-52 <= a2 <= 1e300:
                     yield pair(p, natural(eta_of(a2), b), _fmt(a, b) + f" shape to {a2!r}")
                     yield pair(natural(eta_of(a2), b), p, f"{a2!r}, {b!r} || " + _fmt(a, b))
@@ -208,7 +213,9 @@ def chi_square_checks():
         pts = _gamma_x_points(df, np.sqrt(2 * df))
         for x, g in zip(pts, d.logpdf(np.array(pts))):
             yield _check(fam, "logpdf", _fmt(df), g, lambda: _gamma_logpdf(a, half, mpf(x)), df)
-        for df2 in (df, np.nextafter(df, np.inf), df * (1 + 1e-8), df * 1.001, df * 10, df * 1e-10):
+        with np.errstate(all="ignore"):  # parameters beyond the float range are dropped
+            dfs2 = (df, np.nextafter(df, np.inf), df * (1 + 1e-8), df * 1.001, df * 10, df * 1e-10)
+        for df2 in dfs2:
             if not 2.3e-308 < df2 < 1.7e308:  # normal floats (digamma(a) ~ -1/a overflows below)
                 continue
             dq = ChiSquare(df2)
@@ -334,7 +341,9 @@ def _kl_neg_log(ep, eq):
 
 def _scale_pairs(e):
     """Natural parameters near and far from ``-e``."""
-    out = [e, np.nextafter(e, np.inf), e * (1 + 1e-8), e * 1.001, e * 1.06, e * 3.0, e * 1e-20, e * 1e20]
+    with np.errstate(all="ignore"):  # parameters beyond the float range are dropped
+        out = [e, np.nextafter(e, np.inf), e * (1 + 1e-8), e * 1.001, e * 1.06, e * 3.0,
+               e * 1e-20, e * 1e20]
     return [v for v in out if 1e-307 < v < 1e307]
 
 
@@ -348,7 +357,8 @@ def _scale_kl(fam, cls, e, fixed):
 
 
 def _tail_points(scale):
-    pts = [scale * f for f in (1e-10, 0.5, 1.0, 2.0, 10.0, 700.0, 1e10)]
+    with np.errstate(all="ignore"):  # points beyond the float range are dropped
+        pts = [scale * f for f in (1e-10, 0.5, 1.0, 2.0, 10.0, 700.0, 1e10)]
     pts += [5e-324, 1e-300, 1.0, 1e300]
     return sorted({float(x) for x in pts if 0 < x < np.inf})
 
