@@ -3,27 +3,38 @@ Weibull, Rayleigh, Pareto, Beta, Dirichlet (entropy, logpdf, KL).
 
 Every oracle value is the textbook formula evaluated by mpmath from the natural
 parameters the object holds (``d.natural``, exact floats), with enough digits for the
-cancellation of that formula (``_dps``: 60 plus the decimal exponents involved).
+cancellation of that formula (:func:`_dps`).
 
-Domains and what float64 can represent:
+Domains, and what float64 can represent:
 
-- Gamma holds ``eta = (-b, a - 1)`` and Beta/Dirichlet ``eta = alpha - 1``, so a shape is
-  only represented to absolute ``~1.1e-16`` (``ulp(1)/2``) near ``a = 1`` and the
-  smallest shape is ``2**-53`` (``a = 1 + eta`` with ``eta > -1``): shapes on the grids
-  run from ``2**-53`` to ``1e300``.  The oracle takes ``a = eta + 1`` exactly (in mpmath
-  from ``d.natural``), so the checks measure the functions, not that representation.
-  InverseGamma (``eta_2 = -a - 1``) starts at ``2**-52``.  ChiSquare holds ``k / 2``
-  itself, so its grid runs from ``df = 2e-300``.
-- Rates, scales and the fixed ``x_m`` run over ``1e-300 .. 1e300``; the one-parameter
-  families are built from their natural parameter over ``-1e300 .. -1e-300``
-  (Rayleigh's ``sigma`` and Weibull's ``lam`` are then whatever that gives, inf included).
-- logpdf points: the mode or mean, +-1 and +-10 standard deviations, factors
-  ``1e-10 .. 1e10`` of the mean, the support's ends as floats (``5e-324``, ``1e-300``,
-  ``1 - 2**-53`` for Beta, ``1e300``) and ``x_m`` for Pareto.
-- KL pairs: equal pairs (exactly 0), nearby pairs (relative steps 1e-8 and one ulp of
-  the natural parameter, equal-mean shape changes), and far pairs.  Where the true
-  value exceeds the float range (KL > 1.8e308) the pair is left out (a comment says
-  where).
+- Gamma holds ``eta = (-b, a - 1)`` and Beta/Dirichlet ``eta = alpha - 1``, so a shape
+  is only represented to absolute ``~1.1e-16`` (``ulp(1)/2``) near ``a = 1``, and the
+  smallest shape is ``2**-53`` (``a = 1 + eta`` with ``eta > -1``): shape grids run from
+  ``2**-53`` to ``1e300``.  A shape like ``1e-10`` is therefore held as
+  ``1.0000000827e-10``; the oracle takes ``a = eta + 1`` exactly (in mpmath, from
+  ``d.natural``), so the checks measure the functions, not that representation.
+  InverseGamma (``eta_2 = -a - 1``) starts at ``2**-52``.  ChiSquare holds ``df / 2``
+  itself, so its grid runs from ``df = 2e-300``; subnormal ``df / 2`` (below
+  ``2.2e-308``) are left out (``psi(a) ~ -1/a`` overflows there).
+- Rates and scales run over ``1e-300 .. 1e300``; the one-parameter families are built
+  from their natural parameter ``-eta`` over ``1e-300 .. 1e300`` (Rayleigh's ``sigma``
+  and Weibull's ``lam`` are whatever that gives); Weibull for ``k`` from ``1e-3`` to
+  ``1e3``; Pareto for ``x_m`` from ``1e-300`` to ``1e300``.
+- logpdf points: the mode or mean, +-1 and +-10 standard deviations, 1e-8 off the mean,
+  factors ``1e-10 .. 1e10`` of it, and the support's ends as floats: ``5e-324``,
+  ``1e-300``, ``1e300``, ``x = 0`` (Exponential), ``x_m`` and its next floats (Pareto),
+  ``1 - 2**-53`` (Beta); Dirichlet points lie in the open simplex (components < 1).
+- KL pairs: equal pairs (exactly 0), nearby pairs (one ulp of a natural parameter,
+  relative steps 1e-8 and 1e-3, equal-mean shape changes), and far pairs (factors up to
+  ``1e20``), in both directions; the issue's reproducers are rows of their own.
+- Values whose true size exceeds the float range (``|value| > 1.8e308``: logpdf far in a
+  tail, KL between far-apart laws) are left out by :func:`_check`: float64 has no
+  finite answer for them (expfam returns ``-inf`` / ``inf``).
+
+Every row meets the floor (1e-12 relative or 1e-15 absolute).  Where a value is within
+~1e-14 of 0 only because terms of size ~30 cancel in the function itself (e.g. Beta's
+logpdf with a tiny and a moderate shape near ``x = 1``), the absolute floor is what
+holds.
 """
 
 from __future__ import annotations
