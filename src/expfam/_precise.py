@@ -117,7 +117,7 @@ def two_prod(a, b):
     return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
 
 
-def _one_plus(eta):
+def one_plus(eta):
     """``1 + eta`` as a pair ``(hi, lo)`` (shape parameters from their natural ones)."""
     return two_sum(np.asarray(eta, dtype=np.float64), 1.0)
 
@@ -395,7 +395,7 @@ def gamma_entropy(a, coef, b, inverse=False):
             main = log_ratio(np.sqrt(ab), b)
         corr = stirling_remainder(ab) + lmd_scaled(ab) + sign * log_minus_digamma(ab)
         series = 0.5 * (1.0 + LOG_2PI) + main + corr
-    return np.where(big, series, direct)
+    return np.where(big, series, direct)[()]  # a NumPy scalar for a single distribution
 
 
 def bd0_pair(x, x_lo, m, m_lo, log_m):
@@ -520,7 +520,7 @@ def dirichlet_entropy(alpha, eta, rest):
         direct = (np.sum(special.gammaln(alpha), axis=-1) - special.gammaln(ss)
                   + (np.sum(eta, axis=-1)) * special.digamma(ss)
                   - np.sum(eta * special.digamma(alpha), axis=-1))
-    return np.where(big, series, direct)
+    return np.where(big, series, direct)[()]  # a NumPy scalar for a single distribution
 
 
 def dd_sum(x_hi, x_lo):
@@ -549,8 +549,8 @@ def dirichlet_kl(eta_p, eta_q):
       + (a_q - a_p) (psi(alpha_0p) - psi(a_p)) + (b_q - b_p) psi(alpha_0p)``
       (:func:`lgamma_increment`), plus ``B`` of the other components.
     """
-    ap, ap_lo = _one_plus(eta_p)
-    aq, aq_lo = _one_plus(eta_q)
+    ap, ap_lo = one_plus(eta_p)
+    aq, aq_lo = one_plus(eta_q)
     sp, sp_lo = dd_sum(ap, ap_lo)
     sq, sq_lo = dd_sum(aq, aq_lo)
     delta = eta_q - eta_p
@@ -616,7 +616,7 @@ def dirichlet_log_density(x, x_lo, log_x, eta):
       when ``alpha_0 < 1/2`` the logarithms ``log(alpha_j / x_j)`` and ``-log alpha_0``
       are taken as one logarithm of a product (all of them cancel together).
     """
-    a, a_lo = _one_plus(eta)
+    a, a_lo = one_plus(eta)
     s, s_lo = dd_sum(a, a_lo)
     with np.errstate(all="ignore"):
         sx = s[..., None]

@@ -125,7 +125,7 @@ class Gamma(ExponentialFamily):
         """``a log(b x) - b x - log x - lgamma(a)`` without cancellation (Loader's form
         for ``a >= 10``; :func:`expfam._precise.gamma_log_density`), ``b x`` as an exact
         product."""
-        a, a_lo = _precise._one_plus(eta[..., 1])
+        a, a_lo = _precise.one_plus(eta[..., 1])
         b = -eta[..., 0]
         y, y_lo = _precise.product_pair(b, x)
         log_b = np.log(b)
@@ -136,7 +136,7 @@ class Gamma(ExponentialFamily):
     def kl_natural(cls, eta_p, eta_q, fixed):
         """Split at the member with ``p``'s mean and ``q``'s shape: two terms >= 0
         (:func:`expfam._precise.gamma_kl`)."""
-        ap, ap_lo = _precise._one_plus(eta_p[..., 1])
-        aq, aq_lo = _precise._one_plus(eta_q[..., 1])
+        ap, ap_lo = _precise.one_plus(eta_p[..., 1])
+        aq, aq_lo = _precise.one_plus(eta_q[..., 1])
         return _precise.gamma_kl(ap, ap_lo, -eta_p[..., 0], aq, aq_lo, -eta_q[..., 0],
                                  eta_q[..., 1] - eta_p[..., 1])
