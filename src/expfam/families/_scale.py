@@ -26,8 +26,8 @@ def kl_neg_log(eta_p, eta_q):
     of ``-eta_q`` and ``-eta_p``.
     """
     e_p, e_q = eta_p[..., 0], eta_q[..., 0]
-    d = (e_q - e_p) / e_p
     with np.errstate(all="ignore"):
+        d = (e_q - e_p) / e_p
         r = e_q / e_p
         normal = np.isfinite(r) & (r >= np.finfo(float).tiny)
         log_r = np.where(normal, np.log(np.where(normal, r, 1.0)), np.log(-e_q) - np.log(-e_p))
