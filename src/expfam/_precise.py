@@ -88,7 +88,8 @@ def bd0(x, m):
 # Pareto, Beta, Dirichlet)
 #
 # Notation: S(x) is stirling_remainder, L(x) = log x - psi(x) (log_minus_digamma),
-# L~(x) = L(x) - 1/(2x) = -S'(x) and M(x) = x L(x) - 1/2 (both about 1/(12 x)).
+# L~(x) = L(x) - 1/(2x) = -S'(x) (about 1/(12 x^2)) and M(x) = x L(x) - 1/2 (about
+# 1/(12 x)).
 # Error-free transformations (Dekker 1971, Knuth TAOCP 4.2.2) carry the few sums and
 # products whose rounding would otherwise be amplified; a pair (hi, lo) is hi + lo.
 # ----------------------------------------------------------------------------------
@@ -180,7 +181,8 @@ def stirling_bregman(a, t):
     """``B_S(a (1 + t); a) = S(c) - S(a) - (c - a) S'(a)`` for ``a >= 10``, ``c >= 10``,
     ``|t| <= 1/2``: the Stirling series (DLMF 5.11.1) term by term, each power's Bregman
     divergence ``a^-m [(1+t)^-m - 1 + m t] = a^-m t^2 P_m(t) / (1+t)^m`` in closed form
-    (every term is >= 0: no cancellation)."""
+    (each is >= 0 and formed without cancellation; the first term dominates the rest,
+    which fall off like ``a^-2``)."""
     inv = 1.0 / (1.0 + t)
     ia = 1.0 / a
     ia2 = ia * ia
