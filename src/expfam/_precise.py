@@ -200,6 +200,36 @@ def stirling_bregman(a, t):
 _SHIFT_N = 10
 
 
+def _fill(out, mask, fn, *args):
+    """``out[mask] = fn(*(x[mask] for x in args))`` (each branch of a piecewise formula
+    evaluated only where it applies); ``args`` have ``out``'s shape."""
+    if np.any(mask):
+        out[mask] = fn(*(x[mask] for x in args))
+
+
+def _shape_div_large(a, c, delta):
+    t = delta / a
+    return stirling_bregman(a, t) + 0.5 * t * t * neg_log1pmx_over_sq(t)
+
+
+def _shape_div_small(a, c, delta):
+    t = delta / a
+    a2 = a + _SHIFT_N
+    c2 = c + _SHIFT_N
+    t2 = delta / a2
+    k = stirling_bregman(a2, t2) + 0.5 * t2 * t2 * neg_log1pmx_over_sq(t2)
+    for i in range(_SHIFT_N):
+        ti = delta / (a + i)
+        k = k + ti * ti * neg_log1pmx_over_sq(ti)
+    return (k - c2 * t2 * t2 * neg_log1pmx_over_sq(t2)
+            + c * t * t * neg_log1pmx_over_sq(t) - _SHIFT_N * t * t2)
+
+
+def _shape_div_far(a, c, delta):
+    return (stirling_remainder(c) - stirling_remainder(a) + delta * lmd_tail(a)
+            - 0.5 * (log_ratio(c, a) - delta / a))
+
+
 def gamma_shape_divergence(a, c, delta):
     """``KL(Gamma(a, a) || Gamma(c, c))`` (equal means, shapes ``a -> c``) for ``a, c > 0``,
     ``delta = c - a`` (passed in, from the natural parameters, exactly).
@@ -215,41 +245,15 @@ def gamma_shape_divergence(a, c, delta):
 
     (``t' = delta / a'``).  Otherwise ``B_S = S(c) - S(a) + delta L~(a)`` directly.
     """
-    a = np.asarray(a, dtype=np.float64)
-    c = np.asarray(c, dtype=np.float64)
-    delta = np.asarray(delta, dtype=np.float64)
+    a, c, delta = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (a, c, delta)))
+    out = np.empty(a.shape)
     with np.errstate(all="ignore"):
-        t = delta / a
-        near = np.abs(t) <= 0.5
+        near = np.abs(delta / a) <= 0.5
         large = near & (np.minimum(a, c) >= 10.0)
-        small = near & ~large
-        # large shapes, nearby
-        al = np.where(large, a, 10.0)
-        tl = np.where(large, t, 0.0)
-        k_large = stirling_bregman(al, tl) + 0.5 * tl * tl * neg_log1pmx_over_sq(tl)
-        # small shapes, nearby: shift by N
-        asm = np.where(small, a, 1.0)
-        csm = np.where(small, c, 1.0)
-        dsm = np.where(small, delta, 0.0)
-        ts = dsm / asm
-        a2 = asm + _SHIFT_N
-        c2 = csm + _SHIFT_N
-        t2 = dsm / a2
-        k_small = stirling_bregman(a2, t2) + 0.5 * t2 * t2 * neg_log1pmx_over_sq(t2)
-        for i in range(_SHIFT_N):
-            ti = dsm / (asm + i)
-            k_small = k_small + ti * ti * neg_log1pmx_over_sq(ti)
-        k_small = (k_small - c2 * t2 * t2 * neg_log1pmx_over_sq(t2)
-                   + csm * ts * ts * neg_log1pmx_over_sq(ts) - _SHIFT_N * ts * t2)
-        # far apart
-        far = ~near
-        af = np.where(far, a, 1.0)
-        cf = np.where(far, c, 1.0)
-        tf = np.where(far, t, 1.0)
-        k_far = (stirling_remainder(cf) - stirling_remainder(af)
-                 + np.where(far, delta, 0.0) * lmd_tail(af)
-                 - 0.5 * (log_ratio(cf, af) - tf))
-        return np.where(large, k_large, np.where(small, k_small, k_far))
+        _fill(out, large, _shape_div_large, a, c, delta)
+        _fill(out, near & ~large, _shape_div_small, a, c, delta)
+        _fill(out, ~near, _shape_div_far, a, c, delta)
+    return out
 
 
 def lgamma_bregman(a, c, delta):
@@ -382,22 +386,27 @@ def gamma_entropy(a, coef, b, inverse=False):
 
     with the logarithm of the quotient taken in one piece where it is a normal float.
     """
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    big = a >= 10.0
     sign = 1.0 if inverse else -1.0
-    with np.errstate(all="ignore"):
-        ab = np.where(big, a, 10.0)
-        asm = np.where(big, 1.0, a)
-        direct = asm + special.gammaln(asm) + coef * special.digamma(asm) + sign * np.log(b)
+
+    def direct(a, coef, b):
+        return a + special.gammaln(a) + coef * special.digamma(a) + sign * np.log(b)
+
+    def series(a, coef, b):
         if inverse:
-            a32 = ab * np.sqrt(ab)
-            main = np.where(np.isfinite(a32), log_ratio(b, a32), np.log(b) - 1.5 * np.log(ab))
+            a32 = a * np.sqrt(a)
+            main = np.where(np.isfinite(a32), log_ratio(b, a32), np.log(b) - 1.5 * np.log(a))
         else:
-            main = log_ratio(np.sqrt(ab), b)
-        corr = stirling_remainder(ab) + lmd_scaled(ab) + sign * log_minus_digamma(ab)
-        series = 0.5 * (1.0 + LOG_2PI) + main + corr
-    return np.where(big, series, direct)[()]  # a NumPy scalar for a single distribution
+            main = log_ratio(np.sqrt(a), b)
+        corr = stirling_remainder(a) + lmd_scaled(a) + sign * log_minus_digamma(a)
+        return 0.5 * (1.0 + LOG_2PI) + main + corr
+
+    a, coef, b = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (a, coef, b)))
+    out = np.empty(a.shape)
+    with np.errstate(all="ignore"):
+        big = a >= 10.0
+        _fill(out, big, series, a, coef, b)
+        _fill(out, ~big, direct, a, coef, b)
+    return out[()]  # a NumPy scalar for a single distribution
 
 
 def bd0_pair(x, x_lo, m, m_lo, log_m):
@@ -479,23 +488,38 @@ def gamma_log_density(x, a, a_lo, am1, y, y_lo, log_y, log_h, log_x=None, magnit
     x = np.asarray(x, dtype=np.float64)
     if log_x is None:
         log_x = np.log(x)
+    args = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64)
+                                 for v in (x, a, a_lo, am1, y, y_lo, log_y, log_h, log_x)))
+    a = args[1]
+    out = np.empty((2,) + a.shape)
     with np.errstate(all="ignore"):
         big = a >= 10.0
         tiny = a < 0.5
-        ab = np.where(big, a, 10.0)
-        l_terms = (-log_x, 0.5 * (np.log(ab) - LOG_2PI), -stirling_remainder(ab),
-                   -bd0_pair(ab, np.where(big, a_lo, 0.0), y, y_lo, log_y))
-        am = np.where(big | tiny, 1.0, a)
-        yy = y + y_lo
-        m_terms = (am1 * log_y, -yy, log_h, -special.gammaln(am))
-        at = np.where(tiny, a, 0.25)
-        s_terms = (log_ratio(at, x), at * log_y, -yy, -lgamma1p(at))
-        value = np.where(big, sum(l_terms), np.where(tiny, sum(s_terms), sum(m_terms)))
-        if not magnitude:
-            return value
-        mag = np.where(big, sum(map(np.abs, l_terms)),
-                       np.where(tiny, sum(map(np.abs, s_terms)), sum(map(np.abs, m_terms))))
-        return value, mag
+        _fill_pair(out, big, _gamma_logpdf_loader, *args)
+        _fill_pair(out, tiny, _gamma_logpdf_tiny, *args)
+        _fill_pair(out, ~(big | tiny), _gamma_logpdf_mid, *args)
+    return (out[0], out[1]) if magnitude else out[0]
+
+
+def _fill_pair(out, mask, fn, *args):
+    """:func:`_fill` for a branch returning ``(value, magnitude)`` into ``out[0], out[1]``."""
+    if np.any(mask):
+        terms = fn(*(v[mask] for v in args))
+        out[0, ...][mask] = sum(terms)
+        out[1, ...][mask] = sum(map(np.abs, terms))
+
+
+def _gamma_logpdf_loader(x, a, a_lo, am1, y, y_lo, log_y, log_h, log_x):
+    return (-log_x, 0.5 * (np.log(a) - LOG_2PI), -stirling_remainder(a),
+            -bd0_pair(a, a_lo, y, y_lo, log_y))
+
+
+def _gamma_logpdf_mid(x, a, a_lo, am1, y, y_lo, log_y, log_h, log_x):
+    return (am1 * log_y, -(y + y_lo), log_h, -special.gammaln(a))
+
+
+def _gamma_logpdf_tiny(x, a, a_lo, am1, y, y_lo, log_y, log_h, log_x):
+    return (log_ratio(a, x), a * log_y, -(y + y_lo), -lgamma1p(a))
 
 
 def dirichlet_entropy(alpha, eta, rest):
@@ -582,12 +606,6 @@ def dirichlet_kl(eta_p, eta_q):
         return np.where(use_top, by_top, by_gamma)
 
 
-# ----------------------------------------------------------------------------------
-# Gaussian-type families (Normal, LogNormal, MultivariateNormal, Laplace,
-# InverseGaussian, VonMises)
-# ----------------------------------------------------------------------------------
-
-
 def rest_sums(alpha):
     """``alpha_0 - alpha_j`` along the last axis, for the largest component as the sum of
     the others (no cancellation when it dominates)."""
@@ -664,3 +682,9 @@ def dirichlet_log_density(x, x_lo, log_x, eta):
         use_top = np.isfinite(by_top) & (mag_top < mag_gamma)
         best = np.where(use_top, by_top, by_gamma)
         return np.where(all_tiny, by_tiny, best)
+
+
+# ----------------------------------------------------------------------------------
+# Gaussian-type families (Normal, LogNormal, MultivariateNormal, Laplace,
+# InverseGaussian, VonMises)
+# ----------------------------------------------------------------------------------
