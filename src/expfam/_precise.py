@@ -140,15 +140,26 @@ def neg_log1pmx_over_sq(t):
     """``(t - log1p(t)) / t^2`` for ``t > -1`` (1/2 at 0; Taylor series for ``|t| < 0.05``,
     so that ``-m log1pmx(t) = (m t) t h(t)`` neither under- nor overflows early)."""
     t = np.asarray(t, dtype=np.float64)
+    out = np.empty(t.shape)
     small = np.abs(t) < 0.05
-    ts = np.where(small, t, 0.0)
-    acc = np.zeros_like(ts)
-    for n in range(17, 1, -1):  # sum_{n>=2} (-1)^n t^(n-2) / n
-        acc = acc * ts + (1.0 if n % 2 == 0 else -1.0) / n
-    tl = np.where(small, 1.0, t)
+    _fill(out, small, _neg_log1pmx_over_sq_series, t)
     with np.errstate(all="ignore"):
-        direct = (tl - np.log1p(tl)) / tl / tl
-    return np.where(small, acc, direct)
+        _fill(out, ~small, lambda t: (t - np.log1p(t)) / t / t, t)
+    return out
+
+
+def _neg_log1pmx_over_sq_series(t):
+    acc = np.zeros_like(t)
+    for n in range(17, 1, -1):  # sum_{n>=2} (-1)^n t^(n-2) / n
+        acc = acc * t + (1.0 if n % 2 == 0 else -1.0) / n
+    return acc
+
+
+def _fill(out, mask, fn, *args):
+    """``out[mask] = fn(*(x[mask] for x in args))`` (each branch of a piecewise formula
+    evaluated only where it applies); ``args`` have ``out``'s shape."""
+    if np.any(mask):
+        out[mask] = fn(*(x[mask] for x in args))
 
 
 def lmd_tail(x):
@@ -198,13 +209,6 @@ def stirling_bregman(a, t):
 
 
 _SHIFT_N = 10
-
-
-def _fill(out, mask, fn, *args):
-    """``out[mask] = fn(*(x[mask] for x in args))`` (each branch of a piecewise formula
-    evaluated only where it applies); ``args`` have ``out``'s shape."""
-    if np.any(mask):
-        out[mask] = fn(*(x[mask] for x in args))
 
 
 def _shape_div_large(a, c, delta):
@@ -587,23 +591,35 @@ def dirichlet_kl(eta_p, eta_q):
                         sp_lo[..., None], sq_lo[..., None])
         total = np.sum(comp, axis=-1)
         by_gamma = total - k_sum
-        mag_gamma = total + k_sum
-        # around the dominant component
-        top = np.argmax(ap, axis=-1)[..., None]
-        is_top = np.arange(ap.shape[-1]) == top
-        breg = np.where(is_top, 0.0, lgamma_bregman(ap, aq, delta))
-        a1p = np.take_along_axis(ap, top, -1)[..., 0]
-        a1q = np.take_along_axis(aq, top, -1)[..., 0]
-        da = np.take_along_axis(delta, top, -1)[..., 0]
-        bp = np.sum(np.where(is_top, 0.0, ap), axis=-1)
-        bq = np.sum(np.where(is_top, 0.0, aq), axis=-1)
-        db = np.sum(np.where(is_top, 0.0, delta), axis=-1)
-        terms = (lgamma_increment(a1p, bp), -lgamma_increment(a1q, bq),
-                 da * digamma_increment(a1p, bp), db * special.digamma(sp))
-        by_top = np.sum(breg, axis=-1) + sum(terms)
-        mag_top = np.sum(breg, axis=-1) + sum(map(np.abs, terms))
-        use_top = np.isfinite(by_top) & (mag_top < mag_gamma)
-        return np.where(use_top, by_top, by_gamma)
+        # the other arrangement only where this one's terms exceed the result 100-fold
+        out = np.array(by_gamma, dtype=np.float64)
+        need = ~(total + k_sum <= _CANCEL * by_gamma)
+        if np.any(need):
+            by_top, mag_top = _dirichlet_kl_top(ap[need], aq[need], delta[need], sp[need])
+            use = np.isfinite(by_top) & (mag_top < (total + k_sum)[need])
+            out[need] = np.where(use, by_top, by_gamma[need])
+    return out[()]
+
+
+#: a sum whose absolute terms exceed its value this many times tries the other form
+_CANCEL = 100.0
+
+
+def _dirichlet_kl_top(ap, aq, delta, sp):
+    """The KL arrangement around the largest component of ``alpha_p`` (rows of
+    :func:`dirichlet_kl`): ``(value, sum of absolute terms)``."""
+    top = np.argmax(ap, axis=-1)[..., None]
+    is_top = np.arange(ap.shape[-1]) == top
+    breg = np.sum(np.where(is_top, 0.0, lgamma_bregman(ap, aq, delta)), axis=-1)
+    a1p = np.take_along_axis(ap, top, -1)[..., 0]
+    a1q = np.take_along_axis(aq, top, -1)[..., 0]
+    da = np.take_along_axis(delta, top, -1)[..., 0]
+    bp = np.sum(np.where(is_top, 0.0, ap), axis=-1)
+    bq = np.sum(np.where(is_top, 0.0, aq), axis=-1)
+    db = np.sum(np.where(is_top, 0.0, delta), axis=-1)
+    terms = (lgamma_increment(a1p, bp), -lgamma_increment(a1q, bq),
+             da * digamma_increment(a1p, bp), db * special.digamma(sp))
+    return breg + sum(terms), breg + sum(map(np.abs, terms))
 
 
 def rest_sums(alpha):
@@ -649,39 +665,47 @@ def dirichlet_log_density(x, x_lo, log_x, eta):
         tail = (stirling_remainder(s), -0.5 * log_s, HALF_LOG_2PI)
         by_gamma = np.sum(g, axis=-1) + sum(tail)
         mag_gamma = np.sum(mag, axis=-1) + sum(map(np.abs, tail))
-        # around the largest concentration
-        top = np.argmax(a, axis=-1)[..., None]
-        is_top = np.arange(a.shape[-1]) == top
-        tiny = a < 0.5
-        at = np.where(tiny, a, 0.25)
-        # log(alpha_j / x_j) with the low parts of alpha_j and x_j to first order
-        lr = log_ratio(at, x) + a_lo / at - x_lo / x
-        c_tiny = (lr, at * log_x, -lgamma1p(at))
-        am = np.where(tiny, 1.0, a)
-        c_mid = (eta * log_x, -special.gammaln(am))
-        others = np.where(is_top, 0.0, np.where(tiny, sum(c_tiny), sum(c_mid)))
-        mag_others = np.where(is_top, 0.0, np.where(tiny, sum(map(np.abs, c_tiny)),
-                                                    sum(map(np.abs, c_mid))))
-        a1 = np.take_along_axis(a, top, -1)[..., 0]
-        b = np.sum(np.where(is_top, 0.0, a), axis=-1)
-        top_terms = (np.sum(np.where(is_top, eta * log_x, 0.0), axis=-1), lgamma_increment(a1, b))
-        by_top = np.sum(others, axis=-1) + sum(top_terms)
-        mag_top = np.sum(mag_others, axis=-1) + sum(map(np.abs, top_terms))
-        # all concentrations below 1/2: prod_j (alpha_j / x_j) / alpha_0 in one logarithm
+        # the other arrangements only where needed
+        out = np.array(by_gamma, dtype=np.float64)
         all_tiny = s < 0.5
-        ratio = np.prod(np.where(tiny, at / x, 1.0), axis=-1) / s
-        ok = all_tiny & _normal(ratio)
-        log_ratio_all = np.where(ok, np.log(np.where(ok, ratio, 1.0)),
-                                 np.sum(lr, axis=-1) - np.log(s))
-        log_ratio_all = (log_ratio_all + np.where(ok, np.sum(a_lo / at - x_lo / x, axis=-1), 0.0)
-                         - s_lo / s)
-        ss = np.where(all_tiny, s, 0.25)
-        tiny_terms = (log_ratio_all, np.sum(at * log_x, axis=-1), -np.sum(lgamma1p(at), axis=-1),
-                      lgamma1p(ss))
-        by_tiny = sum(tiny_terms)
-        use_top = np.isfinite(by_top) & (mag_top < mag_gamma)
-        best = np.where(use_top, by_top, by_gamma)
-        return np.where(all_tiny, by_tiny, best)
+        need = all_tiny | ~(mag_gamma <= _CANCEL * np.abs(by_gamma))
+        if np.any(need):
+            rows = (x[need], x_lo[need], log_x[need], eta[need], a[need], a_lo[need])
+            by_top, mag_top, by_tiny = _dirichlet_logpdf_top(*rows, s[need], s_lo[need])
+            use = np.isfinite(by_top) & (mag_top < mag_gamma[need])
+            best = np.where(use, by_top, by_gamma[need])
+            out[need] = np.where(all_tiny[need], by_tiny, best)
+    return out[()]
+
+
+def _dirichlet_logpdf_top(x, x_lo, log_x, eta, a, a_lo, s, s_lo):
+    """The logpdf arrangements of :func:`dirichlet_log_density` around the largest
+    concentration (``value, sum of absolute terms``) and for ``alpha_0 < 1/2``."""
+    top = np.argmax(a, axis=-1)[..., None]
+    is_top = np.arange(a.shape[-1]) == top
+    tiny = a < 0.5
+    at = np.where(tiny, a, 0.25)
+    # log(alpha_j / x_j) with the low parts of alpha_j and x_j to first order
+    lr = log_ratio(at, x) + a_lo / at - x_lo / x
+    c_tiny = (lr, at * log_x, -lgamma1p(at))
+    c_mid = (eta * log_x, -special.gammaln(np.where(tiny, 1.0, a)))
+    others = np.where(is_top, 0.0, np.where(tiny, sum(c_tiny), sum(c_mid)))
+    mag_others = np.where(is_top, 0.0, np.where(tiny, sum(map(np.abs, c_tiny)),
+                                                sum(map(np.abs, c_mid))))
+    a1 = np.take_along_axis(a, top, -1)[..., 0]
+    b = np.sum(np.where(is_top, 0.0, a), axis=-1)
+    top_terms = (np.sum(np.where(is_top, eta * log_x, 0.0), axis=-1), lgamma_increment(a1, b))
+    by_top = np.sum(others, axis=-1) + sum(top_terms)
+    mag_top = np.sum(mag_others, axis=-1) + sum(map(np.abs, top_terms))
+    # all concentrations below 1/2: prod_j (alpha_j / x_j) / alpha_0 in one logarithm
+    all_tiny = s < 0.5
+    ratio = np.prod(np.where(tiny, at / x, 1.0), axis=-1) / s
+    ok = all_tiny & _normal(ratio)
+    log_all = np.where(ok, np.log(np.where(ok, ratio, 1.0)), np.sum(lr, axis=-1) - np.log(s))
+    log_all = log_all + np.where(ok, np.sum(a_lo / at - x_lo / x, axis=-1), 0.0) - s_lo / s
+    tiny_terms = (log_all, np.sum(at * log_x, axis=-1), -np.sum(lgamma1p(at), axis=-1),
+                  lgamma1p(np.where(all_tiny, s, 0.25)))
+    return by_top, mag_top, sum(tiny_terms)
 
 
 # ----------------------------------------------------------------------------------
