@@ -22,13 +22,16 @@ def kl_neg_log(eta_p, eta_q):
 
     With ``r = eta_q / eta_p`` the Bregman divergence is ``r - 1 - log r``; near ``r = 1``
     it is evaluated as ``d - log1p(d)``, ``d = r - 1``, to keep full relative accuracy
-    as ``q -> p``.
+    as ``q -> p``; where ``r`` under- or overflows, ``log r`` comes from the logarithms
+    of ``-eta_q`` and ``-eta_p``.
     """
     e_p, e_q = eta_p[..., 0], eta_q[..., 0]
-    d = (e_q - e_p) / e_p
     with np.errstate(all="ignore"):
+        d = (e_q - e_p) / e_p
         r = e_q / e_p
-        direct = (r - 1.0) - np.log(r)
+        normal = np.isfinite(r) & (r >= np.finfo(float).tiny)
+        log_r = np.where(normal, np.log(np.where(normal, r, 1.0)), np.log(-e_q) - np.log(-e_p))
+        direct = (r - 1.0) - log_r
         return np.where(np.abs(d) < 0.05, -log1p_minus_x(d), direct)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from .. import _kernels
+from .. import _kernels, _precise
 from .._lazy import stats
 from .._special import digamma_difference_pair, exp, expm1, log, log1p, logaddexp, select, trigamma
 from ..domains import POSITIVE, UNIT_INTERVAL
@@ -159,3 +159,29 @@ class Beta(ExponentialFamily):
     def reference_mean(cls, mu_data, fixed):
         """Beta(1, 1), the uniform distribution: ``mu0 = (psi(1) - psi(2),) * 2 = (-1, -1)``."""
         return np.array([-1.0, -1.0])
+
+    @classmethod
+    def entropy_natural(cls, eta, fixed):
+        """``log B(a, b) - (a-1) psi(a) - (b-1) psi(b) + (a+b-2) psi(a+b)``, from
+        Stirling's series for ``a + b >= 20`` (:func:`expfam._precise.dirichlet_entropy`)."""
+        alpha = eta + 1
+        return _precise.dirichlet_entropy(alpha, eta, _precise.rest_sums(alpha))
+
+    @classmethod
+    def log_density(cls, x, eta, fixed):
+        """The Dirichlet form with ``K = 2`` at ``(x, 1 - x)`` (``1 - x`` as an exact
+        pair; :func:`expfam._precise.dirichlet_log_density`)."""
+        x = np.asarray(x, dtype=np.float64)
+        shape = np.broadcast_shapes(x.shape, eta.shape[:-1])
+        x = np.broadcast_to(x, shape)
+        eta = np.broadcast_to(eta, shape + (2,))
+        one_minus, om_lo = _precise.two_sum(1.0, -x)
+        xs = np.stack([x, one_minus], axis=-1)
+        xs_lo = np.stack([np.zeros(shape), om_lo], axis=-1)
+        logs = np.stack([np.log(x), np.log1p(-x)], axis=-1)
+        return _precise.dirichlet_log_density(xs, xs_lo, logs, eta)
+
+    @classmethod
+    def kl_natural(cls, eta_p, eta_q, fixed):
+        """The Dirichlet KL with ``K = 2`` (:func:`expfam._precise.dirichlet_kl`)."""
+        return _precise.dirichlet_kl(eta_p, eta_q)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from .. import _precise
 from .._lazy import stats
 from .._special import inverse_digamma_start, log
 from ..domains import POSITIVE
@@ -130,3 +131,28 @@ class ChiSquare(ExponentialFamily):
         """Two degrees of freedom (the exponential with mean 2):
         ``mu0 = digamma(1) + log 2 = log 2 - euler_gamma``."""
         return np.array([_LOG2 - np.euler_gamma])
+
+    @classmethod
+    def entropy_natural(cls, eta, fixed):
+        """The Gamma(k/2, rate 1/2) entropy (:func:`expfam._precise.gamma_entropy`)."""
+        a = eta[..., 0]
+        return _precise.gamma_entropy(a, 1.0 - a, np.full(a.shape, 0.5))
+
+    @classmethod
+    def log_density(cls, x, eta, fixed):
+        """Gamma(k/2, rate 1/2) in Loader's form (``x / 2`` is exact)."""
+        a = eta[..., 0]
+        x = np.asarray(x, dtype=np.float64)
+        log_x = np.log(x)
+        y = 0.5 * x  # exact but for subnormal results
+        zero = np.zeros(np.shape(y))
+        return _precise.gamma_log_density(x, a, np.zeros(a.shape), a - 1.0, y, zero,
+                                          log_x - _LOG2, np.full(a.shape, -_LOG2))
+
+    @classmethod
+    def kl_natural(cls, eta_p, eta_q, fixed):
+        """The Gamma KL at equal rates 1/2 (:func:`expfam._precise.gamma_kl`)."""
+        ap, aq = eta_p[..., 0], eta_q[..., 0]
+        half = np.full(ap.shape, 0.5)
+        zero = np.zeros(ap.shape)
+        return _precise.gamma_kl(ap, zero, half, aq, zero, half, aq - ap)

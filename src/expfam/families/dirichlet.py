@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from .. import _precise
 from .._lazy import stats
 from .._special import log
 from ..domains import POSITIVE, Simplex
@@ -212,3 +213,31 @@ class Dirichlet(ExponentialFamily):
         """The uniform Dirichlet(1, ..., 1): ``mu0_j = psi(1) - psi(K) = -sum_{i<K} 1/i``."""
         K = fixed["n_categories"]
         return np.full(K, -np.sum(1.0 / np.arange(1, K)))
+
+    @classmethod
+    def entropy_natural(cls, eta, fixed):
+        """``log B(alpha) + (alpha_0 - K) psi(alpha_0) - sum_j (alpha_j - 1) psi(alpha_j)``,
+        from Stirling's series for ``alpha_0 >= 20``
+        (:func:`expfam._precise.dirichlet_entropy`)."""
+        alpha = eta + 1
+        return _precise.dirichlet_entropy(alpha, eta, _precise.rest_sums(alpha))
+
+    @classmethod
+    def log_density(cls, x, eta, fixed):
+        """At ``x / sum(x)`` (the statistics' normalisation), the quotient carried as a
+        pair (:func:`expfam._precise.dirichlet_log_density`)."""
+        x = np.asarray(x, dtype=np.float64)
+        shape = np.broadcast_shapes(x.shape, eta.shape)
+        x = np.broadcast_to(x, shape)
+        eta = np.broadcast_to(eta, shape)
+        tot, tot_lo = _precise.dd_sum(x, np.zeros(shape))
+        q = x / tot[..., None]
+        p, e = _precise.product_pair(q, tot[..., None])
+        q_lo = ((x - p) - e - q * tot_lo[..., None]) / tot[..., None]
+        log_q = _precise.log_pair(q, q_lo, np.log(x) - np.log(tot)[..., None])
+        return _precise.dirichlet_log_density(q, q_lo, log_q, eta)
+
+    @classmethod
+    def kl_natural(cls, eta_p, eta_q, fixed):
+        """Through the Gamma representation (:func:`expfam._precise.dirichlet_kl`)."""
+        return _precise.dirichlet_kl(eta_p, eta_q)

@@ -67,3 +67,14 @@ class Exponential(ExponentialScaleFamily):
     def reference_mean(cls, mu_data, fixed):
         """The unit exponential (rate 1): ``mu0 = 1``."""
         return np.array([1.0])
+
+    @classmethod
+    def entropy_natural(cls, eta, fixed):
+        """``1 - log lam``."""
+        return 1.0 - np.log(-eta[..., 0])
+
+    @classmethod
+    def log_density(cls, x, eta, fixed):
+        """``log lam - lam x``."""
+        lam = -eta[..., 0]
+        return np.log(lam) - lam * x

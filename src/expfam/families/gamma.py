@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from .. import _precise
 from .._lazy import stats
 from .._special import log
 from ..domains import POSITIVE
@@ -112,3 +113,30 @@ class Gamma(ExponentialFamily):
     def reference_mean(cls, mu_data, fixed):
         """Gamma(1, 1), the unit exponential: ``mu0 = (1, -euler_gamma)``."""
         return np.array([1.0, -np.euler_gamma])
+
+    @classmethod
+    def entropy_natural(cls, eta, fixed):
+        """``a - log b + lgamma(a) + (1 - a) psi(a)``, from Stirling's series for
+        ``a >= 10`` (:func:`expfam._precise.gamma_entropy`)."""
+        return _precise.gamma_entropy(eta[..., 1] + 1, -eta[..., 1], -eta[..., 0])
+
+    @classmethod
+    def log_density(cls, x, eta, fixed):
+        """``a log(b x) - b x - log x - lgamma(a)`` without cancellation (Loader's form
+        for ``a >= 10``; :func:`expfam._precise.gamma_log_density`), ``b x`` as an exact
+        product."""
+        a, a_lo = _precise.one_plus(eta[..., 1])
+        b = -eta[..., 0]
+        y, y_lo = _precise.product_pair(b, x)
+        log_b = np.log(b)
+        log_y = _precise.log_pair(y, y_lo, log_b + np.log(x))
+        return _precise.gamma_log_density(x, a, a_lo, eta[..., 1], y, y_lo, log_y, log_b)
+
+    @classmethod
+    def kl_natural(cls, eta_p, eta_q, fixed):
+        """Split at the member with ``p``'s mean and ``q``'s shape: two terms >= 0
+        (:func:`expfam._precise.gamma_kl`)."""
+        ap, ap_lo = _precise.one_plus(eta_p[..., 1])
+        aq, aq_lo = _precise.one_plus(eta_q[..., 1])
+        return _precise.gamma_kl(ap, ap_lo, -eta_p[..., 0], aq, aq_lo, -eta_q[..., 0],
+                                 eta_q[..., 1] - eta_p[..., 1])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from .. import _precise
 from .._lazy import stats
 from .._special import log, log_minus_digamma
 from ..domains import POSITIVE
@@ -136,14 +137,36 @@ class InverseGamma(ExponentialFamily):
         return np.array([1.0, np.euler_gamma])
 
     @classmethod
+    def entropy_natural(cls, eta, fixed):
+        """``a + log b + lgamma(a) - (1 + a) psi(a)``, from Stirling's series for
+        ``a >= 10`` (:func:`expfam._precise.gamma_entropy`)."""
+        return _precise.gamma_entropy(-eta[..., 1] - 1, eta[..., 1], -eta[..., 0], inverse=True)
+
+    @classmethod
+    def _shape_pair(cls, eta):
+        return _precise.two_sum(-eta[..., 1], -1.0)
+
+    @classmethod
+    def log_density(cls, x, eta, fixed):
+        """``a log(b / x) - b / x - log x - lgamma(a)``: the gamma density of ``y = b / x``
+        times the Jacobian ``1/x^2``, without cancellation
+        (:func:`expfam._precise.gamma_log_density`), ``b / x`` with its rounding error."""
+        a, a_lo = cls._shape_pair(eta)
+        b = -eta[..., 0]
+        y = b / x
+        p, e = _precise.product_pair(y, x)
+        y_lo = np.where(e == 0.0, 0.0, ((b - p) - e) / x)
+        log_x = np.log(x)
+        log_b = np.log(b)
+        log_y = _precise.log_pair(y, y_lo, log_b - log_x)
+        return _precise.gamma_log_density(x, a, a_lo, -eta[..., 1] - 2.0, y, y_lo, log_y,
+                                          log_b - 2.0 * log_x)
+
+    @classmethod
     def kl_natural(cls, eta_p, eta_q, fixed):
-        # KL of the Gamma laws of 1/x (KL is invariant under the bijection x -> 1/x),
-        # written so that equal parameters give exactly 0
-        ap, bp = -eta_p[..., 1] - 1, -eta_p[..., 0]
-        aq, bq = -eta_q[..., 1] - 1, -eta_q[..., 0]
-        return (
-            (ap - aq) * special.digamma(ap)
-            - special.gammaln(ap) + special.gammaln(aq)
-            + aq * np.log(bp / bq)
-            + ap * (bq - bp) / bp
-        )
+        """KL of the gamma laws of ``1/x`` (KL is invariant under the bijection
+        ``x -> 1/x``): :func:`expfam._precise.gamma_kl`."""
+        ap, ap_lo = cls._shape_pair(eta_p)
+        aq, aq_lo = cls._shape_pair(eta_q)
+        return _precise.gamma_kl(ap, ap_lo, -eta_p[..., 0], aq, aq_lo, -eta_q[..., 0],
+                                 eta_p[..., 1] - eta_q[..., 1])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _precise
 from .._lazy import stats
 from .._special import log
 from ..domains import POSITIVE, Interval
@@ -112,3 +113,21 @@ class Pareto(ExponentialScaleFamily):
     def reference_mean(cls, mu_data, fixed):
         """Pareto with ``alpha = 1`` and the same ``x_m``: ``mu0 = log x_m + 1``."""
         return np.asarray(np.log(fixed["x_m"]) + 1.0)[..., None]
+
+    @classmethod
+    def entropy_natural(cls, eta, fixed):
+        """``log(x_m / alpha) + 1 / alpha + 1`` (the log of the quotient in one piece
+        where it is a normal float)."""
+        alpha = -eta[..., 0]
+        return _precise.log_ratio(np.asarray(fixed["x_m"], dtype=np.float64), alpha) + 1.0 / alpha + 1.0
+
+    @classmethod
+    def log_density(cls, x, eta, fixed):
+        """``log(alpha / x) - alpha log(x / x_m)``, ``log(x / x_m)`` as
+        ``log1p((x - x_m) / x_m)`` for ``x < 2 x_m`` (``x - x_m`` is exact there), so
+        that a large ``alpha`` does not multiply the rounding of ``log x - log x_m``."""
+        alpha = -eta[..., 0]
+        xm = np.asarray(fixed["x_m"], dtype=np.float64)
+        near = x < 2.0 * xm
+        lr = np.where(near, np.log1p((x - xm) / xm), _precise.log_ratio(x, xm))
+        return _precise.log_ratio(alpha, x) - alpha * lr

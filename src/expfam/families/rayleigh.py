@@ -15,6 +15,9 @@ from .._special import log
 from ..domains import POSITIVE
 from ._scale import ExponentialScaleFamily
 
+#: 1 + euler_gamma / 2 - log 2
+_H_CONST = 1.0 + 0.5 * np.euler_gamma - np.log(2.0)
+
 
 class Rayleigh(ExponentialScaleFamily):
     """Rayleigh distribution with density ``x / sigma^2 exp(-x^2 / (2 sigma^2))`` on ``x > 0``.
@@ -80,3 +83,16 @@ class Rayleigh(ExponentialScaleFamily):
     def reference_mean(cls, mu_data, fixed):
         """Rayleigh with ``sigma = 1``: ``mu0 = E[x^2] = 2``."""
         return np.array([2.0])
+
+    @classmethod
+    def entropy_natural(cls, eta, fixed):
+        """``1 + euler_gamma / 2 + log(sigma / sqrt 2) = 1 + euler_gamma / 2 - log 2
+        - log(-eta) / 2`` (``sigma^2 = -1 / (2 eta)``)."""
+        return _H_CONST - 0.5 * np.log(-eta[..., 0])
+
+    @classmethod
+    def log_density(cls, x, eta, fixed):
+        """``log x + log(-2 eta) + eta x^2``, the square taken as ``(eta x) x`` (no
+        overflow of ``x^2`` where ``eta x^2`` is a float)."""
+        e = eta[..., 0]
+        return np.log(x) + np.log(-2.0 * e) + (e * x) * x

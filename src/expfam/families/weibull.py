@@ -107,3 +107,23 @@ class Weibull(ExponentialScaleFamily):
     def reference_mean(cls, mu_data, fixed):
         """Weibull with the same ``k`` and ``lam = 1``: ``mu0 = E[x^k] = 1``."""
         return np.array([1.0])
+
+    @classmethod
+    def entropy_natural(cls, eta, fixed):
+        """``euler_gamma (1 - 1/k) + log(lam / k) + 1`` with ``log lam = -log(-eta) / k``
+        (written without the cancellation of ``A - eta mu - E log h`` for large ``k``)."""
+        k = np.asarray(fixed["k"], dtype=np.float64)
+        return np.euler_gamma * (1.0 - 1.0 / k) - (np.log(-eta[..., 0]) / k + np.log(k)) + 1.0
+
+    @classmethod
+    def log_density(cls, x, eta, fixed):
+        """``log k + (k - 1) log x + log(-eta) - (-eta) x^k``, ``x^k`` by ``np.power``
+        (correctly rounded; from the logarithms where it leaves float64)."""
+        k = np.asarray(fixed["k"], dtype=np.float64)
+        lam_k = -eta[..., 0]  # lam^-k
+        log_x = np.log(x)
+        xk = np.power(x, k)
+        z = lam_k * xk
+        ok = np.isfinite(z) & (xk > 0) & np.isfinite(xk)
+        z = np.where(ok, z, np.exp(np.log(lam_k) + k * log_x))
+        return np.log(k) + (k - 1.0) * log_x + np.log(lam_k) - z
