@@ -86,3 +86,150 @@ def bd0(x, m):
 # Gaussian-type families (Normal, LogNormal, MultivariateNormal, Laplace,
 # InverseGaussian, VonMises)
 # ----------------------------------------------------------------------------------
+
+#: ``log(2)`` split so that ``n * _LN2_HI`` is exact for ``|n| < 2^20`` (fdlibm's split)
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+#: ``log(pi) / 2`` and ``(1 + log(pi)) / 2``, correctly rounded
+_HALF_LOG_PI = 0.5723649429247001
+_HALF_1_LOG_PI = 1.0723649429247002
+
+
+def _veltkamp(a):
+    """``(hi, lo)`` with ``hi + lo = a`` exactly and 26-bit ``hi`` (for ``|a| < 1``)."""
+    c = 134217729.0 * a  # 2^27 + 1
+    hi = c - (c - a)
+    return hi, a - hi
+
+
+def two_prod(a, b):
+    """``(p, e)``: ``p = fl(a b)`` and ``p + e = a b`` exactly (Dekker's product).
+
+    The factors are split on their ``frexp`` mantissas, so that the split does not
+    overflow for ``|a|, |b|`` near the top of the float64 range; ``e`` is exact unless it
+    falls below the normal range (then it is rounded, at ``2^-1074`` absolute).
+    """
+    ma, ea = np.frexp(np.asarray(a, dtype=np.float64))
+    mb, eb = np.frexp(np.asarray(b, dtype=np.float64))
+    p = ma * mb
+    ah, al = _veltkamp(ma)
+    bh, bl = _veltkamp(mb)
+    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    k = ea + eb
+    return np.ldexp(p, k), np.ldexp(e, k)
+
+
+def two_sum(a, b):
+    """``(s, e)``: ``s = fl(a + b)`` and ``s + e = a + b`` exactly (Knuth's sum)."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def quotient_dd(a, b):
+    """``(q, r)`` with ``q = fl(a / b)`` and ``q + r = a / b`` to about ``eps^2``
+    relative: ``r = (a - q b) / b`` with the residual ``a - q b`` exact (two_prod)."""
+    q = a / b
+    p, e = two_prod(q, b)
+    with np.errstate(all="ignore"):
+        r = ((a - p) - e) / b
+    return q, np.where(np.isfinite(r), r, 0.0)
+
+
+def log_sum(*terms):
+    """``sum_i c_i log(x_i)`` for ``x_i > 0`` and coefficients ``c_i`` that are multiples
+    of 1/4, with an absolute error of a few ``eps`` whatever the sizes of the logs.
+
+    Each ``x = f 2^e`` with ``f`` in ``[sqrt(1/2), sqrt(2))``: ``log x = log1p(f - 1) +
+    e log 2``, and ``sum c_i e_i`` is summed exactly before it multiplies ``log 2`` (split
+    into a head whose products are exact and a tail), so that large logarithms that
+    cancel (``log(m^3 / lam)`` with ``m``, ``lam`` near 1e300) leave no rounding behind.
+    ``terms`` are pairs ``(c, x)``.
+    """
+    small = 0.0
+    n = 0.0
+    for c, x in terms:
+        f, e = np.frexp(np.asarray(x, dtype=np.float64))
+        low = f < 0.7071067811865476
+        f = np.where(low, 2 * f, f)
+        e = np.where(low, e - 1, e)
+        small = small + c * np.log1p(f - 1.0)
+        n = n + c * e.astype(np.float64)
+    return n * _LN2_HI + (n * _LN2_LO + small)
+
+
+def gaussian_location(eta1, eta2):
+    """``(m, m_lo)``: the mean ``m = -eta1 / (2 eta2)`` of a normal law in natural
+    parameters as an unevaluated sum ``m + m_lo``, exact to about ``eps^2 |m|``, so that
+    ``x - m`` and ``m_p - m_q`` keep their digits when they are much smaller than ``m``."""
+    return quotient_dd(-0.5 * np.asarray(eta1, dtype=np.float64), eta2)
+
+
+def gaussian_log_density(y, eta1, eta2):
+    """``log N(y; m, v)`` from ``eta = (m / v, -1 / (2 v))``:
+    ``log(-eta2) / 2 - log(pi) / 2 - z^2`` with ``z = (y - m) sqrt(-eta2)``, ``y - m``
+    taken against the double-float mean (:func:`gaussian_location`); no overflow while
+    ``z^2`` is finite."""
+    m, m_lo = gaussian_location(eta1, eta2)
+    z = ((y - m) - m_lo) * np.sqrt(-eta2)
+    return (0.5 * np.log(-eta2) - _HALF_LOG_PI) - z * z
+
+
+def gaussian_entropy(eta2):
+    """``log(2 pi e v) / 2 = (1 + log(pi) - log(-eta2)) / 2`` (``v = -1 / (2 eta2)``)."""
+    return _HALF_1_LOG_PI - 0.5 * np.log(-eta2)
+
+
+def half_neg_log1pmx(t, r):
+    """``(r - 1 - log r) / 2`` for ``r = 1 + t > 0``: ``-log1pmx(t) / 2`` near 1 (no
+    cancellation as ``r -> 1``), the direct form otherwise.  ``t`` and ``r`` must agree;
+    each is used where it is the accurate one."""
+    t = np.asarray(t, dtype=np.float64)
+    r = np.asarray(r, dtype=np.float64)
+    near = np.abs(t) < 0.5
+    with np.errstate(all="ignore"):
+        direct = 0.5 * ((r - 1.0) - np.log(r))
+    return np.where(near, -0.5 * log1pmx(np.where(near, t, 0.0)), direct)
+
+
+def _exponent(x):
+    """``e`` with ``|x| = f 2^e``, ``f`` in ``[1/2, 1)`` (0 for ``x = 0``)."""
+    return np.frexp(np.asarray(x, dtype=np.float64))[1]
+
+
+def det2(a, b, c, d):
+    """``a d - b c`` with a relative error of a few ``eps`` (two_prod for both products,
+    so that nearly equal products cancel exactly)."""
+    p1, e1 = two_prod(a, d)
+    p2, e2 = two_prod(b, c)
+    return (p1 - p2) + (e1 - e2)
+
+
+def gaussian_mean_gap(eta_p, eta_q):
+    """``(m_p - m_q) sqrt(-eta2_q)`` for normal laws in natural parameters (``m = -eta1 /
+    (2 eta2)``), accurate to a few ``eps`` relative even when the means differ in their
+    last bits and the scales are far smaller:
+    ``m_p - m_q = (eta1_q eta2_p - eta1_p eta2_q) / (2 eta2_p eta2_q)``, the numerator by
+    :func:`det2` on copies of ``eta1`` and ``eta2`` scaled by powers of two (no overflow)."""
+    e1p, e2p = eta_p[..., 0], eta_p[..., 1]
+    e1q, e2q = eta_q[..., 0], eta_q[..., 1]
+    s1 = _exponent(np.maximum(np.abs(e1p), np.abs(e1q)))
+    s2 = _exponent(e2p)
+    a1p, a1q = np.ldexp(e1p, -s1), np.ldexp(e1q, -s1)
+    a2p, a2q = np.ldexp(e2p, -s2), np.ldexp(e2q, -s2)
+    scaled_gap = det2(a1q, a1p, a2q, a2p) / (2 * a2p) / a2q  # (m_p - m_q) 2^(s2 - s1)
+    k, j = np.divmod(s2, 2)  # sqrt(-eta2_q) = sqrt(-a2q 2^j) 2^k
+    with np.errstate(all="ignore"):
+        return np.ldexp(scaled_gap * np.sqrt(-np.ldexp(a2q, j)), s1 - s2 + k)
+
+
+def gaussian_kl(eta_p, eta_q):
+    """``KL(N_p || N_q) = [(r - 1) - log r] / 2 + (m_p - m_q)^2 / (2 v_q)`` with
+    ``r = v_p / v_q = eta2_q / eta2_p``; ``r - 1 = (eta2_q - eta2_p) / eta2_p`` (an exact
+    difference for nearby laws), the bracket by ``log1pmx`` and ``m_p - m_q`` by
+    :func:`gaussian_mean_gap`."""
+    e2p, e2q = eta_p[..., 1], eta_q[..., 1]
+    with np.errstate(all="ignore"):
+        shape_term = half_neg_log1pmx((e2q - e2p) / e2p, e2q / e2p)
+        w = gaussian_mean_gap(eta_p, eta_q)  # (m_p - m_q) / sqrt(2 v_q)
+        return shape_term + w * w
