@@ -26,6 +26,7 @@ and the mean gap from a 2x2 determinant.
 from __future__ import annotations
 
 import numpy as np
+
 from .._lazy import stats
 from .._precise import (
     exp1_scaled,
