@@ -321,3 +321,166 @@ def inverse_gaussian_kl(eta_p, eta_q):
         rho = det2(a2p, a2q, a1p, a1q) / (a1p * a2q) / (1 + ratio)
         weight = np.sqrt(-e1p) * np.sqrt(-e2q) * np.sqrt(e2q / e2p)  # lam_q / (2 m_p)
         return shape_term + weight * rho * rho
+
+
+#: ``log(2 pi)``, correctly rounded
+_LOG_2PI = 1.8378770664093456
+
+
+def _log_series_coefficients(a):
+    """Coefficients ``c`` of ``log(sum_n a_n u^n)`` (``a_0 = 1``), ``c_0 = 0``:
+    ``n c_n = n a_n - sum_{i<n} i c_i a_(n-i)``."""
+    c = [0.0]
+    for n in range(1, len(a)):
+        c.append((n * a[n] - sum(i * c[i] * a[n - i] for i in range(1, n))) / n)
+    return c
+
+
+def _log_i0_small_coefficients(n):
+    """``d_n`` with ``log I0(k) = sum_n d_n k^(2n)`` (from ``I0 = sum_m (k^2/4)^m / m!^2``,
+    DLMF 10.25.2); the series converges for ``k < 2.405`` (the first zero of ``J0``)."""
+    a = [1.0]
+    for m in range(1, n + 1):
+        a.append(a[-1] / (4.0 * m * m))
+    return _log_series_coefficients(a)
+
+
+def _log_i0_large_coefficients(n):
+    """``c_j`` with ``log I0(k) - k + log(2 pi k) / 2 ~ sum_j c_j k^-j``, from
+    ``I0(k) ~ e^k / sqrt(2 pi k) sum_j b_j k^-j``, ``b_j = b_(j-1) (2j - 1)^2 / (8j)``
+    (DLMF 10.40.1)."""
+    b = [1.0]
+    for j in range(1, n + 1):
+        b.append(b[-1] * (2 * j - 1) ** 2 / (8.0 * j))
+    return _log_series_coefficients(b)
+
+
+_VM_SMALL_N = 45
+_VM_SMALL_MAX = 1.5
+_VM_LOG_I0_SMALL = _log_i0_small_coefficients(_VM_SMALL_N)
+_VM_LARGE_N = 40
+_VM_LARGE_MIN = 25.0
+_VM_LOG_I0_LARGE = _log_i0_large_coefficients(_VM_LARGE_N)
+_VM_RICCATI_N = 30
+
+
+def von_mises_entropy(kappa, g):
+    """``log(2 pi I0(kappa)) - kappa A1(kappa) = log 2 pi + log i0e(kappa) + kappa g``
+    with ``g = 1 - A1(kappa)`` given accurately (``kappa g -> 1/2``): no ``kappa`` to
+    cancel."""
+    kappa = np.asarray(kappa, dtype=np.float64)
+    return (_LOG_2PI + np.log(special.i0e(kappa))) + kappa * g
+
+
+def von_mises_log_density(x, eta, kappa):
+    """``kappa cos(x - mu) - log(2 pi I0(kappa)) = kappa cosm1(x - mu) - log(2 pi
+    i0e(kappa))``, ``mu = atan2(eta_2, eta_1)`` (exact when ``eta_2 = 0``)."""
+    mu = np.arctan2(eta[..., 1], eta[..., 0])
+    return kappa * special.cosm1(x - mu) - (_LOG_2PI + np.log(special.i0e(kappa)))
+
+
+def _kappa_gap(eta_p, eta_q, kp, kq):
+    """``|eta_q| - |eta_p| = (|eta_q|^2 - |eta_p|^2) / (|eta_q| + |eta_p|)`` with the
+    differences of squares factored (exact differences of nearby coordinates)."""
+    total = kp + kq
+    safe = np.where(total > 0, total, 1.0)
+    s = np.zeros_like(kp)
+    for i in (0, 1):  # (q_i - p_i) (q_i + p_i) / (kq + kp), without overflow
+        s = s + (eta_q[..., i] - eta_p[..., i]) * ((eta_q[..., i] + eta_p[..., i]) / safe)
+    return np.where(total > 0, s, 0.0)
+
+
+def _bregman_log_i0_small(kp, kq, gap):
+    """``log I0(kq) - log I0(kp) - A1(kp) (kq - kp)`` for ``kp, kq <= 1.5`` by the power
+    series: ``sum_n d_n kp^2n phi_2n(t)``, ``t = gap / kp``, ``phi_m(t) = (1 + t)^m - 1 -
+    m t`` by the recurrence ``phi_(m+1) = (1 + t) phi_m + m t^2`` (all terms >= 0); for
+    ``|t| > 1/2`` (and ``kp = 0``) the terms ``kq^2n - kp^2n - 2n kp^(2n-1) gap``."""
+    near = (kp > 0) & (np.abs(gap) <= 0.5 * kp)
+    kps = np.where(near, kp, 1.0)
+    t = np.where(near, gap / kps, 0.0)
+    k2, kp2, kq2 = kps * kps, kp * kp, kq * kq
+    phi = np.zeros_like(t)  # phi_1
+    power = np.ones_like(t)
+    series = np.zeros_like(t)
+    pp, pq = np.ones_like(kp), np.ones_like(kq)
+    direct = np.zeros_like(kp)
+    for n in range(1, _VM_SMALL_N + 1):
+        phi = (1 + t) * phi + (2 * n - 1) * t * t  # phi_2n
+        power = power * k2
+        series = series + _VM_LOG_I0_SMALL[n] * power * phi
+        phi = (1 + t) * phi + 2 * n * t * t  # phi_(2n+1)
+        odd = pp * kp  # kp^(2n-1)
+        pp, pq = pp * kp2, pq * kq2
+        direct = direct + _VM_LOG_I0_SMALL[n] * ((pq - pp) - 2 * n * odd * gap)
+    return np.where(near, series, direct)
+
+
+def _bregman_log_i0_large(kp, gap):
+    """The same Bregman divergence for ``kp, kq >= 25`` from the expansion
+    ``log I0(k) = k - log(2 pi k) / 2 + sum_j c_j k^-j``: ``-log1pmx(t) / 2 + sum_j c_j
+    kp^-j psi_j(t)``, ``t = gap / kp``, ``psi_j(t) = (1 + t)^-j - 1 + j t`` by the
+    recurrence ``psi_(j+1) = (psi_j + (j + 1) t^2) / (1 + t)`` (all terms >= 0)."""
+    kps = np.maximum(kp, _VM_LARGE_MIN)
+    t = gap / kps
+    psi = np.zeros_like(t)
+    inv = 1.0 / kps
+    power = np.ones_like(t)
+    tail = np.zeros_like(t)
+    for j in range(1, _VM_LARGE_N + 1):
+        psi = (psi + j * t * t) / (1 + t)
+        power = power * inv
+        tail = tail + _VM_LOG_I0_LARGE[j] * power * psi
+    return -0.5 * log1pmx(t) + tail
+
+
+def _bregman_log_i0_riccati(kp, gap, a0, a1):
+    """The same Bregman divergence for ``kp >= 1`` and ``|gap| < 1/2`` as
+    ``int_0^gap (A1(kp + s) - A1(kp)) ds = sum_(n>=1) a_n gap^(n+1) / (n + 1)`` with the
+    Taylor coefficients ``a_n`` of ``A1`` at ``kp`` from the Riccati equation
+    ``A1' = 1 - A1 / k - A1^2`` (``a_0 = A1(kp)``, ``a_1 = A1'(kp)`` given accurately);
+    the radius of convergence is at least ``sqrt(kp^2 + 5.78) > 2.6``."""
+    kps = np.maximum(kp, 1.0)
+    w = [1.0 / kps]
+    for _ in range(_VM_RICCATI_N):
+        w.append(-w[-1] / kps)  # 1 / (kp + s) = sum_j (-1)^j s^j / kp^(j+1)
+    a = [a0, a1]
+    for n in range(1, _VM_RICCATI_N):
+        conv = sum(a[i] * (w[n - i] + a[n - i]) for i in range(n + 1))
+        a.append(-conv / (n + 1))
+    total = np.zeros_like(kps)
+    power = gap * gap
+    for n in range(1, _VM_RICCATI_N + 1):
+        total = total + a[n] * power / (n + 1)
+        power = power * gap
+    return total
+
+
+def von_mises_kl(eta_p, eta_q, kp, kq, gp, a1p_prime):
+    """``KL(p || q) = B + kq (1 - cos D) A1(kp)`` with ``B = log I0(kq) - log I0(kp) -
+    A1(kp) (kq - kp) >= 0`` (the Bregman divergence of ``log I0`` in ``kappa``) and ``D``
+    the angle between ``eta_p`` and ``eta_q`` (``atan2`` of a cross product by
+    :func:`det2`).  ``B`` by the power series of ``log I0`` (``kappa <= 1.5``), its
+    large-argument expansion (``kappa >= 25``), the Riccati-Taylor series of ``A1``
+    (``|kq - kp| < 1/2``) or directly as ``log(i0e(kq) / i0e(kp)) + g(kp)(kq - kp)``
+    (far pairs, where nothing cancels).  ``gp = 1 - A1(kp)`` and ``a1p_prime = A1'(kp)``
+    come from the family module."""
+    with np.errstate(all="ignore"):
+        gap = _kappa_gap(eta_p, eta_q, kp, kq)
+        small = np.maximum(kp, kq) <= _VM_SMALL_MAX
+        large = np.minimum(kp, kq) >= _VM_LARGE_MIN
+        riccati = ~small & ~large & (kp >= 1.0) & (np.abs(gap) < 0.5)
+        direct = np.log(special.i0e(kq) / special.i0e(kp)) + gp * gap
+        b = np.where(small, _bregman_log_i0_small(np.where(small, kp, 0.0),
+                                                  np.where(small, kq, 0.0),
+                                                  np.where(small, gap, 0.0)), direct)
+        b = np.where(large, _bregman_log_i0_large(kp, np.where(large, gap, 0.0)), b)
+        b = np.where(riccati, _bregman_log_i0_riccati(
+            kp, np.where(riccati, gap, 0.0), 1 - gp, a1p_prime), b)
+        # the angle does not change when both vectors are scaled by a power of two
+        e = -_exponent(np.maximum(kp, kq))[..., None]
+        p, q = np.ldexp(eta_p, e), np.ldexp(eta_q, e)
+        cross = det2(p[..., 0], p[..., 1], q[..., 0], q[..., 1])
+        dot = p[..., 0] * q[..., 0] + p[..., 1] * q[..., 1]
+        angle = np.arctan2(cross, dot)
+        turn = -kq * special.cosm1(angle) * (1 - gp)
+        return b + turn
