@@ -455,34 +455,38 @@ def _bregman_log_i0_riccati(kp, gap, a0, a1):
     return total
 
 
-def von_mises_kl(eta_p, eta_q, kp, kq, gp, a1p_prime):
+def von_mises_kl(eta_p, eta_q, kp, kq, gp, a1p, a1p_prime):
     """``KL(p || q) = B + kq (1 - cos D) A1(kp)`` with ``B = log I0(kq) - log I0(kp) -
     A1(kp) (kq - kp) >= 0`` (the Bregman divergence of ``log I0`` in ``kappa``) and ``D``
     the angle between ``eta_p`` and ``eta_q`` (``atan2`` of a cross product by
     :func:`det2`).  ``B`` by the power series of ``log I0`` (``kappa <= 1.5``), its
     large-argument expansion (``kappa >= 25``), the Riccati-Taylor series of ``A1``
     (``|kq - kp| < 1/2``) or directly as ``log(i0e(kq) / i0e(kp)) + g(kp)(kq - kp)``
-    (far pairs, where nothing cancels).  ``gp = 1 - A1(kp)`` and ``a1p_prime = A1'(kp)``
-    come from the family module."""
+    (far pairs, where nothing cancels).  ``gp = 1 - A1(kp)``, ``a1p = A1(kp)`` and
+    ``a1p_prime = A1'(kp)`` come from the family module (each accurate on its own: ``1 -
+    gp`` would lose ``A1 ~ kp / 2`` for small ``kp``)."""
     with np.errstate(all="ignore"):
         gap = _kappa_gap(eta_p, eta_q, kp, kq)
         small = np.maximum(kp, kq) <= _VM_SMALL_MAX
         large = np.minimum(kp, kq) >= _VM_LARGE_MIN
         riccati = ~small & ~large & (kp >= 1.0) & (np.abs(gap) < 0.5)
-        direct = np.log(special.i0e(kq) / special.i0e(kp)) + gp * gap
-        b = np.where(small, _bregman_log_i0_small(np.where(small, kp, 0.0),
-                                                  np.where(small, kq, 0.0),
-                                                  np.where(small, gap, 0.0)), direct)
-        b = np.where(large, _bregman_log_i0_large(kp, np.where(large, gap, 0.0)), b)
-        b = np.where(riccati, _bregman_log_i0_riccati(
-            kp, np.where(riccati, gap, 0.0), 1 - gp, a1p_prime), b)
+        b = np.log(special.i0e(kq) / special.i0e(kp)) + gp * gap  # far pairs
+        if np.any(small):
+            b = np.where(small, _bregman_log_i0_small(np.where(small, kp, 0.0),
+                                                      np.where(small, kq, 0.0),
+                                                      np.where(small, gap, 0.0)), b)
+        if np.any(large):
+            b = np.where(large, _bregman_log_i0_large(kp, np.where(large, gap, 0.0)), b)
+        if np.any(riccati):
+            b = np.where(riccati, _bregman_log_i0_riccati(
+                kp, np.where(riccati, gap, 0.0), a1p, a1p_prime), b)
         # the angle does not change when both vectors are scaled by a power of two
         e = -_exponent(np.maximum(kp, kq))[..., None]
         p, q = np.ldexp(eta_p, e), np.ldexp(eta_q, e)
         cross = det2(p[..., 0], p[..., 1], q[..., 0], q[..., 1])
         dot = p[..., 0] * q[..., 0] + p[..., 1] * q[..., 1]
         angle = np.arctan2(cross, dot)
-        turn = -kq * special.cosm1(angle) * (1 - gp)
+        turn = -kq * special.cosm1(angle) * a1p
         return b + turn
 
 

@@ -134,6 +134,17 @@ def _vm_kappa(eta):
 _VM_CACHE: dict = {}
 
 
+def _vm_small(k):
+    """``(log I0(k), A1(k))`` for ``k < 1`` to 80 significant digits, from the power series
+    (DLMF 10.25.2): ``log1p(sum_(m>=1) (k^2/4)^m / m!^2)`` keeps its digits for tiny ``k``."""
+    with mp.workdps(80):
+        u = (k / 2) ** 2
+        s0 = mp.nsum(lambda m: u**m / mp.factorial(m) ** 2, [1, mp.inf])
+        i1 = (k / 2) * mp.nsum(lambda m: u**m / (mp.factorial(m) * mp.factorial(m + 1)),
+                               [0, mp.inf])
+        return +mp.log1p(s0), +(i1 / (1 + s0))
+
+
 def _vm_logi0_a1(k):
     """``(log I0(k) - k, 1 - I1(k) / I0(k))`` at 60 significant digits: ``mp.besseli`` with
     ``log10(k) + 70`` digits for ``k <= 1e3``; above, the large-argument expansion
@@ -144,6 +155,9 @@ def _vm_logi0_a1(k):
         return _VM_CACHE[k]
     if k == 0:
         out = mp.mpf(0), mp.mpf(1)
+    elif k < 1:
+        log_i0, a1 = _vm_small(k)
+        out = +(log_i0 - k), +(1 - a1)
     elif k <= 1000:
         with mp.workdps(75):
             i0, i1 = mp.besseli(0, k), mp.besseli(1, k)
@@ -184,13 +198,20 @@ def _vm_logpdf(eta, x):
 
 
 def _vm_kl(eta_p, eta_q):
+    if np.array_equal(eta_p, eta_q):
+        return mp.mpf(0)  # equal laws (the formula below leaves rounding at 1e-100)
     size = max(abs(float(v)) for v in (*eta_p, *eta_q))
-    with mp.workdps(100 + max(0, int(np.log10(size)) if size > 0 else 0)):
+    # terms of size kappa (or of kappa^2 for tiny kappa) cancel: digits for both ends
+    with mp.workdps(100 + (abs(int(np.log10(size))) if size > 0 else 0)):
         kp, kq = _vm_kappa(eta_p), _vm_kappa(eta_q)
         lp, gp = _vm_logi0_a1(kp)
         lq, _ = _vm_logi0_a1(kq)
         if kp == 0:
             return +(lq + kq)
+        if max(kp, kq) < 1:  # log I0 ~ k^2 / 4: the two logs, not log I0 - k, cancel
+            (li0p, a1p), (li0q, _) = _vm_small(kp), _vm_small(kq)
+            proj = (mpf(eta_p[0]) * mpf(eta_q[0]) + mpf(eta_p[1]) * mpf(eta_q[1])) / kp
+            return +((li0q - li0p) + a1p * (kp - proj))
         # E_p[log p - log q] = log I0(kq) - log I0(kp) + A1(kp) (kp - kq cos D), with
         # kq cos D = eta_p . eta_q / kp; written with l = log I0 - k so that nothing of
         # size kappa is left to cancel
@@ -198,7 +219,7 @@ def _vm_kl(eta_p, eta_q):
         return +((lq - lp) + (kq - proj) + gp * (proj - kp))
 
 
-def _mvn_split(eta, d):
+def _mvn_split(eta, d):  # (oracles below at 250 digits: scales 1e-50..1e50, cond 1e8)
     e = [mpf(v) for v in eta]
     h = mp.matrix(e[:d])
     L = mp.matrix(d, d)
@@ -218,13 +239,13 @@ def _mvn_mean(eta, d):
     return L ** -1 * h, L
 
 
-@_digits(420)
+@_digits(250)
 def _mvn_entropy(eta, d):
     _, L = _mvn_split(eta, d)
     return (d * (1 + mp.log(2 * mp.pi)) - mp.log(mp.det(L))) / 2
 
 
-@_digits(420)
+@_digits(250)
 def _mvn_logpdf(eta, d, x):
     m, L = _mvn_mean(eta, d)
     r = mp.matrix([mpf(v) for v in x]) - m
@@ -232,8 +253,10 @@ def _mvn_logpdf(eta, d, x):
     return (-d * mp.log(2 * mp.pi) + mp.log(mp.det(L)) - q) / 2
 
 
-@_digits(420)
+@_digits(250)
 def _mvn_kl(eta_p, eta_q, d):
+    if np.array_equal(eta_p, eta_q):
+        return mp.mpf(0)  # equal laws (the formula below leaves 1e-250 of rounding)
     mp_, Lp = _mvn_mean(eta_p, d)
     mq, Lq = _mvn_mean(eta_q, d)
     tr = sum((Lq * Lp ** -1)[i, i] for i in range(d))
@@ -256,7 +279,7 @@ def _f(x):
 
 def _normal_like(cls, name, log_scale: bool):
     """Normal (``log_scale`` False) and LogNormal rows."""
-    sigmas = loggrid(1e-150, 1e150, 0.2)
+    sigmas = loggrid(1e-150, 1e150, 0.1)
     locs = (0.0, 1.5, -3e7, 2e100) if not log_scale else (0.0, -2.5, 40.0, -600.0)
     zs = (0.0, 1e-8, -1.0, 3.7, -40.0, 1e3, 1e10, 1e150)
     for s in sigmas:
@@ -311,7 +334,7 @@ def _normal_like(cls, name, log_scale: bool):
 
 
 def _laplace():
-    for b in np.geomspace(1e-300, 1e300, 121):
+    for b in np.geomspace(1e-300, 1e300, 61):
         for loc in (0.0, 2.5, -1e10):
             d = expfam.Laplace(loc=loc, scale=b)
             eta = d.natural
@@ -332,7 +355,7 @@ def _laplace():
 
 
 def _inverse_gaussian():
-    for m in loggrid(1e-100, 1e100, 0.1):
+    for m in loggrid(1e-100, 1e100, 0.05):
         for phi in loggrid(1e-100, 1e100, 0.1):
             d = expfam.InverseGaussian(mean=m, shape=phi * m)
             eta = d.natural
@@ -359,7 +382,7 @@ def _inverse_gaussian():
 
 def _von_mises():
     # the whole domain, and densely where the methods change (kappa 1.5, 20, 25)
-    kappas = np.concatenate([[0.0], np.geomspace(1e-300, 1e300, 121), np.geomspace(0.05, 300, 30)])
+    kappas = np.concatenate([[0.0], np.geomspace(1e-300, 1e300, 61), np.geomspace(0.05, 300, 20)])
     for kappa in kappas:
         for loc in (0.0, 1.0, -2.5):
             d = expfam.VonMises(loc=loc, kappa=kappa)
@@ -376,16 +399,18 @@ def _von_mises():
                 for x in (-np.pi, np.nextafter(np.pi, 0), 2.0):
                     yield Check("von_mises", "logpdf", f"{where}, x={x!r}",
                                 _f(d.logpdf(x)), _vm_logpdf(eta, x))
-    for kappa in np.concatenate([[0.0], np.geomspace(1e-300, 1e300, 61), np.geomspace(0.05, 300, 40)]):
+    for kappa in np.concatenate([[0.0], np.geomspace(1e-300, 1e300, 31), np.geomspace(0.05, 300, 30)]):
         for loc in (0.0, 1.0):
             d = expfam.VonMises(loc=loc, kappa=kappa)
             pairs = [(0.0, 0.0)] + [(g, 0.0) for g in _NEAR + _FAR] + [
                 (-1e-9, 0.0), (0.0, 1e-9), (0.0, 1e-3), (1e-6, 1e-6), (0.0, 3.0)]
-            for gk, dmu in pairs:
-                q = expfam.VonMises(loc=loc + dmu, kappa=kappa * (1 + gk))
+            gk, dmu = np.array(pairs).T
+            q = expfam.VonMises(loc=loc + dmu, kappa=kappa * (1 + gk))  # one batch
+            got = d.kl(q)
+            for i in range(len(pairs)):
                 yield Check("von_mises", "kl",
-                            f"loc={loc}, kappa={kappa:.3g} vs kappa*(1+{gk}), loc+{dmu}",
-                            _f(d.kl(q)), _vm_kl(d.natural, q.natural))
+                            f"loc={loc}, kappa={kappa:.3g} vs kappa*(1+{gk[i]}), loc+{dmu[i]}",
+                            float(got[i]), _vm_kl(d.natural, q.natural[i]))
 
 
 def _spd(d, cond, rng, scales):
@@ -401,11 +426,11 @@ def _multivariate_normal():
     rng = np.random.default_rng(5)
     for d in range(1, 6):
         for cond in (1.0, 1e4, 1e8):
-            for sc in (1.0, 1e-100, 1e100, "mixed"):
+            for sc in (1.0, 1e-100, "mixed"):
                 scales = (np.geomspace(1e-50, 1e50, d) if sc == "mixed"
                           else np.full(d, sc))
                 S = _spd(d, cond, rng, scales)
-                for mshift in (0.0, 3.0, 1e4):
+                for mshift in (0.0, 1e4):
                     m = mshift * scales * rng.standard_normal(d)
                     p = expfam.MultivariateNormal(m, S)
                     eta = p.natural
@@ -414,7 +439,7 @@ def _multivariate_normal():
                         yield Check("multivariate_normal", "entropy", where, _f(p.entropy()),
                                     _mvn_entropy(eta, d))
                     C = np.linalg.cholesky(S)
-                    for z in (0.0, 1e-6, 1.0, 30.0):
+                    for z in (0.0, 1e-6, 30.0):
                         x = m + C @ (z * rng.standard_normal(d))
                         yield Check("multivariate_normal", "logpdf", f"{where}, |z|~{z}",
                                     _f(p.logpdf(x)), _mvn_logpdf(eta, d, x))
@@ -422,7 +447,7 @@ def _multivariate_normal():
                     E = rng.standard_normal((d, d))
                     E = 0.5 * (E + E.T)
                     E = E / np.linalg.norm(E, 2)
-                    for g in (0.0, 1e-12, 1e-9, 1e-5, 0.3):
+                    for g in (0.0, 1e-12, 1e-6, 0.3):
                         sd = np.sqrt(np.diag(S))
                         Sq = S + g * (sd[:, None] * E * sd[None, :]) / cond
                         Sq = 0.5 * (Sq + Sq.T)

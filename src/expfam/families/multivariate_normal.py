@@ -13,7 +13,10 @@ observation: ``u = (x - c, [(x - c)_i (x - c)_j])``, re-centred exactly on merge
 data far from the origin keep their covariance (:mod:`expfam.families._gaussian`).
 Matrix inverses and determinants are computed on the correlation-scaled matrix
 (``D^-1 S D^-1`` with ``D = sqrt(diag S)``), which makes them insensitive to the scales of
-the coordinates.
+the coordinates.  Entropy, log density and KL use a double-float Cholesky factor of the
+precision matrix (after an exact power-of-two scaling) and the whitened, exact difference
+of the precisions, so that they keep float64's relative accuracy for ill-conditioned
+covariances and nearby laws (:mod:`expfam._precise`).
 """
 
 from __future__ import annotations

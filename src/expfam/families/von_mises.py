@@ -12,6 +12,12 @@ safeguarded Newton iteration.  ``E[log h] = -log(2 pi)`` exactly.
 (DLMF 10.40.1) for ``kappa >= 20`` (truncation error below ``e^-2kappa``), so that the
 Newton iteration stays accurate up to ``kappa ~ 1e15``.  The variance (of ``x - mu``
 wrapped to ``[-pi, pi)``, SciPy's convention) is a Gauss-Legendre quadrature.
+
+Entropy, log density and KL are written so that no term of size ``kappa`` cancels
+(:mod:`expfam._precise`): ``H = log(2 pi i0e(kappa)) + kappa (1 - A1)``,
+``log p = kappa cosm1(x - mu) - log(2 pi i0e(kappa))`` and
+``KL = B(kp, kq) + kq (1 - cos D) A1(kp)``, ``B`` the Bregman divergence of ``log I0``
+(series chosen by the size of ``kappa``) and ``D`` the angle between the mean directions.
 """
 
 from __future__ import annotations
@@ -301,4 +307,4 @@ class VonMises(ExponentialFamily):
         kp = np.hypot(eta_p[..., 0], eta_p[..., 1])
         kq = np.hypot(eta_q[..., 0], eta_q[..., 1])
         return von_mises_kl(eta_p, eta_q, kp, kq, one_minus_bessel_ratio(kp),
-                            bessel_ratio_derivative(kp))
+                            bessel_ratio(kp), bessel_ratio_derivative(kp))
