@@ -23,7 +23,7 @@ Grids reach the ends of each parameter's float64 domain where the natural parame
 are representable: Normal ``sigma`` 1e-150..1e150 (``eta_2 = -1 / (2 sigma^2)``
 under/overflows beyond), ``x - m`` up to 1e150 ``sigma``; Laplace ``b`` 1e-300..1e300;
 InverseGaussian ``m`` and ``lam / m`` 1e-100..1e100 (``eta_1 = -lam / (2 m^2)``);
-VonMises ``kappa`` 1e-300..1e300 (and 0); MultivariateNormal ``d = 1..5`` with
+VonMises ``kappa`` 1e-300..1e300 (and 0); MultivariateNormal ``d`` in 1, 2, 3, 5 with
 covariance condition numbers up to 1e8 and coordinate scales 1e-100..1e100.
 
 Limits of float64 itself (documented, tested at the closest achievable statement):
@@ -137,12 +137,21 @@ _VM_CACHE: dict = {}
 def _vm_small(k):
     """``(log I0(k), A1(k))`` for ``k < 1`` to 80 significant digits, from the power series
     (DLMF 10.25.2): ``log1p(sum_(m>=1) (k^2/4)^m / m!^2)`` keeps its digits for tiny ``k``."""
+    if ("small", k) in _VM_CACHE:
+        return _VM_CACHE["small", k]
     with mp.workdps(80):
         u = (k / 2) ** 2
-        s0 = mp.nsum(lambda m: u**m / mp.factorial(m) ** 2, [1, mp.inf])
-        i1 = (k / 2) * mp.nsum(lambda m: u**m / (mp.factorial(m) * mp.factorial(m + 1)),
-                               [0, mp.inf])
-        return +mp.log1p(s0), +(i1 / (1 + s0))
+        s0, s1, term, m = mp.mpf(0), mp.mpf(1), mp.mpf(1), 0  # term = u^m / m!^2
+        while True:
+            m += 1
+            term = term * u / (m * m)
+            s0 += term
+            s1 += term / (m + 1)
+            if term < mp.mpf(10) ** -85 * s0:
+                break
+        out = +mp.log1p(s0), +((k / 2) * s1 / (1 + s0))
+    _VM_CACHE["small", k] = out
+    return out
 
 
 def _vm_logi0_a1(k):
@@ -234,35 +243,43 @@ def _mvn_split(eta, d):  # (oracles below at 250 digits: scales 1e-50..1e50, con
     return h, L
 
 
+_MVN_CACHE: dict = {}
+
+
 def _mvn_mean(eta, d):
-    h, L = _mvn_split(eta, d)
-    return L ** -1 * h, L
+    """``(m, Lam, Lam^-1, det Lam)``, cached per natural parameter vector."""
+    key = (np.asarray(eta, dtype=np.float64).tobytes(), mp.mp.dps)
+    if key not in _MVN_CACHE:
+        h, L = _mvn_split(eta, d)
+        S = L ** -1
+        _MVN_CACHE[key] = S * h, L, S, mp.det(L)
+    return _MVN_CACHE[key]
 
 
 @_digits(250)
 def _mvn_entropy(eta, d):
-    _, L = _mvn_split(eta, d)
-    return (d * (1 + mp.log(2 * mp.pi)) - mp.log(mp.det(L))) / 2
+    det = _mvn_mean(eta, d)[3]
+    return (d * (1 + mp.log(2 * mp.pi)) - mp.log(det)) / 2
 
 
 @_digits(250)
 def _mvn_logpdf(eta, d, x):
-    m, L = _mvn_mean(eta, d)
+    m, L, _, det = _mvn_mean(eta, d)
     r = mp.matrix([mpf(v) for v in x]) - m
     q = (r.T * L * r)[0]
-    return (-d * mp.log(2 * mp.pi) + mp.log(mp.det(L)) - q) / 2
+    return (-d * mp.log(2 * mp.pi) + mp.log(det) - q) / 2
 
 
 @_digits(250)
 def _mvn_kl(eta_p, eta_q, d):
     if np.array_equal(eta_p, eta_q):
         return mp.mpf(0)  # equal laws (the formula below leaves 1e-250 of rounding)
-    mp_, Lp = _mvn_mean(eta_p, d)
-    mq, Lq = _mvn_mean(eta_q, d)
-    tr = sum((Lq * Lp ** -1)[i, i] for i in range(d))
+    mp_, Lp, Sp, det_p = _mvn_mean(eta_p, d)
+    mq, Lq, _, det_q = _mvn_mean(eta_q, d)
+    tr = sum((Lq * Sp)[i, i] for i in range(d))
     r = mq - mp_
     maha = (r.T * Lq * r)[0]
-    return (tr + maha - d + mp.log(mp.det(Lp)) - mp.log(mp.det(Lq))) / 2
+    return (tr + maha - d + mp.log(det_p) - mp.log(det_q)) / 2
 
 
 # ----------------------------------------------------------------------------------
@@ -279,7 +296,7 @@ def _f(x):
 
 def _normal_like(cls, name, log_scale: bool):
     """Normal (``log_scale`` False) and LogNormal rows."""
-    sigmas = loggrid(1e-150, 1e150, 0.1)
+    sigmas = loggrid(1e-150, 1e150, 0.07)
     locs = (0.0, 1.5, -3e7, 2e100) if not log_scale else (0.0, -2.5, 40.0, -600.0)
     zs = (0.0, 1e-8, -1.0, 3.7, -40.0, 1e3, 1e10, 1e150)
     for s in sigmas:
@@ -342,7 +359,8 @@ def _laplace():
             where = f"loc={loc}, b={b:.3g}"
             yield Check("laplace", "entropy", where, _f(d.entropy()), 1 + mp.log(2 * bb))
             for z in (0.0, 1e-6, -1.0, 30.0, -1e5, 1e300):
-                x = loc + z * b
+                with np.errstate(over="ignore"):
+                    x = loc + z * b
                 if not np.isfinite(x):
                     continue
                 want = -mp.log(2 * bb) - abs(mpf(x) - mpf(loc)) / bb
@@ -424,7 +442,7 @@ def _spd(d, cond, rng, scales):
 
 def _multivariate_normal():
     rng = np.random.default_rng(5)
-    for d in range(1, 6):
+    for d in (1, 2, 3, 5):
         for cond in (1.0, 1e4, 1e8):
             for sc in (1.0, 1e-100, "mixed"):
                 scales = (np.geomspace(1e-50, 1e50, d) if sc == "mixed"
