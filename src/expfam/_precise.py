@@ -180,21 +180,39 @@ def gaussian_entropy(eta2):
     return _HALF_1_LOG_PI - 0.5 * np.log(-eta2)
 
 
-def half_neg_log1pmx(t, r):
+def half_neg_log1pmx(t, r, log_r=None):
     """``(r - 1 - log r) / 2`` for ``r = 1 + t > 0``: ``-log1pmx(t) / 2`` near 1 (no
     cancellation as ``r -> 1``), the direct form otherwise.  ``t`` and ``r`` must agree;
-    each is used where it is the accurate one."""
+    each is used where it is the accurate one.  ``log_r`` may be given where ``r`` itself
+    under- or overflows (a ratio of 1e-600)."""
     t = np.asarray(t, dtype=np.float64)
     r = np.asarray(r, dtype=np.float64)
     near = np.abs(t) < 0.5
     with np.errstate(all="ignore"):
-        direct = 0.5 * ((r - 1.0) - np.log(r))
+        direct = 0.5 * ((r - 1.0) - (np.log(r) if log_r is None else log_r))
     return np.where(near, -0.5 * log1pmx(np.where(near, t, 0.0)), direct)
+
+
+def _half_neg_log1pmx_ratio(num, den):
+    """``(r - 1 - log r) / 2`` for ``r = num / den`` (both < 0 or both > 0)."""
+    with np.errstate(all="ignore"):
+        return half_neg_log1pmx((num - den) / den, num / den,
+                                log_sum((1.0, np.abs(num)), (-1.0, np.abs(den))))
 
 
 def _exponent(x):
     """``e`` with ``|x| = f 2^e``, ``f`` in ``[1/2, 1)`` (0 for ``x = 0``)."""
     return np.frexp(np.asarray(x, dtype=np.float64))[1]
+
+
+def _well_scaled(*xs):
+    """Whether the power-of-two scaled copies are all finite and, unless zero, far from
+    the subnormal range (where :func:`two_prod` would lose digits)."""
+    ok = True
+    for x in xs:
+        ax = np.abs(x)
+        ok = ok & np.isfinite(ax) & ((ax == 0) | (ax >= 2.0**-900))
+    return ok
 
 
 def det2(a, b, c, d):
@@ -220,7 +238,14 @@ def gaussian_mean_gap(eta_p, eta_q):
     scaled_gap = det2(a1q, a1p, a2q, a2p) / (2 * a2p) / a2q  # (m_p - m_q) 2^(s2 - s1)
     k, j = np.divmod(s2, 2)  # sqrt(-eta2_q) = sqrt(-a2q 2^j) 2^k
     with np.errstate(all="ignore"):
-        return np.ldexp(scaled_gap * np.sqrt(-np.ldexp(a2q, j)), s1 - s2 + k)
+        gap = np.ldexp(scaled_gap * np.sqrt(-np.ldexp(a2q, j)), s1 - s2 + k)
+        # variances 1e300 apart over- or underflow the scaled copies: there the means'
+        # difference from the double-float means (nothing cancels at such a distance)
+        mp_, mp_lo = gaussian_location(e1p, e2p)
+        mq, mq_lo = gaussian_location(e1q, e2q)
+        plain = ((mp_ - mq) + (mp_lo - mq_lo)) * np.sqrt(-e2q)
+        good = _well_scaled(a1p, a1q, a2p, a2q) & np.isfinite(scaled_gap)
+        return np.where(good, gap, plain)
 
 
 def gaussian_kl(eta_p, eta_q):
@@ -230,7 +255,7 @@ def gaussian_kl(eta_p, eta_q):
     :func:`gaussian_mean_gap`."""
     e2p, e2q = eta_p[..., 1], eta_q[..., 1]
     with np.errstate(all="ignore"):
-        shape_term = half_neg_log1pmx((e2q - e2p) / e2p, e2q / e2p)
+        shape_term = _half_neg_log1pmx_ratio(e2q, e2p)
         w = gaussian_mean_gap(eta_p, eta_q)  # (m_p - m_q) / sqrt(2 v_q)
         return shape_term + w * w
 
@@ -312,14 +337,18 @@ def inverse_gaussian_kl(eta_p, eta_q):
     e1p, e2p = eta_p[..., 0], eta_p[..., 1]
     e1q, e2q = eta_q[..., 0], eta_q[..., 1]
     with np.errstate(all="ignore"):
-        shape_term = half_neg_log1pmx((e2q - e2p) / e2p, e2q / e2p)
+        shape_term = _half_neg_log1pmx_ratio(e2q, e2p)
         s1 = _exponent(np.maximum(np.abs(e1p), np.abs(e1q)))
         s2 = _exponent(np.maximum(np.abs(e2p), np.abs(e2q)))
         a1p, a1q = np.ldexp(e1p, -s1), np.ldexp(e1q, -s1)
         a2p, a2q = np.ldexp(e2p, -s2), np.ldexp(e2q, -s2)
         ratio = np.sqrt((a2p / a1p) / (a2q / a1q))  # m_p / m_q
         rho = det2(a2p, a2q, a1p, a1q) / (a1p * a2q) / (1 + ratio)
-        weight = np.sqrt(-e1p) * np.sqrt(-e2q) * np.sqrt(e2q / e2p)  # lam_q / (2 m_p)
+        # parameters 1e300 apart over- or underflow the scaled copies: there rho directly
+        ratio_plain = (np.sqrt(-e2p) / np.sqrt(-e1p)) / (np.sqrt(-e2q) / np.sqrt(-e1q))
+        good = _well_scaled(a1p, a1q, a2p, a2q) & np.isfinite(rho)
+        rho = np.where(good, rho, ratio_plain - 1.0)
+        weight = np.sqrt(-e1p) * np.sqrt(-e2q) * (np.sqrt(-e2q) / np.sqrt(-e2p))  # lam_q/(2m_p)
         return shape_term + weight * rho * rho
 
 
@@ -460,15 +489,17 @@ def von_mises_kl(eta_p, eta_q, kp, kq, gp, a1p, a1p_prime):
     A1(kp) (kq - kp) >= 0`` (the Bregman divergence of ``log I0`` in ``kappa``) and ``D``
     the angle between ``eta_p`` and ``eta_q`` (``atan2`` of a cross product by
     :func:`det2`).  ``B`` by the power series of ``log I0`` (``kappa <= 1.5``), its
-    large-argument expansion (``kappa >= 25``), the Riccati-Taylor series of ``A1``
-    (``|kq - kp| < 1/2``) or directly as ``log(i0e(kq) / i0e(kp)) + g(kp)(kq - kp)``
-    (far pairs, where nothing cancels).  ``gp = 1 - A1(kp)``, ``a1p = A1(kp)`` and
-    ``a1p_prime = A1'(kp)`` come from the family module (each accurate on its own: ``1 -
-    gp`` would lose ``A1 ~ kp / 2`` for small ``kp``)."""
+    large-argument expansion (``kappa >= 25``, ``|kq - kp| < kp / 4``), the
+    Riccati-Taylor series of ``A1`` (``|kq - kp| < 1/2``) or directly as
+    ``log(i0e(kq) / i0e(kp)) + g(kp)(kq - kp)`` (far pairs, where nothing cancels).
+    ``gp = 1 - A1(kp)``, ``a1p = A1(kp)`` and ``a1p_prime = A1'(kp)`` come from the family
+    module (each accurate on its own: ``1 - gp`` would lose ``A1 ~ kp / 2`` for small
+    ``kp``)."""
     with np.errstate(all="ignore"):
         gap = _kappa_gap(eta_p, eta_q, kp, kq)
         small = np.maximum(kp, kq) <= _VM_SMALL_MAX
-        large = np.minimum(kp, kq) >= _VM_LARGE_MIN
+        # (far pairs, |kq - kp| > kp / 4, lose nothing in the direct form)
+        large = (np.minimum(kp, kq) >= _VM_LARGE_MIN) & (np.abs(gap) < 0.25 * kp)
         riccati = ~small & ~large & (kp >= 1.0) & (np.abs(gap) < 0.5)
         b = np.log(special.i0e(kq) / special.i0e(kp)) + gp * gap  # far pairs
         if np.any(small):

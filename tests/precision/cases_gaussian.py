@@ -139,6 +139,8 @@ def _vm_small(k):
     (DLMF 10.25.2): ``log1p(sum_(m>=1) (k^2/4)^m / m!^2)`` keeps its digits for tiny ``k``."""
     if ("small", k) in _VM_CACHE:
         return _VM_CACHE["small", k]
+    if k == 0:
+        return mp.mpf(0), mp.mpf(0)
     with mp.workdps(80):
         u = (k / 2) ** 2
         s0, s1, term, m = mp.mpf(0), mp.mpf(1), mp.mpf(1), 0  # term = u^m / m!^2
@@ -147,7 +149,7 @@ def _vm_small(k):
             term = term * u / (m * m)
             s0 += term
             s1 += term / (m + 1)
-            if term < mp.mpf(10) ** -85 * s0:
+            if term <= mp.mpf(10) ** -85 * s0:
                 break
         out = +mp.log1p(s0), +((k / 2) * s1 / (1 + s0))
     _VM_CACHE["small", k] = out
@@ -338,6 +340,14 @@ def _normal_like(cls, name, log_scale: bool):
                 kq["scale" if not log_scale else "sigma"] = s * (1 + g)
                 q = cls(**kq)
                 yield Check(name, "kl", f"{kw} vs {kq}", _f(d.kl(q)), _normal_kl(eta, q.natural))
+            for s_far in (1e-150, 1e150):  # the ends of the scale range: r of 1e+-600
+                kq = dict(kw)
+                kq["scale" if not log_scale else "sigma"] = s_far
+                try:
+                    q = cls(**kq)
+                except expfam.errors.FloatRangeError:
+                    continue
+                yield Check(name, "kl", f"{kw} vs {kq}", _f(d.kl(q)), _normal_kl(eta, q.natural))
             for g in _NEAR + (1.0, 1e3):
                 kq = dict(kw)
                 key = "loc" if not log_scale else "mu"
@@ -396,6 +406,11 @@ def _inverse_gaussian():
                 yield Check("inverse_gaussian", "kl",
                             f"m={m:.3g}, lam/m={phi:.3g} vs m*(1+{gm}), lam*(1+{gl})",
                             _f(d.kl(q)), _ig_kl(d.natural, q.natural))
+            for mq, phiq in ((1e-100, 1e-100), (1e-100, 1e100), (1e100, 1e-100), (1e100, 1e100)):
+                q = expfam.InverseGaussian(mean=mq, shape=phiq * mq)  # the corners
+                yield Check("inverse_gaussian", "kl",
+                            f"m={m:.3g}, lam/m={phi:.3g} vs m={mq:g}, lam/m={phiq:g}",
+                            _f(d.kl(q)), _ig_kl(d.natural, q.natural))
 
 
 def _von_mises():
@@ -423,9 +438,15 @@ def _von_mises():
             pairs = [(0.0, 0.0)] + [(g, 0.0) for g in _NEAR + _FAR] + [
                 (-1e-9, 0.0), (0.0, 1e-9), (0.0, 1e-3), (1e-6, 1e-6), (0.0, 3.0)]
             gk, dmu = np.array(pairs).T
-            q = expfam.VonMises(loc=loc + dmu, kappa=kappa * (1 + gk))  # one batch
+            kq = kappa * (1 + gk)
+            if kappa > 0:  # and the ends of the domain: kappa_q = 0, 1e-300, 1e300
+                kq = np.concatenate([kq, [0.0, 1e-300, 1e300]])
+                with np.errstate(over="ignore"):  # (the labels only)
+                    gk = np.concatenate([gk, [-1.0, 1e-300 / kappa - 1, 1e300 / kappa - 1]])
+                dmu = np.concatenate([dmu, [0.0, 0.5, -0.5]])
+            q = expfam.VonMises(loc=loc + dmu, kappa=kq)  # one batch
             got = d.kl(q)
-            for i in range(len(pairs)):
+            for i in range(len(kq)):
                 yield Check("von_mises", "kl",
                             f"loc={loc}, kappa={kappa:.3g} vs kappa*(1+{gk[i]}), loc+{dmu[i]}",
                             float(got[i]), _vm_kl(d.natural, q.natural[i]))
