@@ -102,12 +102,14 @@ def _veltkamp(a):
     return hi, a - hi
 
 
-def two_prod(a, b):
-    """``(p, e)``: ``p = fl(a b)`` and ``p + e = a b`` exactly (Dekker's product).
+def two_prod_wide(a, b):
+    """``(p, e)``: ``p = fl(a b)`` and ``p + e = a b`` exactly (Dekker's product) over the
+    whole float64 range.
 
     The factors are split on their ``frexp`` mantissas, so that the split does not
-    overflow for ``|a|, |b|`` near the top of the float64 range; ``e`` is exact unless it
-    falls below the normal range (then it is rounded, at ``2^-1074`` absolute).
+    overflow for ``|a|, |b|`` near the top of the float64 range (Dekker's plain split needs
+    ``|a|, |b| < 1e290``); ``e`` is exact unless it falls below the normal range (then it
+    is rounded, at ``2^-1074`` absolute).
     """
     ma, ea = np.frexp(np.asarray(a, dtype=np.float64))
     mb, eb = np.frexp(np.asarray(b, dtype=np.float64))
@@ -119,8 +121,9 @@ def two_prod(a, b):
     return np.ldexp(p, k), np.ldexp(e, k)
 
 
-def two_sum(a, b):
-    """``(s, e)``: ``s = fl(a + b)`` and ``s + e = a + b`` exactly (Knuth's sum)."""
+def _two_sum(a, b):
+    """``(s, e)``: ``s = fl(a + b)`` and ``s + e = a + b`` exactly (Knuth's sum; the
+    same as the gamma-type section's ``two_sum``, kept here so the sections stay apart)."""
     s = a + b
     bb = s - a
     return s, (a - (s - bb)) + (b - bb)
@@ -128,9 +131,9 @@ def two_sum(a, b):
 
 def quotient_dd(a, b):
     """``(q, r)`` with ``q = fl(a / b)`` and ``q + r = a / b`` to about ``eps^2``
-    relative: ``r = (a - q b) / b`` with the residual ``a - q b`` exact (two_prod)."""
+    relative: ``r = (a - q b) / b`` with the residual ``a - q b`` exact (two_prod_wide)."""
     q = a / b
-    p, e = two_prod(q, b)
+    p, e = two_prod_wide(q, b)
     with np.errstate(all="ignore"):
         r = ((a - p) - e) / b
     return q, np.where(np.isfinite(r), r, 0.0)
@@ -207,7 +210,7 @@ def _exponent(x):
 
 def _well_scaled(*xs):
     """Whether the power-of-two scaled copies are all finite and, unless zero, far from
-    the subnormal range (where :func:`two_prod` would lose digits)."""
+    the subnormal range (where :func:`two_prod_wide` would lose digits)."""
     ok = True
     for x in xs:
         ax = np.abs(x)
@@ -216,10 +219,10 @@ def _well_scaled(*xs):
 
 
 def det2(a, b, c, d):
-    """``a d - b c`` with a relative error of a few ``eps`` (two_prod for both products,
+    """``a d - b c`` with a relative error of a few ``eps`` (two_prod_wide for both products,
     so that nearly equal products cancel exactly)."""
-    p1, e1 = two_prod(a, d)
-    p2, e2 = two_prod(b, c)
+    p1, e1 = two_prod_wide(a, d)
+    p2, e2 = two_prod_wide(b, c)
     return (p1 - p2) + (e1 - e2)
 
 
@@ -319,7 +322,7 @@ def inverse_gaussian_log_density(x, eta1, eta2):
     x = np.asarray(x, dtype=np.float64)
     a, b = -np.asarray(eta1, dtype=np.float64), -np.asarray(eta2, dtype=np.float64)
     with np.errstate(all="ignore"):
-        p1, q1 = two_prod(a, x)  # -eta1 x
+        p1, q1 = two_prod_wide(a, x)  # -eta1 x
         h, lo = quotient_dd(-b, x)  # eta2 / x
         num = (p1 + h) + (q1 + lo)
         root_sum = np.sqrt(a) * np.sqrt(x) + np.sqrt(b) / np.sqrt(x)
@@ -530,7 +533,7 @@ def _fast_two_sum(a, b):
 
 def dd_add(a, b):
     """``a + b`` for double-floats."""
-    s, e = two_sum(a[0], b[0])
+    s, e = _two_sum(a[0], b[0])
     return _fast_two_sum(s, e + (a[1] + b[1]))
 
 
@@ -540,7 +543,7 @@ def dd_neg(a):
 
 def dd_mul(a, b):
     """``a b`` for double-floats."""
-    p, e = two_prod(a[0], b[0])
+    p, e = two_prod_wide(a[0], b[0])
     return _fast_two_sum(p, e + (a[0] * b[1] + a[1] * b[0]))
 
 
@@ -676,7 +679,7 @@ def mvn_kl(h_p, Lam_p, h_q, Lam_q):
     d = Lam_p.shape[-1]
     chp, chq = DDCholesky(Lam_p), DDCholesky(Lam_q)
     # Lam_q - Lam_p exactly, as double-floats, scaled like Lam_p
-    hi, lo = two_sum(Lam_q, -Lam_p)
+    hi, lo = _two_sum(Lam_q, -Lam_p)
     ex = -(chp.e[..., :, None] + chp.e[..., None, :])
     hi, lo = np.ldexp(hi, ex), np.ldexp(lo, ex)
     cols = [chp.solve_lower([(hi[..., i, j], lo[..., i, j]) for i in range(d)])
