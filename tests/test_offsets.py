@@ -9,6 +9,7 @@ chunked updates, per group, Parquet files; Dask in ``tests/test_dask.py``.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -139,7 +140,10 @@ def test_logpdf_and_loglik_far_from_the_origin():
         np.testing.assert_allclose(d.logpdf(x), sstats.norm(loc, 0.5).logpdf(x), rtol=1e-14)
         np.testing.assert_allclose(d.entropy(), sstats.norm(loc, 0.5).entropy(), rtol=1e-14)
         q = expfam.Normal(loc + 0.1, 0.6)
-        dm = (loc + 0.1) - loc  # the difference of the represented means (exact)
+        # the difference of the means of the natural parameters held, m = -eta_1 / (2 eta_2),
+        # in exact rational arithmetic (KL is computed from those, item 5)
+        dm = float(Fraction(q.natural[0]) / (-2 * Fraction(q.natural[1]))
+                   - Fraction(d.natural[0]) / (-2 * Fraction(d.natural[1])))
         kl = np.log(0.6 / 0.5) + (0.25 + dm * dm) / (2 * 0.36) - 0.5
         np.testing.assert_allclose(expfam.kl(d, q), kl, rtol=1e-13)
         data = d.sample(5000, rng=1)
@@ -147,13 +151,20 @@ def test_logpdf_and_loglik_far_from_the_origin():
         np.testing.assert_allclose(r.loglik, np.sum(sstats.norm(r.params["loc"],
                                    r.params["scale"]).logpdf(data)), rtol=1e-12)
     # the multivariate normal is represented by h = Lambda m: its mean comes back through a
-    # linear solve, to a few ulps times the condition number; the density is then exact
-    # about that mean (no cancellation of m' Lambda m against x' Lambda x)
+    # linear solve, to a few ulps times the condition number; the density is exact about
+    # the mean of the natural parameters held (solved in double-floats, item 5), here
+    # checked in exact rational arithmetic
     mvn = expfam.MultivariateNormal([1e9, -1e9], [[1.0, 0.3], [0.3, 2.0]])
-    mean, cov = mvn.params["mean"], mvn.params["cov"]
+    mean = mvn.params["mean"]
     np.testing.assert_allclose(mean, [1e9, -1e9], rtol=16 * EPS)
     x = np.array([[1e9 + 0.5, -1e9 - 1.0]])
-    ref = sstats.multivariate_normal(mean, cov).logpdf(x)
+    h1, h2, t11, t12, t22 = (Fraction(v) for v in mvn.natural)
+    a, b, c = -2 * t11, -t12, -2 * t22  # Lambda = [[a, b], [b, c]]
+    det = a * c - b * b
+    m1, m2 = (c * h1 - b * h2) / det, (a * h2 - b * h1) / det
+    r1, r2 = Fraction(x[0, 0]) - m1, Fraction(x[0, 1]) - m2
+    quad = a * r1 * r1 + 2 * b * r1 * r2 + c * r2 * r2
+    ref = -math.log(2 * math.pi) + 0.5 * math.log(det) - 0.5 * float(quad)
     np.testing.assert_allclose(mvn.logpdf(x), ref, rtol=1e-13)
 
 

@@ -9,13 +9,16 @@ So the statistics are accumulated about a pivot ``c`` (the first observation), `
 (y - c, (y - c)^2)``, and re-centred exactly when accumulators with different pivots merge
 (:meth:`GaussianFamily.shift_sums`, Chan, Golub and LeVeque 1979); the fit solves for the
 law of ``y - c`` and shifts it back.  Densities, entropy and KL are computed about the
-model's own mean.
+model's own mean: ``y - m`` against the mean held as a double-float sum
+(:func:`expfam._precise.gaussian_location`), so that they keep float64's relative
+accuracy however far the mean is from the origin (:mod:`expfam._precise`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .._precise import gaussian_entropy, gaussian_kl, gaussian_log_density
 from ..domains import POSITIVE, REAL
 from ..solvers import closed_form
 from ._base import ExponentialFamily
@@ -113,11 +116,25 @@ class GaussianFamily(ExponentialFamily):
         s1, s2 = sum_u[..., 0], sum_u[..., 1]
         return np.stack([s1 - weight_sum * d, s2 - 2 * d * s1 + weight_sum * d * d], axis=-1)
 
+    # -- densities, entropy and KL without cancellation (expfam._precise) -------------
+    @classmethod
+    def log_jacobian(cls, x):
+        """``log h(x) + log(2 pi) / 2``: 0 for ``y = x``, ``-log x`` for ``y = log x``."""
+        return 0.0
+
+    @classmethod
+    def log_density(cls, x, eta, fixed):
+        # log N(y; m, v) about the double-float mean, plus the Jacobian of y(x)
+        y = cls.pivot_of(x, fixed)
+        return gaussian_log_density(y, eta[..., 0], eta[..., 1]) + cls.log_jacobian(x)
+
+    @classmethod
+    def entropy_natural(cls, eta, fixed):
+        # entropy of y: log(2 pi e v) / 2, from eta_2 alone
+        return gaussian_entropy(eta[..., 1])
+
     @classmethod
     def kl_natural(cls, eta_p, eta_q, fixed):
-        # closed form in (m, sd), free of the cancellation of the Bregman formula
-        mp, vp = loc_var(eta_p)
-        mq, vq = loc_var(eta_q)
-        r2 = vp / vq
-        d = mp - mq
-        return 0.5 * ((r2 - 1) - np.log(r2) + d * d / vq)
+        # [(r - 1) - log r] / 2 + (m_p - m_q)^2 / (2 v_q), r = v_p / v_q, by log1pmx and
+        # the double-float means (the same for x and for log x)
+        return gaussian_kl(eta_p, eta_q)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._lazy import stats
+from .._precise import gaussian_entropy, gaussian_location
 from .._special import HALF_LOG_2PI, log
 from ..domains import POSITIVE, REAL
 from ._gaussian import GaussianFamily, loc_var, natural_from_loc_var
@@ -62,6 +63,17 @@ class LogNormal(GaussianFamily):
     @classmethod
     def expected_log_base_measure(cls, eta, fixed):
         return -loc_var(eta)[0] - HALF_LOG_2PI
+
+    @classmethod
+    def log_jacobian(cls, x):
+        """``-log x``: the density of ``x`` is that of ``log x`` over ``x``."""
+        return -np.log(x)
+
+    @classmethod
+    def entropy_natural(cls, eta, fixed):
+        """``mu + log(2 pi e sigma^2) / 2``, ``mu`` as a double-float sum."""
+        m, m_lo = gaussian_location(eta[..., 0], eta[..., 1])
+        return m + (m_lo + gaussian_entropy(eta[..., 1]))
 
     @classmethod
     def moments(cls, eta, fixed):

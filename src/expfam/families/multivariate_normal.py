@@ -13,7 +13,10 @@ observation: ``u = (x - c, [(x - c)_i (x - c)_j])``, re-centred exactly on merge
 data far from the origin keep their covariance (:mod:`expfam.families._gaussian`).
 Matrix inverses and determinants are computed on the correlation-scaled matrix
 (``D^-1 S D^-1`` with ``D = sqrt(diag S)``), which makes them insensitive to the scales of
-the coordinates.
+the coordinates.  Entropy, log density and KL use a double-float Cholesky factor of the
+precision matrix (after an exact power-of-two scaling) and the whitened, exact difference
+of the precisions, so that they keep float64's relative accuracy for ill-conditioned
+covariances and nearby laws (:mod:`expfam._precise`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from functools import lru_cache
 import numpy as np
 
 from .._lazy import stats
+from .._precise import mvn_kl, mvn_log_density, mvn_logdet_entropy
 from .._validation import as_float_array, check_finite, format_index
 from ..domains import RealVectors
 from ..errors import ParameterError, ShapeError
@@ -312,9 +316,16 @@ class MultivariateNormal(ExponentialFamily):
     def entropy_natural(cls, eta, fixed):
         """Differential entropy ``log det(2 pi e cov) / 2`` in nats (closed form, free of the
         cancellation of ``A - eta . mu`` when the mean is far from the origin)."""
-        d = fixed["dim"]
-        _, Lam = _split(eta, d)
-        return 0.5 * (d * (_LOG_2PI + 1) - _spd_logdet(Lam))
+        _, Lam = _split(eta, fixed["dim"])
+        return mvn_logdet_entropy(Lam)[1]
+
+    @classmethod
+    def log_density(cls, x, eta, fixed):
+        """``-d log(2 pi) / 2 + log det(Lam) / 2 - (x - m)' Lam (x - m) / 2`` with the
+        Cholesky factor, the mean and ``x - m`` in double-floats
+        (:func:`expfam._precise.mvn_log_density`)."""
+        h, Lam = _split(eta, fixed["dim"])
+        return mvn_log_density(x, h, Lam)
 
     @classmethod
     def draw(cls, eta, fixed, size, rng):
@@ -341,12 +352,10 @@ class MultivariateNormal(ExponentialFamily):
 
     @classmethod
     def kl_natural(cls, eta_p, eta_q, fixed):
-        # KL = (tr(Lq Sp) + (mq - mp)' Lq (mq - mp) - d + log det Lp - log det Lq) / 2
+        # KL = (tr(Lq Sp) - d - log det(Lq Sp)) / 2 + (mq - mp)' Lq (mq - mp) / 2, the first
+        # part from the eigenvalues t of the whitened difference Cp^-1 (Lq - Lp) Cp^-T as
+        # sum (t - log1p t) / 2 (expfam._precise.mvn_kl)
         d = fixed["dim"]
-        mp, Sp, _, Lp = cls._mean_cov(eta_p, fixed)
-        mq, _, _, Lq = cls._mean_cov(eta_q, fixed)
-        diff = mq - mp
-        maha = np.einsum("...i,...ij,...j->...", diff, Lq, diff)
-        trace = np.sum(Lq * Sp, axis=(-2, -1))
-        kl = 0.5 * (trace - d + maha + _spd_logdet(Lp) - _spd_logdet(Lq))
-        return np.maximum(kl, 0.0)  # KL >= 0: clip rounding below zero
+        hp, Lp = _split(eta_p, d)
+        hq, Lq = _split(eta_q, d)
+        return mvn_kl(hp, Lp, hq, Lq)

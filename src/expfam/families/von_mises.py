@@ -12,6 +12,12 @@ safeguarded Newton iteration.  ``E[log h] = -log(2 pi)`` exactly.
 (DLMF 10.40.1) for ``kappa >= 20`` (truncation error below ``e^-2kappa``), so that the
 Newton iteration stays accurate up to ``kappa ~ 1e15``.  The variance (of ``x - mu``
 wrapped to ``[-pi, pi)``, SciPy's convention) is a Gauss-Legendre quadrature.
+
+Entropy, log density and KL are written so that no term of size ``kappa`` cancels
+(:mod:`expfam._precise`): ``H = log(2 pi i0e(kappa)) + kappa (1 - A1)``,
+``log p = kappa cosm1(x - mu) - log(2 pi i0e(kappa))`` and
+``KL = B(kp, kq) + kq (1 - cos D) A1(kp)``, ``B`` the Bregman divergence of ``log I0``
+(series chosen by the size of ``kappa``) and ``D`` the angle between the mean directions.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import numpy as np
 from scipy import special
 
 from .._lazy import stats
+from .._precise import von_mises_entropy, von_mises_kl, von_mises_log_density
 from .._special import LOG_2PI, cos, sin
 from ..domains import CIRCLE, NONNEGATIVE, REAL
 from ..solvers import SolveResult, newton_1d
@@ -283,16 +290,21 @@ class VonMises(ExponentialFamily):
         return np.array([0.0, 0.0])
 
     @classmethod
+    def entropy_natural(cls, eta, fixed):
+        """``log(2 pi I0(kappa)) - kappa A1(kappa)`` as ``log(2 pi i0e(kappa)) +
+        kappa (1 - A1(kappa))``: no ``kappa`` cancels (:mod:`expfam._precise`)."""
+        kappa = np.hypot(eta[..., 0], eta[..., 1])
+        return von_mises_entropy(kappa, one_minus_bessel_ratio(kappa))
+
+    @classmethod
+    def log_density(cls, x, eta, fixed):
+        return von_mises_log_density(x, eta, np.hypot(eta[..., 0], eta[..., 1]))
+
+    @classmethod
     def kl_natural(cls, eta_p, eta_q, fixed):
-        # log(I0(kq)/I0(kp)) + A1(kp)(kp - kq cos D) = log(i0e(kq)/i0e(kp))
-        #   + kq (1 - cos D) + (1 - A1(kp)) (kq cos D - kp),  D = mu_p - mu_q
+        # B(kp, kq) + kq (1 - cos D) A1(kp), B the Bregman divergence of log I0 in kappa
+        # and D the angle between the mean directions (expfam._precise.von_mises_kl)
         kp = np.hypot(eta_p[..., 0], eta_p[..., 1])
         kq = np.hypot(eta_q[..., 0], eta_q[..., 1])
-        cross = eta_p[..., 0] * eta_q[..., 1] - eta_p[..., 1] * eta_q[..., 0]
-        dot = eta_p[..., 0] * eta_q[..., 0] + eta_p[..., 1] * eta_q[..., 1]
-        D = np.arctan2(cross, dot)
-        return (
-            np.log(special.i0e(kq) / special.i0e(kp))
-            - kq * special.cosm1(D)
-            + one_minus_bessel_ratio(kp) * (kq * np.cos(D) - kp)
-        )
+        return von_mises_kl(eta_p, eta_q, kp, kq, one_minus_bessel_ratio(kp),
+                            bessel_ratio(kp), bessel_ratio_derivative(kp))
