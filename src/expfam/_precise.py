@@ -17,7 +17,7 @@ from scipy import special
 
 from ._special import HALF_LOG_2PI, log1p_minus_x
 
-__all__ = ["stirling_remainder", "bd0", "log1pmx"]
+__all__ = ["stirling_remainder", "bd0", "log1pmx"]  # shared primitives
 
 
 # ----------------------------------------------------------------------------------
@@ -56,17 +56,26 @@ def stirling_remainder(x):
     return np.where(large, series, direct)
 
 
-def bd0(x, m):
+def bd0(x, m, log_m=None):
     """Loader's deviance term ``x log(x / m) + m - x >= 0`` for ``x >= 0``, ``m > 0``,
     without cancellation when ``x`` is close to ``m``:
     ``m [(1 + t) log1p(t) - t] = m [(1 + t)(log1p(t) - t) + t^2]`` with ``t = (x - m)/m``.
+
+    ``log_m`` (optional) is ``log m`` when ``m`` itself may be subnormal or rounded
+    (e.g. ``n p`` for a tiny ``p``).  Where ``x / m`` overflows, underflows or ``m`` is
+    subnormal, ``log(x / m)`` is taken as ``log x - log m`` (no cancellation there: the
+    two logarithms differ by more than 700).
     """
     x = np.asarray(x, dtype=np.float64)
     m = np.asarray(m, dtype=np.float64)
-    t = (x - m) / m
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):
+        lm = np.log(m) if log_m is None else np.asarray(log_m, dtype=np.float64)
+        t = (x - m) / m
         near = m * ((1.0 + t) * log1pmx(np.where(t > -1.0, t, 0.0)) + t * t)
-        far = special.xlogy(x, x / m) + m - x
+        ratio = x / m
+        normal = (ratio > 1e-300) & (ratio < 1e300) & (m > 1e-300)
+        log_ratio = np.where(normal, np.log(np.where(normal, ratio, 1.0)), np.log(x) - lm)
+        far = np.where(x > 0, x * log_ratio, 0.0) + m - x
     return np.where(np.abs(t) < 0.5, near, far)
 
 
@@ -74,6 +83,330 @@ def bd0(x, m):
 # Discrete families (Poisson, Binomial, NegativeBinomial, Geometric, Bernoulli,
 # Categorical, Multinomial)
 # ----------------------------------------------------------------------------------
+#: log(2 pi)
+_LOG_2PI = 2.0 * HALF_LOG_2PI
+#: at most this many terms of a summed entropy are held in memory at once
+_CHUNK = 1 << 21
+#: variances above which a lattice entropy is taken from its asymptotic series
+_VAR_SERIES = 1e5
+
+
+def expm1mx(t):
+    """``e^t - 1 - t >= 0``, accurate for small ``|t|`` (Taylor series for ``|t| < 1/2``)."""
+    t = np.asarray(t, dtype=np.float64)
+    small = np.abs(t) < 0.5
+    ts = np.where(small, t, 0.0)
+    series = ts * ts * _taylor_tail(ts)
+    with np.errstate(over="ignore", invalid="ignore"):
+        direct = np.expm1(t) - t
+    return np.where(small, series, direct)
+
+
+def _taylor_tail(t):
+    """``(e^t - 1 - t) / t^2 = sum_{k >= 2} t^(k-2) / k!`` for ``|t| < 1/2`` (Horner,
+    truncated after ``k = 19``: ``0.5^18 / 20! < 1e-23``)."""
+    acc = np.zeros_like(t)
+    for k in range(19, 1, -1):
+        acc = acc * t + 1.0 / special.factorial(k)
+    return acc
+
+
+def stirlerr_pos(x):
+    """``log x! - log(sqrt(2 pi x) (x/e)^x)`` (Loader's ``stirlerr``) for ``x > 0``."""
+    return stirling_remainder(x)
+
+
+def poisson_log_pmf(x, lam, log_lam):
+    """``x log lam - lam - log x!`` for counts ``x >= 0`` without cancellation (Loader 2000):
+    ``-log(2 pi x) / 2 - stirlerr(x) - bd0(x, lam)`` for ``x >= 1``, ``-lam`` at 0."""
+    x = np.asarray(x, dtype=np.float64)
+    xs = np.where(x > 0, x, 1.0)
+    with np.errstate(all="ignore"):
+        pos = -0.5 * (_LOG_2PI + np.log(xs)) - stirlerr_pos(xs) - bd0(xs, lam, log_lam)
+    return np.where(x > 0, pos, -np.asarray(lam, dtype=np.float64))
+
+
+def _summed_entropy(lo, hi, log_pmf):
+    """``-sum_{k = lo}^{hi} p(k) log p(k)`` per row (1-D ``lo``, ``hi``).
+
+    ``log_pmf(k, rows)`` returns the log masses at the counts ``k`` (shape
+    ``(len(rows), m)``) of the rows ``rows`` (a slice).  Every term is ``>= 0``, so the
+    sum keeps the relative accuracy of the terms.
+    """
+    out = np.zeros(lo.shape)
+    if lo.size == 0:
+        return out
+    width = int(np.max(hi - lo, initial=0)) + 1
+    j = np.arange(width, dtype=np.float64)
+    step = max(1, _CHUNK // width)
+    for start in range(0, lo.size, step):  # chunks of the batch, not elements
+        rows = slice(start, start + step)
+        k = lo[rows, None] + j
+        inside = k <= hi[rows, None]
+        lp = log_pmf(np.minimum(k, hi[rows, None]), rows)
+        with np.errstate(all="ignore"):
+            term = np.where(inside & (lp > -np.inf), -np.exp(lp) * lp, 0.0)
+        out[rows] = np.sum(term, axis=-1)
+    return out
+
+
+def _window(mean, sd, top=np.inf):
+    """Counts within ``40 sd + 40`` of the mean, clipped to ``[0, top]``: the left-out
+    mass is below ``e^-40`` relative (Bernstein) and its ``-p log p`` below 1e-17."""
+    half = 40.0 * sd + 40.0
+    return (np.clip(np.floor(mean - half), 0, top), np.clip(np.ceil(mean + half), 0, top))
+
+
+def lattice_entropy_series(var, g1, g2):
+    """Entropy of an integer-valued law with large variance from its Edgeworth expansion
+    (negentropy to fourth order in the cumulants):
+    ``log(2 pi e var) / 2 - g1^2 / 12 - g2^2 / 48 - 7 g1^4 / 48 + g1^2 g2 / 8``, with the
+    skewness ``g1`` and excess kurtosis ``g2``; the error is ``O(var^-3)`` for laws whose
+    cumulants grow like the variance (Poisson, binomial), ``< 1e-16`` relative for
+    ``var >= 1e5``.  (For the Poisson law it gives ``-1/(12 lam) - 1/(24 lam^2)``, the
+    first terms of its known series.)"""
+    return (0.5 * (_LOG_2PI + 1.0 + np.log(var)) - g1 * g1 / 12.0
+            - (g2 * g2 / 48.0 + 7.0 * g1 ** 4 / 48.0 - g1 * g1 * g2 / 8.0))
+
+
+def poisson_entropy(eta):
+    """Entropy of the Poisson law with rate ``lam = e^eta``, to 1e-15 relative.
+
+    ``-sum p log p`` with Loader's log masses (no cancellation: every term is >= 0) for
+    ``lam <= 1e5``; above, the asymptotic series
+    ``log(2 pi e lam) / 2 - 1/(12 lam) - 1/(24 lam^2) - 19/(360 lam^3) + O(lam^-4)``.
+    For tiny rates the sum is ``lam (1 - log lam) + O(lam^2 log lam)``, kept exactly.
+    """
+    eta = np.asarray(eta, dtype=np.float64)
+    e = eta.reshape(-1)
+    lam = np.exp(e)
+    big = lam > _VAR_SERIES
+    out = np.empty(e.shape)
+    r = 1.0 / lam[big]
+    out[big] = 0.5 * (_LOG_2PI + 1.0 + e[big]) - r * (1 / 12 + r * (1 / 24 + r * 19 / 360))
+    small = ~big
+    ls, es = lam[small], e[small]
+    lo, hi = _window(ls, np.sqrt(ls))
+    out[small] = _summed_entropy(
+        lo, hi, lambda k, rows: poisson_log_pmf(k, ls[rows, None], es[rows, None]))
+    return out.reshape(eta.shape)
+
+
+def poisson_kl(eta_p, eta_q):
+    """``KL(Poisson(lam_p) || Poisson(lam_q)) = lam_p (e^d - 1 - d)``, ``d = eta_q - eta_p``
+    (the natural parameters' difference, so nearby rates keep their relative accuracy)."""
+    eta_p = np.asarray(eta_p, dtype=np.float64)
+    eta_q = np.asarray(eta_q, dtype=np.float64)
+    d = eta_q - eta_p
+    lam_p = np.exp(eta_p)
+    with np.errstate(over="ignore", invalid="ignore"):
+        near = lam_p * expm1mx(np.minimum(d, 1.0))
+        far = np.exp(eta_q) - lam_p * (1.0 + d)  # d > 1: e^d >= 1 + d + 0.7
+    return np.where(d <= 1.0, near, far)
+
+
+def binomial_log_pmf(x, n, log_p, log_q):
+    """``log C(n, x) + x log p + (n - x) log q`` for real ``n > 0``, ``0 <= x <= n`` (Loader's
+    saddle point form, ``dbinom_raw``): ``stirlerr(n) - stirlerr(x) - stirlerr(n - x)
+    - bd0(x, n p) - bd0(n - x, n q) - log(2 pi x (n - x) / n) / 2``; ``n log q`` at
+    ``x = 0`` and ``n log p`` at ``x = n``.  ``log p``, ``log q`` are given so that
+    probabilities down to the smallest floats keep their accuracy."""
+    x = np.asarray(x, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    log_p = np.asarray(log_p, dtype=np.float64)
+    log_q = np.asarray(log_q, dtype=np.float64)
+    inner = (x > 0) & (x < n)
+    xi = np.where(inner, x, 1.0)
+    ni = np.where(inner, n, 2.0)
+    yi = ni - xi
+    with np.errstate(all="ignore"):
+        lnp, lnq = np.log(ni) + log_p, np.log(ni) + log_q
+        val = (stirlerr_pos(ni) - stirlerr_pos(xi) - stirlerr_pos(yi)
+               - bd0(xi, np.exp(lnp), lnp) - bd0(yi, np.exp(lnq), lnq)
+               - 0.5 * (_LOG_2PI + np.log(xi) + np.log1p(-xi / ni)))
+        ends = np.where(x == 0, n * log_q, n * log_p)
+    return np.where(inner, val, ends)
+
+
+def binomial_entropy(n, eta):
+    """Entropy of ``Binomial(n, expit(eta))``: ``-sum p log p`` with Loader's log masses
+    over ``40 sd + 40`` about the mean for ``n p q <= 1e5`` (exact to rounding; this also
+    covers the Poisson-like ``n p`` small); :func:`lattice_entropy_series` above
+    (``g1 = (q - p) / sd``, ``g2 = (1 - 6 p q) / sd^2``)."""
+    eta = np.asarray(eta, dtype=np.float64)
+    e = eta.reshape(-1)
+    p, q = special.expit(e), special.expit(-e)
+    log_p, log_q = -np.logaddexp(0.0, -e), -np.logaddexp(0.0, e)
+    var = n * p * q
+    big = var > _VAR_SERIES
+    out = np.empty(e.shape)
+    vb = var[big]
+    out[big] = lattice_entropy_series(vb, (q[big] - p[big]) / np.sqrt(vb),
+                                      (1.0 - 6.0 * p[big] * q[big]) / vb)
+    small = ~big
+    lp, lq = log_p[small], log_q[small]
+    lo, hi = _window(n * p[small], np.sqrt(var[small]), n)
+    out[small] = _summed_entropy(
+        lo, hi, lambda k, rows: binomial_log_pmf(k, n, lp[rows, None], lq[rows, None]))
+    return out.reshape(eta.shape)
+
+
+def _log_expit_ratio(a, b):
+    """``log(expit(a) / expit(b)) = softplus(-b) - softplus(-a)``, from the form whose
+    terms are small: ``(a - b) + softplus(b) - softplus(a)`` when ``a, b <= 0``."""
+    both_neg = (a <= 0) & (b <= 0)
+    sp = np.logaddexp
+    return np.where(both_neg, (a - b) + (sp(0.0, b) - sp(0.0, a)), sp(0.0, -b) - sp(0.0, -a))
+
+
+def logit_kl(a, b):
+    """``KL(Bernoulli(expit(a)) || Bernoulli(expit(b)))`` from the logits.
+
+    With ``p = expit(a)``, ``pbar = expit(-a)``, ``d = b - a``:
+    ``KL = p log1p(u) + pbar log1p(v)``, ``u = pbar expm1(-d)``, ``v = p expm1(d)``.  For
+    ``|d| < 1`` the first-order terms cancel, so it is summed as
+    ``p log1pmx(u) + pbar log1pmx(v) + 4 p pbar sinh(d/2)^2`` (``p u + pbar v``
+    in closed form; the parts differ by a factor 2 at most).  For ``|d| >= 1`` the log
+    ratios are taken by :func:`_log_expit_ratio`.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    d = b - a
+    p, pbar = special.expit(a), special.expit(-a)
+    dn = np.clip(d, -1.0, 1.0)
+    u, v = pbar * np.expm1(-dn), p * np.expm1(dn)
+    sh = np.sinh(0.5 * dn)
+    near = p * log1pmx(u) + pbar * log1pmx(v) + 4.0 * p * pbar * sh * sh
+    with np.errstate(invalid="ignore"):
+        far = p * _log_expit_ratio(a, b) + pbar * _log_expit_ratio(-a, -b)
+    return np.where(np.abs(d) < 1.0, near, far)
+
+
+def log_softmax(eta):
+    """Log-probabilities of the ``K`` categories from ``eta_j = log(p_j / p_K)``:
+    ``(z - m) - log1p(s)`` with ``z = (eta, 0)``, ``m = max z``, ``s`` the sum of the other
+    ``e^(z - m)``: exact ``0 - log1p(s)`` for the largest category (its probability
+    may be ``1 - 1e-300``), no overflow."""
+    eta = np.asarray(eta, dtype=np.float64)
+    z = np.concatenate([eta, np.zeros(eta.shape[:-1] + (1,))], axis=-1)
+    top = np.argmax(z, axis=-1)[..., None]
+    m = np.take_along_axis(z, top, axis=-1)
+    e = np.exp(z - m)
+    np.put_along_axis(e, top, 0.0, axis=-1)
+    return (z - m) - np.log1p(np.sum(e, axis=-1, keepdims=True))
+
+
+def softmax_kl(eta_p, eta_q):
+    """``sum_j p_j log(p_j / q_j)`` for categorical laws given by their natural parameters.
+
+    With ``delta_j = log(p_j / q_j)``, ``sum_j p_j (e^-delta_j - 1) = 0``, so the KL is
+    ``sum_j p_j (e^-delta_j - 1 + delta_j)``, a sum of non-negative terms.  ``delta_j`` is
+    ``Delta_j - D`` with ``Delta = z_p - z_q`` (``z = (eta, 0)``) and
+    ``D = A_p - A_q = log sum_j q_j e^Delta_j = log1p(sum_j q_j expm1(Delta_j))``."""
+    eta_p = np.asarray(eta_p, dtype=np.float64)
+    eta_q = np.asarray(eta_q, dtype=np.float64)
+    lp, lq = log_softmax(eta_p), log_softmax(eta_q)
+    zeros = np.zeros(eta_p.shape[:-1] + (1,))
+    delta_z = np.concatenate([eta_p - eta_q, zeros], axis=-1)
+    with np.errstate(all="ignore"):
+        s = np.sum(np.exp(lq) * np.expm1(delta_z), axis=-1, keepdims=True)
+        dA = np.where(s > -0.5, np.log1p(np.maximum(s, -0.5)), 0.0)
+        delta_direct = lp - lq
+        delta = np.where(s > -0.5, delta_z - dA, delta_direct)
+        terms = np.exp(lp) * expm1mx(-delta)
+    return np.sum(terms, axis=-1)
+
+
+def multinomial_log_pmf(x, n, logp):
+    """``log n! - sum log x_j! + sum x_j log p_j`` (counts ``x`` summing to ``n``) as
+    ``-sum_j bd0(x_j, n p_j) + g(n) - sum_{x_j > 0} g(x_j)``, ``g(m) = log(2 pi m)/2 +
+    stirlerr(m)`` (Stirling's formula for every factorial; the ``m log m - m`` parts
+    combine into the ``bd0`` terms, which are >= 0)."""
+    x = np.asarray(x, dtype=np.float64)
+    lnp = np.log(float(n)) + logp
+    xs = np.where(x > 0, x, 1.0)
+    with np.errstate(all="ignore"):
+        g = np.where(x > 0, 0.5 * (_LOG_2PI + np.log(xs)) + stirlerr_pos(xs), 0.0)
+        dev = bd0(x, np.exp(lnp), lnp)
+    gn = 0.5 * (_LOG_2PI + np.log(float(n))) + stirlerr_pos(float(n))
+    return gn - np.sum(dev + g, axis=-1)
+
+
+def multinomial_entropy(n, eta):
+    """Entropy of the multinomial law of ``n`` draws, ``-E[log pmf]`` in the form of
+    :func:`multinomial_log_pmf`: ``sum_j E[bd0(x_j, n p_j) + g(x_j)] - g(n)`` over the
+    binomial marginals ``x_j ~ Binomial(n, p_j)``; each expectation is a sum of
+    ``O(sd_j)`` terms of one sign (``bd0 >= 0``, ``g > 0``), and the ``- g(n)`` removes
+    about a ``1/K`` part of the total only.  Where ``n p_j >= 1e7`` for every ``j``, the
+    series ``log((2 pi e n)^(K-1) prod p_j) / 2 + (3K - 2 - sum 1/p_j) / (12 n)``
+    (Edgeworth; for ``K = 2`` the binomial entropy is used)."""
+    eta = np.asarray(eta, dtype=np.float64)
+    K = eta.shape[-1] + 1
+    if K == 2:  # the binomial law of the first count
+        return binomial_entropy(float(n), eta[..., 0])
+    logp_all = log_softmax(eta).reshape(-1, K)
+    out = np.empty(logp_all.shape[0])
+    # n p_j >= 1e7 for every j: the 1/n series (error O((n p_min)^-2) < 1e-14 absolute)
+    big = n * np.exp(np.min(logp_all, axis=-1)) >= 1e7
+    lb = logp_all[big]
+    out[big] = (0.5 * ((K - 1) * (_LOG_2PI + 1.0 + np.log(float(n))) + np.sum(lb, axis=-1))
+                + (3.0 * K - 2.0 - np.sum(np.exp(-lb), axis=-1)) / (12.0 * n))
+    out[~big] = _multinomial_entropy_summed(n, logp_all[~big])
+    return out.reshape(eta.shape[:-1])
+
+
+def _multinomial_entropy_summed(n, logp):
+    """:func:`multinomial_entropy` by the sums over the binomial marginals (rows of
+    log-probabilities ``logp``, shape ``(m, K)``)."""
+    K = logp.shape[-1]
+    L = np.broadcast_to(logp[:, None, :], logp.shape + (K,)).copy()
+    L[:, np.arange(K), np.arange(K)] = -np.inf
+    logq = special.logsumexp(L, axis=-1)  # log(1 - p_j) from the other probabilities
+    lp, lq = logp.reshape(-1), logq.reshape(-1)
+    p = np.exp(lp)
+    lo, hi = _window(n * p, np.sqrt(n * p * np.exp(lq)), n)
+    lnp = np.log(float(n)) + lp
+
+    def expected(k, rows):
+        w = np.exp(binomial_log_pmf(k, n, lp[rows, None], lq[rows, None]))
+        ks = np.where(k > 0, k, 1.0)
+        with np.errstate(all="ignore"):
+            g = np.where(k > 0, 0.5 * (_LOG_2PI + np.log(ks)) + stirlerr_pos(ks), 0.0)
+        return w * (bd0(k, np.exp(lnp[rows, None]), lnp[rows, None]) + g)
+
+    out = _summed_expectation(lo, hi, expected).reshape(logp.shape)
+    gn = 0.5 * (_LOG_2PI + np.log(float(n))) + stirlerr_pos(float(n))
+    return np.sum(out, axis=-1) - gn
+
+
+def _summed_expectation(lo, hi, weighted):
+    """``sum_{k = lo}^{hi} weighted(k, rows)`` per row (1-D ``lo``, ``hi``)."""
+    out = np.zeros(lo.shape)
+    if lo.size == 0:
+        return out
+    width = int(np.max(hi - lo, initial=0)) + 1
+    j = np.arange(width, dtype=np.float64)
+    step = max(1, _CHUNK // width)
+    for start in range(0, lo.size, step):
+        rows = slice(start, start + step)
+        k = lo[rows, None] + j
+        inside = k <= hi[rows, None]
+        val = weighted(np.minimum(k, hi[rows, None]), rows)
+        out[rows] = np.sum(np.where(inside, val, 0.0), axis=-1)
+    return out
+
+
+def negative_binomial_log_pmf(x, r, log_p, log_q):
+    """``log C(x + r - 1, x) + r log p + x log q`` for counts ``x >= 0``, real ``r > 0``:
+    ``log(r / (x + r))`` plus the binomial saddle point form of ``r`` successes in
+    ``x + r`` trials (:func:`binomial_log_pmf`); ``r log p`` at ``x = 0``."""
+    x = np.asarray(x, dtype=np.float64)
+    xs = np.where(x > 0, x, 1.0)
+    with np.errstate(all="ignore"):
+        val = np.log(r / (xs + r)) + binomial_log_pmf(r, xs + r, log_p, log_q)
+    return np.where(x > 0, val, r * np.asarray(log_p, dtype=np.float64))
+
+
 
 
 # ----------------------------------------------------------------------------------

@@ -16,10 +16,11 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from .. import _precise
 from .._lazy import stats
 from .._special import lookup
 from ..domains import UNIT_INTERVAL
-from ._logit import LogitFamily, bernoulli_entropy, softplus
+from ._logit import LogitFamily, softplus
 
 #: at most this many terms of the sum are held in memory at once
 _CHUNK = 1 << 22
@@ -117,10 +118,8 @@ class Binomial(LogitFamily):
 
     @classmethod
     def entropy_natural(cls, eta, fixed):
-        """Shannon entropy in nats, ``n H_Bernoulli(p) - E[log C(n, x)]``.
-
-        ``A(eta) - eta mu = n H_Bernoulli(p)`` is written without cancellation (accurate
-        for ``p`` near 0 or 1).
+        """Shannon entropy in nats (:func:`expfam._precise.binomial_entropy`: the sum of
+        ``-p log p`` with Loader's log masses, or the lattice Edgeworth series for
+        ``n p q > 1e5``), free of the cancellation in ``n H_Bernoulli(p) - E[log C(n, x)]``.
         """
-        n, eta = fixed["n"], eta[..., 0]
-        return n * bernoulli_entropy(eta) - expected_log_binomial_coefficient(n, eta)
+        return _precise.binomial_entropy(float(fixed["n"]), eta[..., 0])

@@ -30,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from .. import _precise
 from .._lazy import stats
 from ..domains import UNIT_INTERVAL
 from ..errors import ParameterError
@@ -115,6 +116,13 @@ class NegativeBinomial(FailureCountFamily):
         x = np.asarray(x, dtype=np.float64)
         with np.errstate(all="ignore"):
             return np.where(x > 0, -np.log(x) - special.betaln(x, fixed["r"]), 0.0)
+
+    @classmethod
+    def log_density(cls, x, eta, fixed):
+        """``log C(x + r - 1, x) + r log p + x log q`` in Loader's saddle point form
+        (:func:`expfam._precise.negative_binomial_log_pmf`)."""
+        e = eta[..., 0]
+        return _precise.negative_binomial_log_pmf(x, fixed["r"], np.log(-np.expm1(e)), e)
 
     @classmethod
     def expected_log_base_measure(cls, eta, fixed):

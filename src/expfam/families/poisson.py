@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from .. import _precise
 from .._lazy import stats
 from .._special import in_interval, lgamma1p_stirling, lookup, select
 from ..domains import NATURALS, POSITIVE
@@ -141,6 +142,22 @@ class Poisson(ExponentialFamily):
     @classmethod
     def expected_log_base_measure(cls, eta, fixed):
         return -expected_log_factorial(np.exp(eta[..., 0]))
+
+    @classmethod
+    def log_density(cls, x, eta, fixed):
+        """``x log lam - lam - log x!`` in Loader's form (no cancellation at large rates)."""
+        e = eta[..., 0]
+        return _precise.poisson_log_pmf(x, np.exp(e), e)
+
+    @classmethod
+    def entropy_natural(cls, eta, fixed):
+        """Shannon entropy in nats (:func:`expfam._precise.poisson_entropy`)."""
+        return _precise.poisson_entropy(eta[..., 0])
+
+    @classmethod
+    def kl_natural(cls, eta_p, eta_q, fixed):
+        """``lam_p (e^d - 1 - d)`` with ``d = eta_q - eta_p`` (:func:`expfam._precise.poisson_kl`)."""
+        return _precise.poisson_kl(eta_p[..., 0], eta_q[..., 0])
 
     @classmethod
     def moments(cls, eta, fixed):
