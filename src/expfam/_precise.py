@@ -221,11 +221,19 @@ def binomial_log_pmf(x, n, log_p, log_q):
     yi = ni - xi
     with np.errstate(all="ignore"):
         lnp, lnq = np.log(ni) + log_p, np.log(ni) + log_q
+        # n p as n * fl(p) (one rounding of p), its logarithm for the tiny ones
         val = (stirlerr_pos(ni) - stirlerr_pos(xi) - stirlerr_pos(yi)
-               - bd0(xi, np.exp(lnp), lnp) - bd0(yi, np.exp(lnq), lnq)
-               - 0.5 * (_LOG_2PI + np.log(xi) + np.log1p(-xi / ni)))
+               - bd0(xi, ni * np.exp(log_p), lnp) - bd0(yi, ni * np.exp(log_q), lnq)
+               - 0.5 * (_LOG_2PI + _log_harmonic(xi, yi, ni)))
         ends = np.where(x == 0, n * log_q, n * log_p)
     return np.where(inner, val, ends)
+
+
+def _log_harmonic(x, y, n):
+    """``log(x y / n)`` for ``x + y = n``: ``log(small) + log1p(-small / n)``, the smaller of
+    ``x``, ``y`` taken (``1 - x / n`` would lose the digits of a small ``y``)."""
+    s = np.minimum(x, y)
+    return np.log(s) + np.log1p(-s / n)
 
 
 def binomial_entropy(n, eta):
