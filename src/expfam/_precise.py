@@ -56,7 +56,7 @@ def stirling_remainder(x):
     return np.where(large, series, direct)
 
 
-def bd0(x, m, log_m=None):
+def bd0(x, m, log_m=None, diff=None):
     """Loader's deviance term ``x log(x / m) + m - x >= 0`` for ``x >= 0``, ``m > 0``,
     without cancellation when ``x`` is close to ``m``:
     ``m [(1 + t) log1p(t) - t] = m [(1 + t)(log1p(t) - t) + t^2]`` with ``t = (x - m)/m``.
@@ -64,13 +64,14 @@ def bd0(x, m, log_m=None):
     ``log_m`` (optional) is ``log m`` when ``m`` itself may be subnormal or rounded
     (e.g. ``n p`` for a tiny ``p``).  Where ``x / m`` overflows, underflows or ``m`` is
     subnormal, ``log(x / m)`` is taken as ``log x - log m`` (no cancellation there: the
-    two logarithms differ by more than 700).
+    two logarithms differ by more than 700).  ``diff`` (optional) is ``x - m`` computed
+    more accurately than ``x - fl(m)`` (e.g. from an exact product).
     """
     x = np.asarray(x, dtype=np.float64)
     m = np.asarray(m, dtype=np.float64)
     with np.errstate(all="ignore"):
         lm = np.log(m) if log_m is None else np.asarray(log_m, dtype=np.float64)
-        t = (x - m) / m
+        t = ((x - m) if diff is None else np.asarray(diff, dtype=np.float64)) / m
         near = m * ((1.0 + t) * log1pmx(np.where(t > -1.0, t, 0.0)) + t * t)
         ratio = x / m
         normal = (ratio > 1e-300) & (ratio < 1e300) & (m > 1e-300)
@@ -221,12 +222,30 @@ def binomial_log_pmf(x, n, log_p, log_q):
     yi = ni - xi
     with np.errstate(all="ignore"):
         lnp, lnq = np.log(ni) + log_p, np.log(ni) + log_q
-        # n p as n * fl(p) (one rounding of p), its logarithm for the tiny ones
+        p, q = np.exp(log_p), np.exp(log_q)
+        # the deviation from the mean from the smaller probability's exact product
+        # n fl(p) (so that x - n p keeps its digits when n is large); y - n q = -(x - n p)
+        p_small = log_p <= log_q
+        hi, lo = _two_product(ni, np.where(p_small, p, q))
+        dev = (np.where(p_small, xi, yi) - hi) - lo
+        dx, dy = np.where(p_small, dev, -dev), np.where(p_small, -dev, dev)
         val = (stirlerr_pos(ni) - stirlerr_pos(xi) - stirlerr_pos(yi)
-               - bd0(xi, ni * np.exp(log_p), lnp) - bd0(yi, ni * np.exp(log_q), lnq)
+               - bd0(xi, ni * p, lnp, dx) - bd0(yi, ni * q, lnq, dy)
                - 0.5 * (_LOG_2PI + _log_harmonic(xi, yi, ni)))
         ends = np.where(x == 0, n * log_q, n * log_p)
     return np.where(inner, val, ends)
+
+
+def _two_product(a, b):
+    """``a b = hi + lo`` exactly (Dekker's product with Veltkamp's splitting; no overflow
+    for ``|a|, |b| < 1e290``)."""
+    hi = a * b
+    split = 134217729.0  # 2^27 + 1
+    ca, cb = split * a, split * b
+    a1, b1 = ca - (ca - a), cb - (cb - b)
+    a2, b2 = a - a1, b - b1
+    lo = ((a1 * b1 - hi) + a1 * b2 + a2 * b1) + a2 * b2
+    return hi, lo
 
 
 def _log_harmonic(x, y, n):

@@ -29,9 +29,8 @@ Ranges and what is not reached:
   the error against the exact ``eta`` is that of half an ulp of ``lam`` (4e-8 relative
   at rate 1e20, x = rate + 10 sd).
 * Binomial logpdf likewise where ``|x - n p| eps > 1e-13 |log p(x)|`` (``n >= 1e9``,
-  counts 10 sd from the mean): compared at the float64 mean ``fl(n fl(p))`` expfam
-  holds (rows marked "at fl(p)"); against the exact ``eta`` these rows are within
-  4e-10 relative (n = 1e15, p = 0.3, x = mean + 10 sd).
+  counts 10 sd from the mean): compared at the float64 probability expfam holds (the
+  smaller of ``p``, ``1 - p`` rounded once: rows marked "at fl(p)").
 * Multinomial: NOT fixed to the floor everywhere, and checked only for ``n <= 1000``
   and probabilities >= 1e-100 (the oracle by binomial marginals is slow): known
   failures are the entropy with several probabilities below 1e-100 (returns 0.0 for
@@ -182,14 +181,16 @@ def _binomial():
                 got = d[i].logpdf(np.array(xs))
                 f = _binomial_logf(n, e)
                 # the float64 p = exp(log p) expfam holds (see the docstring)
-                p_fl = float(np.exp(-np.logaddexp(0.0, -eta[i])))
+                small = float(np.exp(-np.logaddexp(0.0, abs(eta[i]))))  # fl(min(p, q))
+                p_fl = small if eta[i] <= 0 else 1 - mpf(small)
                 for x, g in zip(xs, got):
                     want = f(mpf(x))
-                    ill = bool(abs(x - n * p_fl) * np.finfo(float).eps > 1e-13 * abs(want))
+                    ill = bool(abs(x - n * float(p_fl)) * np.finfo(float).eps
+                               > 1e-13 * abs(want))
                     if ill:
-                        pm = mpf(n * p_fl) / n  # the float64 mean n p, as held
+                        pm = mp.mpf(p_fl)
                         want = _binomial_logf(n, mp.log(pm / (1 - pm)))(mpf(x))
-                    yield Check("Binomial", "logpdf", f"n={n} p={pr:.3g} x={x:.6g}"
+                    yield Check("Binomial", "logpdf", f"n={n} p={pr:.3g} x={x:.17g}"
                                 + " (at fl(p))" * ill, float(g), want)
             if i % 2 == 0:
                 for e2 in (eta[i], eta[i] + 1e-9, eta[i] * (1 + 1e-12) + 1e-14, eta[i] + 3.0,
