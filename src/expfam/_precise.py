@@ -362,48 +362,108 @@ def multinomial_log_pmf(x, n, logp):
 def multinomial_entropy(n, eta):
     """Entropy of the multinomial law of ``n`` draws, ``-E[log pmf]`` in the form of
     :func:`multinomial_log_pmf`: ``sum_j E[bd0(x_j, n p_j) + g(x_j)] - g(n)`` over the
-    binomial marginals ``x_j ~ Binomial(n, p_j)``; each expectation is a sum of
-    ``O(sd_j)`` terms of one sign (``bd0 >= 0``, ``g > 0``), and the ``- g(n)`` removes
-    about a ``1/K`` part of the total only.  Where ``n p_j >= 1e7`` for every ``j``, the
-    series ``log((2 pi e n)^(K-1) prod p_j) / 2 + (3K - 2 - sum 1/p_j) / (12 n)``
-    (Edgeworth; for ``K = 2`` the binomial entropy is used)."""
+    binomial marginals ``x_j ~ Binomial(n, p_j)``, every term ``>= 0`` except the largest
+    category's, which is taken together with ``- g(n)`` (:func:`_top_marginal_term`).
+    Each marginal's expectation is summed over ``40 sd + 40`` counts for ``n p_j < 1e6``
+    and taken from its series in ``1 / (n p_j)`` above (:func:`_marginal_series`).
+    ``K = 2`` is the binomial law of the first count (:func:`binomial_entropy`)."""
     eta = np.asarray(eta, dtype=np.float64)
     K = eta.shape[-1] + 1
-    if K == 2:  # the binomial law of the first count
+    if K == 2:
         return binomial_entropy(float(n), eta[..., 0])
-    logp_all = log_softmax(eta).reshape(-1, K)
-    out = np.empty(logp_all.shape[0])
-    # n p_j >= 1e7 for every j: the 1/n series (error O((n p_min)^-2) < 1e-14 absolute)
-    big = n * np.exp(np.min(logp_all, axis=-1)) >= 1e7
-    lb = logp_all[big]
-    out[big] = (0.5 * ((K - 1) * (_LOG_2PI + 1.0 + np.log(float(n))) + np.sum(lb, axis=-1))
-                + (3.0 * K - 2.0 - np.sum(np.exp(-lb), axis=-1)) / (12.0 * n))
-    out[~big] = _multinomial_entropy_summed(n, logp_all[~big])
-    return out.reshape(eta.shape[:-1])
-
-
-def _multinomial_entropy_summed(n, logp):
-    """:func:`multinomial_entropy` by the sums over the binomial marginals (rows of
-    log-probabilities ``logp``, shape ``(m, K)``)."""
-    K = logp.shape[-1]
+    n = float(n)
+    logp = log_softmax(eta).reshape(-1, K)
     L = np.broadcast_to(logp[:, None, :], logp.shape + (K,)).copy()
     L[:, np.arange(K), np.arange(K)] = -np.inf
-    logq = special.logsumexp(L, axis=-1)  # log(1 - p_j) from the other probabilities
-    lp, lq = logp.reshape(-1), logq.reshape(-1)
-    p = np.exp(lp)
-    lo, hi = _window(n * p, np.sqrt(n * p * np.exp(lq)), n)
-    lnp = np.log(float(n)) + lp
+    # log(1 - p_j): log1p(-p_j) for p_j <= 1/2 (the other probabilities' log-sum-exp
+    # would carry an absolute rounding error, multiplied by n in the weights), the
+    # log-sum-exp of the other probabilities above
+    with np.errstate(all="ignore"):
+        logq = np.where(logp <= -np.log(2.0), np.log1p(-np.exp(logp)),
+                        special.logsumexp(L, axis=-1))
+    top = np.argmax(logp, axis=-1)
+    is_top = np.arange(K) == top[:, None]
+    lp, lq, it = logp.reshape(-1), logq.reshape(-1), is_top.reshape(-1)
+    terms = np.empty(lp.shape)
+    mean = n * np.exp(lp)
+    series = mean >= _MEAN_SERIES
+    s_other, s_top = series & ~it, series & it
+    terms[s_other] = _marginal_series(n, lp[s_other], lq[s_other])
+    terms[s_top] = _marginal_series(n, lp[s_top], lq[s_top], top=True)
+    o = ~series & ~it
+    terms[o] = _marginal_summed(n, lp[o], lq[o])
+    t = ~series & it
+    terms[t] = _top_marginal_term(n, lp[t], lq[t])
+    return np.sum(terms.reshape(logp.shape), axis=-1).reshape(eta.shape[:-1])
 
-    def expected(k, rows):
+
+#: marginal means above which a multinomial marginal's expectation is its series
+_MEAN_SERIES = 1e6
+
+
+def _g(k):
+    """``g(k) = log(2 pi k) / 2 + stirlerr(k)`` (``log k!`` less ``k log k - k``), 0 at 0."""
+    ks = np.where(k > 0, k, 1.0)
+    with np.errstate(all="ignore"):
+        return np.where(k > 0, 0.5 * (_LOG_2PI + np.log(ks)) + stirlerr_pos(ks), 0.0)
+
+
+def _marginal_summed(n, lp, lq):
+    """``E[bd0(x, n p) + g(x)]`` for ``x ~ Binomial(n, p)``, summed (terms >= 0)."""
+    p, q = np.exp(lp), np.exp(lq)
+    lo, hi = _window(n * p, np.sqrt(n * p * q), n)
+    lnp = np.log(n) + lp
+
+    def weighted(k, rows):
         w = np.exp(binomial_log_pmf(k, n, lp[rows, None], lq[rows, None]))
-        ks = np.where(k > 0, k, 1.0)
-        with np.errstate(all="ignore"):
-            g = np.where(k > 0, 0.5 * (_LOG_2PI + np.log(ks)) + stirlerr_pos(ks), 0.0)
-        return w * (bd0(k, np.exp(lnp[rows, None]), lnp[rows, None]) + g)
+        return w * (bd0(k, n * p[rows, None], lnp[rows, None]) + _g(k))
 
-    out = _summed_expectation(lo, hi, expected).reshape(logp.shape)
-    gn = 0.5 * (_LOG_2PI + np.log(float(n))) + stirlerr_pos(float(n))
-    return np.sum(out, axis=-1) - gn
+    return _summed_expectation(lo, hi, weighted)
+
+
+def _top_marginal_term(n, lp, lq):
+    """``E[bd0(x, n p) + g(x)] - g(n)`` for the largest category, summed over
+    ``y = n - x ~ Binomial(n, q)``: ``bd0(n - y, n p) + (g(n - y) - g(n))`` with
+    ``g(n - y) - g(n) = log1p(-y / n) / 2 + stirlerr(n - y) - stirlerr(n)`` (each term is
+    ``O(y / n)``, so a ``q`` of 1e-300 keeps its relative accuracy)."""
+    p, q = np.exp(lp), np.exp(lq)
+    lo, hi = _window(n * q, np.sqrt(n * p * q), n)
+    lnp = np.log(n) + lp
+    gn = _g(np.float64(n))
+    sn = stirlerr_pos(n)
+
+    def weighted(y, rows):
+        w = np.exp(binomial_log_pmf(y, n, lq[rows, None], lp[rows, None]))
+        x = n - y
+        hi_, lo_ = _two_product(n, q[rows, None])
+        dev = -((y - hi_) - lo_)  # x - n p = -(y - n q)
+        xs = np.where(x > 0, x, 1.0)
+        with np.errstate(all="ignore"):
+            dg = np.where(x > 0, 0.5 * np.log1p(-y / n) + (stirlerr_pos(xs) - sn), -gn)
+        return w * (bd0(x, n * p[rows, None], lnp[rows, None], dev) + dg)
+
+    return _summed_expectation(lo, hi, weighted)
+
+
+def _marginal_series(n, lp, lq, top=False):
+    """``E[bd0(x, mu) + g(x)]`` for ``x ~ Binomial(n, p)``, ``mu = n p >= 1e6``: from the
+    central moments (cumulants ``n p q``, ``n p q (q - p)``, ``n p q (1 - 6 p q)``, ...)
+    and the Taylor series of ``bd0(x, mu) = mu phi((x - mu) / mu)`` and of ``g``:
+    ``log(2 pi mu) / 2 + q / 2 + a1 / mu + a2 / mu^2 + O(mu^-3)`` with
+    ``a1 = 1/12 - q (q - p) / 6 + q^2 / 4 - q / 4`` and
+    ``a2 = q (1 - 6 p q) / 12 - q^2 (q - p) / 2 + q^3 / 2 + q (q - p) / 6 - 3 q^2 / 8 + q / 12``
+    (``q = 1``: the Poisson series ``-1/(12 mu) - 1/(24 mu^2)``).  With ``top``, less
+    ``g(n)``: ``log(p) / 2 + q / 2 + (a1 - 1/12) / mu + q / (12 n p) + a2 / mu^2``, every
+    part proportional to ``q``."""
+    p, q = np.exp(lp), np.exp(lq)
+    mu = n * p
+    a1q = -q * (q - p) / 6.0 + q * q / 4.0 - q / 4.0
+    a2 = (q * (1.0 - 6.0 * p * q) / 12.0 - q * q * (q - p) / 2.0 + q ** 3 / 2.0
+          + q * (q - p) / 6.0 - 3.0 * q * q / 8.0 + q / 12.0)
+    if top:
+        return 0.5 * lp + 0.5 * q + a1q / mu + q / (12.0 * mu) + a2 / (mu * mu)
+    return (0.5 * (_LOG_2PI + np.log(n) + lp) + 0.5 * q + (a1q + 1.0 / 12.0) / mu
+            + a2 / (mu * mu))
 
 
 def _summed_expectation(lo, hi, weighted):

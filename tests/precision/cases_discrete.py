@@ -31,11 +31,9 @@ Ranges and what is not reached:
 * Binomial logpdf likewise where ``|x - n p| eps > 1e-13 |log p(x)|`` (``n >= 1e9``,
   counts 10 sd from the mean): compared at the float64 probability expfam holds (the
   smaller of ``p``, ``1 - p`` rounded once: rows marked "at fl(p)").
-* Multinomial: NOT fixed to the floor everywhere, and checked only for ``n <= 1000``
-  and probabilities >= 1e-100 (the oracle by binomial marginals is slow): known
-  failures are the entropy with several probabilities below 1e-100 (returns 0.0 for
-  ``(1e-300, 1e-200, 1)``) and mixed scales at large ``n`` (6.5e-11 relative at
-  ``n = 1e9``, ``probs = (1e-10, 0.5, 0.5 - 1e-10)``).
+* Multinomial: ``n`` up to 1e12, ``K <= 4``; the oracle is ``n H(p) - log n! +
+  sum_j E[log x_j!]`` over the binomial marginals (the cancellation of ``n log n``
+  terms is absorbed by the 60 digits).
 * NegativeBinomial entropy: ``r <= 1`` over the whole ``p`` range; for ``r > 1`` the
   entropy is ``r H_geo - E[log C(x + r - 1, x)]`` with the second term from a quadrature,
   a difference that loses ``log10(r H_geo / H)`` digits, so ``r`` is checked up to 30
@@ -288,7 +286,8 @@ def _failures():
 _CAT_PROBS = [
     (0.5, 0.5), (1e-300, 1 - 1e-300), (1 - 1e-16, 1e-16), (0.2, 0.3, 0.5),
     (1e-300, 1e-200, 1.0), (1e-10, 0.5, 0.5 - 1e-10), (0.25, 0.25, 0.25, 0.25),
-    (1e-5, 1e-100, 0.3, 0.7 - 1e-5), (0.999999, 5e-7, 5e-7),
+    (1e-5, 1e-100, 0.3, 0.7 - 1e-5), (0.999999, 5e-7, 5e-7), (1e-13, 0.5, 0.5 - 1e-13),
+    (1e-9, 1e-300, 1 - 1e-9),
 ]
 
 
@@ -315,19 +314,18 @@ def _softmax():
             qq = _mp_probs(e2)
             yield Check("Categorical", "kl", f"probs={probs} shift={shift}",
                         float(expfam.kl(d, q)), mp.fsum(a * mp.log(a / b) for a, b in zip(p, qq)))
-        if min(probs) < 1e-100:
-            continue  # Multinomial: not reached (see the module docstring)
-        for n in (1, 7, 1000):
+        for n in (1, 7, 1000, 10**6, 10**9, 10**12):
             m = expfam.Multinomial(n=n, probs=probs)
             p = _mp_probs(m.natural)
             # H = n H(p) - log n! + sum_j E[log x_j!] (binomial marginals)
             lgn = mp.loggamma(n + 1)
             total = -n * mp.fsum(v * mp.log(v) for v in p) - lgn
-            for pj in p:
-                mean, sd = n * pj, mp.sqrt(n * pj * (1 - pj))
+            for j, pj in enumerate(p):
+                qj = mp.fsum(v for i, v in enumerate(p) if i != j)  # 1 - p_j
+                mean, sd = n * pj, mp.sqrt(n * pj * qj)
                 if mean < 1e-100:
-                    continue  # E[log x!] < mean log 2: far below 1e-60
-                lq = mp.log(1 - pj)
+                    continue  # E[log x!] < mean log 2 < 1e-100: below the 60 digits
+                lq = mp.log(qj)
 
                 def logf(k, pj=pj, lq=lq):
                     return (lgn - mp.loggamma(k + 1) - mp.loggamma(n - k + 1) + k * mp.log(pj)
@@ -342,7 +340,7 @@ def _softmax():
                     b = min(n, int(mp.ceil(mean + half)))
                     total += mp.fsum(term(mp.mpf(k)) for k in range(a, b + 1))
                 else:
-                    with mp.workdps(30):
+                    with mp.workdps(50):  # E[log x!] ~ n log n: 50 digits for 1e-15
                         total += mp.quad(lambda s, mean=mean, sd=sd, term=term:
                                          sd * term(mean + sd * s), list(range(-40, 41, 5)))
             yield Check("Multinomial", "entropy", f"n={n} probs={probs}", float(m.entropy()),
