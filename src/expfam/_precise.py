@@ -483,6 +483,41 @@ def _summed_expectation(lo, hi, weighted):
     return out
 
 
+#: Gauss-Legendre nodes for the entropy integrals
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
+
+
+def negative_binomial_entropy(r, eta):
+    """Entropy of the negative binomial law for ``r > 1000`` (where
+    ``r H_geo - E[log C(x + r - 1, x)]`` cancels), ``-E[log pmf]`` with the log masses of
+    :func:`negative_binomial_log_pmf`: summed over ``40 sd + 40`` counts for
+    ``sd <= 1000``; above, the integral of the same function of a real ``x`` (the
+    Poisson summation formula: the sum differs by ``O(exp(-2 pi^2 sd^2))``), by
+    Gauss-Legendre on 50 panels of ``2 sd`` from ``max(mean - 40 sd, mean / 100)``
+    (the log mass there is below ``-400`` for ``r > 1000``)."""
+    eta = np.asarray(eta, dtype=np.float64)
+    e = eta.reshape(-1)
+    log_p, log_q = np.log(-np.expm1(e)), e
+    odds = np.exp(e) / -np.expm1(e)
+    mean, sd = r * odds, np.sqrt(r * odds / -np.expm1(e))
+    out = np.empty(e.shape)
+    small = sd <= 1000.0
+    lp, lq = log_p[small], log_q[small]
+    lo, hi = _window(mean[small], sd[small])
+    out[small] = _summed_entropy(
+        lo, hi, lambda k, rows: negative_binomial_log_pmf(k, r, lp[rows, None], lq[rows, None]))
+    big = ~small
+    m, s = mean[big], sd[big]
+    a = np.maximum(m - 40.0 * s, m / 100.0)
+    width = 2.0 * s
+    u = (np.arange(50)[:, None] + (_GL_X + 1.0) / 2.0).ravel()
+    w = np.tile(_GL_W / 2.0, 50)
+    x = a[:, None] + width[:, None] * u
+    lf = negative_binomial_log_pmf(x, r, log_p[big, None], log_q[big, None])
+    out[big] = width * np.sum(w * np.where(lf > -np.inf, -np.exp(lf) * lf, 0.0), axis=-1)
+    return out.reshape(eta.shape)
+
+
 def negative_binomial_log_pmf(x, r, log_p, log_q):
     """``log C(x + r - 1, x) + r log p + x log q`` for counts ``x >= 0``, real ``r > 0``:
     ``log(r / (x + r))`` plus the binomial saddle point form of ``r`` successes in

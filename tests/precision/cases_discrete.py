@@ -34,10 +34,9 @@ Ranges and what is not reached:
 * Multinomial: ``n`` up to 1e12, ``K <= 4``; the oracle is ``n H(p) - log n! +
   sum_j E[log x_j!]`` over the binomial marginals (the cancellation of ``n log n``
   terms is absorbed by the 60 digits).
-* NegativeBinomial entropy: ``r <= 1`` over the whole ``p`` range; for ``r > 1`` the
-  entropy is ``r H_geo - E[log C(x + r - 1, x)]`` with the second term from a quadrature,
-  a difference that loses ``log10(r H_geo / H)`` digits, so ``r`` is checked up to 30
-  (documented limit: larger ``r`` with a large variance is not covered here).
+* NegativeBinomial: ``r`` from 1e-3 to 1e9, ``p`` from 1e-12 to ``1 - 1e-16`` (the
+  entropy's oracle for large spreads: :func:`_nb_entropy_large`; ``p`` below 1e-12 is
+  not checked).
 """
 
 from __future__ import annotations
@@ -230,6 +229,29 @@ def _geometric_kl(a, b, r=1):
     return r * (mp.log(pa / pb) + qa / pa * (a - b))
 
 
+def _nb_entropy_large(r, eta, M=200):
+    """``-sum p log p`` of a negative binomial law with a large spread: the first ``M``
+    terms summed, the rest by the Euler-Maclaurin formula at ``M`` (integral, half the
+    end term and five Bernoulli-number corrections; the summand varies on scales
+    ``>= M`` there)."""
+    f = _nb_logf(r, eta)
+
+    def h(x):
+        lf = f(x)
+        return -mp.exp(lf) * lf
+
+    head = mp.fsum(h(mp.mpf(k)) for k in range(M))
+    p = -mp.expm1(eta)
+    mean, sd = r * mp.exp(eta) / p, mp.sqrt(r * mp.exp(eta)) / p
+    cuts = [mean * c for c in (0.01, 0.5, 1, 2)] + [mean + k * sd for k in (5, 10, 20, 40)]
+    pts = sorted({mp.mpf(M)} | {c for c in cuts if c > M} | {mean + 60 * sd + 800 / -eta})
+    with mp.workdps(40):
+        tail = mp.quad(h, pts) + h(mp.mpf(M)) / 2
+        for j in range(1, 6):
+            tail -= mp.bernoulli(2 * j) / mp.factorial(2 * j) * mp.diff(h, mp.mpf(M), 2 * j - 1)
+    return head + tail
+
+
 def _failures():
     probs = np.unique(np.concatenate([loggrid(1e-300, 0.5, 0.1), 1 - loggrid(1e-16, 0.5, 0.5)]))
     d = expfam.Geometric(probs)
@@ -251,6 +273,11 @@ def _failures():
             q2 = expfam.Geometric.from_natural(np.array([e2]))
             yield Check("Geometric", "kl", f"p={pr:.3g} eta_q={e2:.17g}",
                         float(expfam.kl(d[i], q2)), _geometric_kl(e, mpf(e2)))
+    for r in (1e-3, 0.5, 2.5, 30.0, 1e3, 2e3, 1e6, 1e9):
+        for pr in (0.1, 0.01, 1e-3, 1e-6, 1e-12):
+            d = expfam.NegativeBinomial(r=r, p=pr)
+            yield Check("NegativeBinomial", "entropy", f"r={r} p={pr:.3g}", float(d.entropy()),
+                        _nb_entropy_large(mpf(r), mpf(d.natural[0])))
     nb_probs = np.unique(np.concatenate([loggrid(1e-12, 0.5, 0.5), 1 - loggrid(1e-16, 0.5, 0.5)]))
     for r in (1e-3, 0.5, 1.0, 2.5, 30.0):
         d = expfam.NegativeBinomial(r=r, p=nb_probs)

@@ -125,6 +125,18 @@ class NegativeBinomial(FailureCountFamily):
         return _precise.negative_binomial_log_pmf(x, fixed["r"], np.log(-np.expm1(e)), e)
 
     @classmethod
+    def entropy_natural(cls, eta, fixed):
+        """Shannon entropy in nats: ``A - eta mu - E[log h]`` with the quadrature of
+        :func:`expected_log_coefficient` for ``r <= 1000`` (no cancellation for
+        ``r <= 1``: ``E[log h] <= 0``; at most about ``log10(r)`` digits lost above), and
+        :func:`expfam._precise.negative_binomial_entropy` (``-E[log pmf]`` summed or
+        integrated) for larger ``r``."""
+        r = fixed["r"]
+        if r > 1000.0:
+            return _precise.negative_binomial_entropy(r, eta[..., 0])
+        return super().entropy_natural(eta, fixed)
+
+    @classmethod
     def expected_log_base_measure(cls, eta, fixed):
         return expected_log_coefficient(fixed["r"], eta[..., 0])
 
