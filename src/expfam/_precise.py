@@ -206,12 +206,15 @@ def poisson_kl(eta_p, eta_q):
     return np.where(d <= 1.0, near, far)
 
 
-def binomial_log_pmf(x, n, log_p, log_q):
+def binomial_log_pmf(x, n, log_p, log_q, y=None, p=None, q=None):
     """``log C(n, x) + x log p + (n - x) log q`` for real ``n > 0``, ``0 <= x <= n`` (Loader's
     saddle point form, ``dbinom_raw``): ``stirlerr(n) - stirlerr(x) - stirlerr(n - x)
     - bd0(x, n p) - bd0(n - x, n q) - log(2 pi x (n - x) / n) / 2``; ``n log q`` at
     ``x = 0`` and ``n log p`` at ``x = n``.  ``log p``, ``log q`` are given so that
-    probabilities down to the smallest floats keep their accuracy."""
+    probabilities down to the smallest floats keep their accuracy.  ``y`` (optional) is
+    ``n - x`` when ``n`` itself was rounded (``n = fl(x + y)``); ``p``, ``q`` (optional)
+    the probabilities when known more accurately than ``exp(log p)`` (whose relative
+    error is ``|log p|`` ulps)."""
     x = np.asarray(x, dtype=np.float64)
     n = np.asarray(n, dtype=np.float64)
     log_p = np.asarray(log_p, dtype=np.float64)
@@ -219,10 +222,11 @@ def binomial_log_pmf(x, n, log_p, log_q):
     inner = (x > 0) & (x < n)
     xi = np.where(inner, x, 1.0)
     ni = np.where(inner, n, 2.0)
-    yi = ni - xi
+    yi = ni - xi if y is None else np.where(inner, y, 1.0)
     with np.errstate(all="ignore"):
         lnp, lnq = np.log(ni) + log_p, np.log(ni) + log_q
-        p, q = np.exp(log_p), np.exp(log_q)
+        p = np.exp(log_p) if p is None else np.asarray(p, dtype=np.float64)
+        q = np.exp(log_q) if q is None else np.asarray(q, dtype=np.float64)
         # the deviation from the mean from the smaller probability's exact product
         # n fl(p) (so that x - n p keeps its digits when n is large); y - n q = -(x - n p)
         p_small = log_p <= log_q
@@ -525,7 +529,8 @@ def negative_binomial_log_pmf(x, r, log_p, log_q):
     x = np.asarray(x, dtype=np.float64)
     xs = np.where(x > 0, x, 1.0)
     with np.errstate(all="ignore"):
-        val = np.log(r / (xs + r)) + binomial_log_pmf(r, xs + r, log_p, log_q)
+        val = np.log(r / (xs + r)) + binomial_log_pmf(r, xs + r, log_p, log_q, xs,
+                                                      -np.expm1(log_q), np.exp(log_q))
     return np.where(x > 0, val, r * np.asarray(log_p, dtype=np.float64))
 
 

@@ -126,4 +126,4 @@ class LogitFamily(ExponentialFamily):
         (:func:`expfam._precise.binomial_log_pmf`; ``log p = -softplus(-eta)``)."""
         e = eta[..., 0]
         return _precise.binomial_log_pmf(x, float(cls._trials(fixed)), -softplus(-e),
-                                         -softplus(e))
+                                         -softplus(e), p=special.expit(e), q=special.expit(-e))
