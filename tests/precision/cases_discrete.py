@@ -105,7 +105,7 @@ def _poisson_logf(lam):
 
 
 def _poisson():
-    rates = np.concatenate([loggrid(1e-300, 1e4, per_decade=1), _grid(1e4, 1e300, 0.2),
+    rates = np.concatenate([loggrid(1e-300, 1e4, per_decade=0.5), _grid(1e4, 1e300, 0.1),
                             [0.5, 3.0, 99.5, 1e5, 1.5e5, 1e10, 1e15, 1e17]])
     d = expfam.Poisson(rates)
     eta = d.natural[..., 0]
@@ -283,8 +283,8 @@ def _failures():
             q2 = expfam.Geometric.from_natural(np.array([e2]))
             yield Check("Geometric", "kl", f"p={pr:.3g} eta_q={e2:.17g}",
                         float(expfam.kl(d[i], q2)), _geometric_kl(e, mpf(e2)))
-    for r in (1e-3, 0.5, 2.5, 30.0, 1e3, 2e3, 1e6, 1e9):
-        for pr in (0.1, 0.01, 1e-3, 1e-6, 1e-12) + (1e-30, 1e-100):
+    for r in (1e-3, 0.5, 30.0, 2e3, 1e9):
+        for pr in (0.1, 1e-3, 1e-12, 1e-100):
             d = expfam.NegativeBinomial(r=r, p=pr)
             yield Check("NegativeBinomial", "entropy", f"r={r} p={pr:.3g}", float(d.entropy()),
                         _nb_entropy_large(mpf(r), mpf(d.natural[0])))

@@ -8,7 +8,10 @@ farther than ``40 sd + 300`` from the mean are left out: by Bernstein's inequali
 total probability is below ``e^-225``, so for ``n`` up to a few hundred the sum runs over
 all of ``0..n`` and for larger ``n`` over a window of ``O(sqrt(n p (1 - p)))`` terms.
 The weights are normalised by their computed sum, which cancels the rounding error of
-``lgamma(n + 1)`` common to every term.
+``lgamma(n + 1)`` common to every term.  The entropy does not use this sum (``n
+H_Bernoulli(p) - E[log C(n, x)]`` cancels for large ``n``): see
+:func:`expfam._precise.binomial_entropy`; the log mass is Loader's saddle point form
+(:func:`expfam._precise.binomial_log_pmf`).
 """
 
 from __future__ import annotations

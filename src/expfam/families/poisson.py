@@ -1,9 +1,13 @@
 """Poisson distribution.
 
 ``u(x) = x``, ``eta = log(lam)``, ``log h = -log(x!)``, ``A(eta) = exp(eta)``.
-``E[log x!]`` (for the entropy) has no closed form: it is summed over the support
-within ``lam +- 40 sqrt(lam)`` (truncation error below 1e-300), and for
-``lam > 1e5`` taken from the asymptotic series of the entropy (error ``O(lam^-4)``).
+``E[log x!]`` (:meth:`Poisson.expected_log_base_measure`) has no closed form: it is
+summed over the support within ``lam +- 40 sqrt(lam)`` (truncation error below 1e-300),
+and for ``lam > 1e5`` taken from the asymptotic series of the entropy (error
+``O(lam^-4)``).  The entropy, the log mass and the KL divergence do not go through it:
+they come from :mod:`expfam._precise` (Loader's saddle point log mass, the entropy as a
+sum of ``-p log p`` terms or its series, ``lam_p (e^d - 1 - d)``), accurate to 1e-12
+relative for rates from 1e-300 to 1e300 (``tests/precision/cases_discrete.py``).
 """
 
 from __future__ import annotations
