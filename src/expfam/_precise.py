@@ -290,8 +290,9 @@ def _log_expit_ratio(a, b):
     return np.where(both_neg, (a - b) + (sp(0.0, b) - sp(0.0, a)), sp(0.0, -b) - sp(0.0, -a))
 
 
-def logit_kl(a, b):
-    """``KL(Bernoulli(expit(a)) || Bernoulli(expit(b)))`` from the logits.
+def logit_kl(a, b, n=1.0):
+    """``n KL(Bernoulli(expit(a)) || Bernoulli(expit(b)))`` from the logits (``n`` scales
+    the probabilities first, so that no product passes through the subnormal range).
 
     With ``p = expit(a)``, ``pbar = expit(-a)``, ``d = b - a``:
     ``KL = p log1p(u) + pbar log1p(v)``, ``u = pbar expm1(-d)``, ``v = p expm1(d)``.  For
@@ -303,11 +304,11 @@ def logit_kl(a, b):
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     d = b - a
-    p, pbar = special.expit(a), special.expit(-a)
+    p, pbar = n * special.expit(a), n * special.expit(-a)
     dn = np.clip(d, -1.0, 1.0)
-    u, v = pbar * np.expm1(-dn), p * np.expm1(dn)
+    u, v = pbar * np.expm1(-dn), p * np.expm1(dn)  # n times the log1p arguments
     sh = np.sinh(0.5 * dn)
-    near = p * log1pmx(u) + pbar * log1pmx(v) + 4.0 * p * pbar * sh * sh
+    near = p * log1pmx(u / n) + pbar * log1pmx(v / n) + 4.0 * p * (pbar / n) * sh * sh
     with np.errstate(invalid="ignore"):
         far = p * _log_expit_ratio(a, b) + pbar * _log_expit_ratio(-a, -b)
     return np.where(np.abs(d) < 1.0, near, far)
@@ -327,8 +328,10 @@ def log_softmax(eta):
     return (z - m) - np.log1p(np.sum(e, axis=-1, keepdims=True))
 
 
-def softmax_kl(eta_p, eta_q):
-    """``sum_j p_j log(p_j / q_j)`` for categorical laws given by their natural parameters.
+def softmax_kl(eta_p, eta_q, n=1.0):
+    """``n sum_j p_j log(p_j / q_j)`` for categorical laws given by their natural
+    parameters (``n`` draws: each term is scaled before the product with the small
+    ``e^-delta - 1 + delta`` so that it does not pass through the subnormal range).
 
     With ``delta_j = log(p_j / q_j)``, ``sum_j p_j (e^-delta_j - 1) = 0``, so the KL is
     ``sum_j p_j (e^-delta_j - 1 + delta_j)``, a sum of non-negative terms.  ``delta_j`` is
@@ -344,7 +347,7 @@ def softmax_kl(eta_p, eta_q):
         dA = np.where(s > -0.5, np.log1p(np.maximum(s, -0.5)), 0.0)
         delta_direct = lp - lq
         delta = np.where(s > -0.5, delta_z - dA, delta_direct)
-        terms = np.exp(lp) * expm1mx(-delta)
+        terms = (n * np.exp(lp)) * expm1mx(-delta)
     return np.sum(terms, axis=-1)
 
 
@@ -354,13 +357,16 @@ def multinomial_log_pmf(x, n, logp):
     stirlerr(m)`` (Stirling's formula for every factorial; the ``m log m - m`` parts
     combine into the ``bd0`` terms, which are >= 0)."""
     x = np.asarray(x, dtype=np.float64)
-    lnp = np.log(float(n)) + logp
+    n = float(n)
+    lnp = np.log(n) + logp
     xs = np.where(x > 0, x, 1.0)
     with np.errstate(all="ignore"):
         g = np.where(x > 0, 0.5 * (_LOG_2PI + np.log(xs)) + stirlerr_pos(xs), 0.0)
-        dev = bd0(x, np.exp(lnp), lnp)
+        hi, lo = _two_product(n, np.exp(logp))  # n p_j exactly: x_j - n p_j keeps its digits
+        dev = bd0(x, hi, lnp, (x - hi) - lo)
     gn = 0.5 * (_LOG_2PI + np.log(float(n))) + stirlerr_pos(float(n))
-    return gn - np.sum(dev + g, axis=-1)
+    # g(n) - sum g(x_j) first: exactly 0 when all n draws fall in one category
+    return (gn - np.sum(g, axis=-1)) - np.sum(dev, axis=-1)
 
 
 def multinomial_entropy(n, eta):

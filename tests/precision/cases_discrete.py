@@ -162,61 +162,88 @@ def _binomial_logf(n, eta):
 
 
 def _bernoulli_kl(a, b, n=1):
+    """``n KL`` of two Bernoulli laws; a true value below 1e-320 (not representable in
+    float64) is returned as 0, so that only the absolute floor applies to it."""
     p, q, pc, qc = _expit(a), _expit(b), _expit(-a), _expit(-b)
-    return n * (p * mp.log(p / q) + pc * mp.log(pc / qc))
+    kl = n * (p * mp.log(p / q) + pc * mp.log(pc / qc))
+    return kl if abs(kl) > 1e-320 else mp.mpf(0)
 
 
 def _binomial():
     for n in (1, 2, 10, 1000, 10**6, 10**9, 10**12, 10**15):
         d = expfam.Binomial(n=n, p=_PROBS)
-        eta = d.natural[..., 0]
         H = d.entropy()
         for i, pr in enumerate(_PROBS):
-            e = mpf(eta[i])
-            p = _expit(e)
-            mean, sd = n * p, mp.sqrt(n * p * (1 - p))
-            want = _lattice_entropy(_binomial_logf(n, e), mean, sd, 0, n)
-            yield Check("Binomial", "entropy", f"n={n} p={pr:.3g}", float(H[i]), want)
-            if i % 3 == 0:
-                xs = sorted({0.0, 1.0, float(n), float(n - 1), float(np.floor(n * pr)),
-                             float(min(n, np.floor(n * pr + 10 * float(sd)) + 1))})
-                got = d[i].logpdf(np.array(xs))
-                f = _binomial_logf(n, e)
-                # the float64 p = exp(log p) expfam holds (see the docstring)
-                small = float(special.expit(-abs(eta[i])))  # fl(min(p, q))
-                p_fl = small if eta[i] <= 0 else 1 - mpf(small)
-                for x, g in zip(xs, got):
-                    want = f(mpf(x))
-                    ill = bool(abs(x - n * float(p_fl)) * np.finfo(float).eps
-                               > 1e-13 * abs(want))
-                    if ill:
-                        pm = mp.mpf(p_fl)
-                        want = _binomial_logf(n, mp.log(pm / (1 - pm)))(mpf(x))
-                    yield Check("Binomial", "logpdf", f"n={n} p={pr:.3g} x={x:.17g}"
-                                + " (at fl(p))" * ill, float(g), want)
-            if i % 2 == 0:
-                for e2 in (eta[i], eta[i] + 1e-9, eta[i] * (1 + 1e-12) + 1e-14, eta[i] + 3.0,
-                           -eta[i] - 1.0):
-                    q = expfam.Binomial.from_natural(np.array([e2]), n=n)
-                    yield Check("Binomial", "kl", f"n={n} p={pr:.3g} eta_q={e2:.17g}",
-                                float(expfam.kl(d[i], q)), _bernoulli_kl(e, mpf(e2), n))
+            yield from _binomial_rows(n, d[i], float(H[i]), i, pr)
     d = expfam.Bernoulli(_PROBS)
-    eta = d.natural[..., 0]
     H = d.entropy()
     lp = d.logpdf(np.ones(1))
     l0 = d.logpdf(np.zeros(1))
     for i, pr in enumerate(_PROBS):
-        e = mpf(eta[i])
-        p = _expit(e)
-        yield Check("Bernoulli", "entropy", f"p={pr:.17g}", float(H[i]),
-                    -p * mp.log(p) - (1 - p) * mp.log(1 - p))
-        yield Check("Bernoulli", "logpdf", f"p={pr:.17g} x=1", float(lp[i]), mp.log(p))
-        yield Check("Bernoulli", "logpdf", f"p={pr:.17g} x=0", float(l0[i]), mp.log(1 - p))
-        for e2 in (eta[i], eta[i] + 1e-9, np.nextafter(eta[i], np.inf), eta[i] + 2.0,
-                   eta[i] - 40.0, -eta[i]):
-            q = expfam.Bernoulli.from_natural(np.array([e2]))
-            yield Check("Bernoulli", "kl", f"p={pr:.3g} eta_q={e2:.17g}",
-                        float(expfam.kl(d[i], q)), _bernoulli_kl(e, mpf(e2)))
+        with mp.workdps(_pdigits(pr)):
+            rows = list(_bernoulli_rows(d[i], float(H[i]), float(lp[i]), float(l0[i]), pr))
+        yield from rows
+
+
+def _pdigits(pr):
+    """Digits for a probability ``pr``: 60 beyond those of ``min(pr, 1 - pr)``, so that
+    ``1 - p`` and the logarithms of both keep 60 digits."""
+    return 60 + int(max(0.0, -np.log10(min(pr, 1.0 - pr))))
+
+
+def _binomial_rows(n, d, H, i, pr):
+    """Entropy, logpdf (every third probability) and KL (every second) of one binomial."""
+    with mp.workdps(_pdigits(pr)):
+        rows = list(_binomial_rows_at(n, d, H, i, pr))
+    return rows
+
+
+def _binomial_rows_at(n, d, H, i, pr):
+    """The rows of :func:`_binomial_rows` (at the working precision)."""
+    eta_i = d.natural[0]
+    e = mpf(eta_i)
+    p = _expit(e)
+    mean, sd = n * p, mp.sqrt(n * p * (1 - p))
+    want = _lattice_entropy(_binomial_logf(n, e), mean, sd, 0, n)
+    yield Check("Binomial", "entropy", f"n={n} p={pr:.3g}", H, want)
+    if i % 3 == 0:
+        xs = sorted({0.0, 1.0, float(n), float(n - 1), float(np.floor(n * pr)),
+                     float(min(n, np.floor(n * pr + 10 * float(sd)) + 1))})
+        got = d.logpdf(np.array(xs))
+        f = _binomial_logf(n, e)
+        # the float64 p = exp(log p) expfam holds (see the docstring)
+        small = float(special.expit(-abs(eta_i)))  # fl(min(p, q))
+        p_fl = small if eta_i <= 0 else 1 - mpf(small)
+        for x, g in zip(xs, got):
+            want = f(mpf(x))
+            ill = bool(abs(x - n * float(p_fl)) * np.finfo(float).eps
+                       > 1e-13 * abs(want))
+            if ill:
+                pm = mp.mpf(p_fl)
+                want = _binomial_logf(n, mp.log(pm / (1 - pm)))(mpf(x))
+            yield Check("Binomial", "logpdf", f"n={n} p={pr:.3g} x={x:.17g}"
+                        + " (at fl(p))" * ill, float(g), want)
+    if i % 2 == 0:
+        for e2 in (eta_i, eta_i + 1e-9, eta_i * (1 + 1e-12) + 1e-14, eta_i + 3.0,
+                   -eta_i - 1.0):
+            q = expfam.Binomial.from_natural(np.array([e2]), n=n)
+            yield Check("Binomial", "kl", f"n={n} p={pr:.3g} eta_q={e2:.17g}",
+                        float(expfam.kl(d, q)), _bernoulli_kl(e, mpf(e2), n))
+
+
+def _bernoulli_rows(d, H, lp, l0, pr):
+    """Entropy, logpdf at 0 and 1, and KL of one Bernoulli law."""
+    eta_i = d.natural[0]
+    e = mpf(eta_i)
+    p, pc = _expit(e), _expit(-e)
+    yield Check("Bernoulli", "entropy", f"p={pr:.17g}", H, -p * mp.log(p) - pc * mp.log(pc))
+    yield Check("Bernoulli", "logpdf", f"p={pr:.17g} x=1", lp, mp.log(p))
+    yield Check("Bernoulli", "logpdf", f"p={pr:.17g} x=0", l0, mp.log(pc))
+    for e2 in (eta_i, eta_i + 1e-9, np.nextafter(eta_i, np.inf), eta_i + 2.0, eta_i - 40.0,
+               -eta_i):
+        q = expfam.Bernoulli.from_natural(np.array([e2]))
+        yield Check("Bernoulli", "kl", f"p={pr:.3g} eta_q={e2:.17g}", float(expfam.kl(d, q)),
+                    _bernoulli_kl(e, mpf(e2)))
 
 
 # ----------------------------------------------------------------------------------
@@ -336,66 +363,72 @@ def _mp_probs(eta):
 
 def _softmax():
     for probs in _CAT_PROBS:
-        d = expfam.Categorical(probs)
-        p = _mp_probs(d.natural)
-        K = len(probs)
-        yield Check("Categorical", "entropy", f"probs={probs}", float(d.entropy()),
-                    -mp.fsum(v * mp.log(v) for v in p))
-        got = d.logpdf(np.arange(K, dtype=float))
-        for j in range(K):
-            yield Check("Categorical", "logpdf", f"probs={probs} x={j}", float(got[j]),
-                        mp.log(p[j]))
-        for shift in (0.0, 1e-9, 1e-3, 5.0, -30.0):
-            e2 = d.natural + shift * np.linspace(1.0, -0.5, K - 1)
-            q = expfam.Categorical.from_natural(e2, n_categories=K)
-            qq = _mp_probs(e2)
-            yield Check("Categorical", "kl", f"probs={probs} shift={shift}",
-                        float(expfam.kl(d, q)), mp.fsum(a * mp.log(a / b) for a, b in zip(p, qq)))
-        for n in (1, 7, 1000, 10**6, 10**9, 10**12):
-            m = expfam.Multinomial(n=n, probs=probs)
-            p = _mp_probs(m.natural)
-            # H = n H(p) - log n! + sum_j E[log x_j!] (binomial marginals)
-            lgn = mp.loggamma(n + 1)
-            total = -n * mp.fsum(v * mp.log(v) for v in p) - lgn
-            for j, pj in enumerate(p):
-                qj = mp.fsum(v for i, v in enumerate(p) if i != j)  # 1 - p_j
-                mean, sd = n * pj, mp.sqrt(n * pj * qj)
-                if mean < 1e-100:
-                    continue  # E[log x!] < mean log 2 < 1e-100: below the 60 digits
-                lq = mp.log(qj)
+        # probabilities within 1e-300 of 1: 1 - p needs 300 more digits
+        with mp.workdps(400 if max(probs) > 1 - 1e-10 else 60):
+            rows = list(_softmax_rows(probs))
+        yield from rows
 
-                def logf(k, pj=pj, lq=lq):
-                    return (lgn - mp.loggamma(k + 1) - mp.loggamma(n - k + 1) + k * mp.log(pj)
-                            + (n - k) * lq)
 
-                def term(k, logf=logf):
-                    return mp.exp(logf(k)) * mp.loggamma(k + 1)
+def _softmax_rows(probs):
+    """The rows of one probability vector (Categorical, then Multinomial for several n)."""
+    d = expfam.Categorical(probs)
+    p = _mp_probs(d.natural)
+    K = len(probs)
+    yield Check("Categorical", "entropy", f"probs={probs}", float(d.entropy()),
+                -mp.fsum(v * mp.log(v) for v in p))
+    got = d.logpdf(np.arange(K, dtype=float))
+    for j in range(K):
+        yield Check("Categorical", "logpdf", f"probs={probs} x={j}", float(got[j]),
+                    mp.log(p[j]))
+    for shift in (0.0, 1e-9, 1e-3, 5.0, -30.0):
+        e2 = d.natural + shift * np.linspace(1.0, -0.5, K - 1)
+        q = expfam.Categorical.from_natural(e2, n_categories=K)
+        qq = _mp_probs(e2)
+        yield Check("Categorical", "kl", f"probs={probs} shift={shift}",
+                    float(expfam.kl(d, q)), mp.fsum(a * mp.log(a / b) for a, b in zip(p, qq)))
+    for n in (1, 7, 1000, 10**6, 10**9, 10**12):
+        m = expfam.Multinomial(n=n, probs=probs)
+        p = _mp_probs(m.natural)
+        # H = n H(p) - log n! + sum_j E[log x_j!] (binomial marginals)
+        lgn = mp.loggamma(n + 1)
+        total = -n * mp.fsum(v * mp.log(v) for v in p) - lgn
+        for j, pj in enumerate(p):
+            qj = mp.fsum(v for i, v in enumerate(p) if i != j)  # 1 - p_j
+            mean, sd = n * pj, mp.sqrt(n * pj * qj)
+            lq = mp.log(qj)
 
-                half = 40 * sd + 40
-                if sd <= 50:
-                    a = max(0, int(mp.floor(mean - half)))
-                    b = min(n, int(mp.ceil(mean + half)))
-                    total += mp.fsum(term(mp.mpf(k)) for k in range(a, b + 1))
-                else:
-                    with mp.workdps(50):  # E[log x!] ~ n log n: 50 digits for 1e-15
-                        total += mp.quad(lambda s, mean=mean, sd=sd, term=term:
-                                         sd * term(mean + sd * s), list(range(-40, 41, 5)))
-            yield Check("Multinomial", "entropy", f"n={n} probs={probs}", float(m.entropy()),
-                        total)
-            x = np.floor(n * np.array(probs))
-            x[-1] = n - np.sum(x[:-1])
-            xs = [x, np.eye(K)[0] * n, np.eye(K)[-1] * n]
-            for xv in xs:
-                want = mp.loggamma(n + 1) + mp.fsum(
-                    -mp.loggamma(mpf(c) + 1) + mpf(c) * mp.log(v) for c, v in zip(xv, p))
-                yield Check("Multinomial", "logpdf", f"n={n} probs={probs} x={xv.tolist()}",
-                            float(m.logpdf(xv)), want)
-            e2 = m.natural + 1e-6 * np.linspace(1.0, -0.5, K - 1)
-            q = expfam.Multinomial.from_natural(e2, n=n, n_categories=K)
-            qq = _mp_probs(e2)
-            yield Check("Multinomial", "kl", f"n={n} probs={probs} shift=1e-6",
-                        float(expfam.kl(m, q)), n * mp.fsum(a * mp.log(a / b)
-                                                            for a, b in zip(p, qq)))
+            def logf(k, pj=pj, lq=lq):
+                return (lgn - mp.loggamma(k + 1) - mp.loggamma(n - k + 1) + k * mp.log(pj)
+                        + (n - k) * lq)
+
+            def term(k, logf=logf):
+                return mp.exp(logf(k)) * mp.loggamma(k + 1)
+
+            half = 40 * sd + 40
+            if sd <= 50:
+                a = max(0, int(mp.floor(mean - half)))
+                b = min(n, int(mp.ceil(mean + half)))
+                total += mp.fsum(term(mp.mpf(k)) for k in range(a, b + 1))
+            else:
+                with mp.workdps(50):  # E[log x!] ~ n log n: 50 digits for 1e-15
+                    total += mp.quad(lambda s, mean=mean, sd=sd, term=term:
+                                     sd * term(mean + sd * s), list(range(-40, 41, 5)))
+        yield Check("Multinomial", "entropy", f"n={n} probs={probs}", float(m.entropy()),
+                    total)
+        x = np.floor(n * np.array(probs))
+        x[-1] = n - np.sum(x[:-1])
+        xs = [x, np.eye(K)[0] * n, np.eye(K)[-1] * n]
+        for xv in xs:
+            want = mp.loggamma(n + 1) + mp.fsum(
+                -mp.loggamma(mpf(c) + 1) + mpf(c) * mp.log(v) for c, v in zip(xv, p))
+            yield Check("Multinomial", "logpdf", f"n={n} probs={probs} x={xv.tolist()}",
+                        float(m.logpdf(xv)), want)
+        e2 = m.natural + 1e-6 * np.linspace(1.0, -0.5, K - 1)
+        q = expfam.Multinomial.from_natural(e2, n=n, n_categories=K)
+        qq = _mp_probs(e2)
+        yield Check("Multinomial", "kl", f"n={n} probs={probs} shift=1e-6",
+                    float(expfam.kl(m, q)), n * mp.fsum(a * mp.log(a / b)
+                                                        for a, b in zip(p, qq)))
 
 
 def checks():

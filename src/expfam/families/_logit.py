@@ -118,7 +118,7 @@ class LogitFamily(ExponentialFamily):
     def kl_natural(cls, eta_p, eta_q, fixed):
         """``n`` times the Bernoulli KL, free of cancellation for nearby and extreme
         logits (:func:`expfam._precise.logit_kl`)."""
-        return cls._trials(fixed) * _precise.logit_kl(eta_p[..., 0], eta_q[..., 0])
+        return _precise.logit_kl(eta_p[..., 0], eta_q[..., 0], float(cls._trials(fixed)))
 
     @classmethod
     def log_density(cls, x, eta, fixed):

@@ -122,4 +122,4 @@ class SoftmaxFamily(ExponentialFamily):
     def kl_natural(cls, eta_p, eta_q, fixed):
         """``n sum_j p_j log(p_j / q_j)`` as a sum of non-negative terms
         (:func:`expfam._precise.softmax_kl`)."""
-        return cls._draws(fixed) * _precise.softmax_kl(eta_p, eta_q)
+        return _precise.softmax_kl(eta_p, eta_q, float(cls._draws(fixed)))
