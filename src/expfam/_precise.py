@@ -241,8 +241,12 @@ def binomial_log_pmf(x, n, log_p, log_q, y=None, p=None, q=None):
 
 
 def _two_product(a, b):
-    """``a b = hi + lo`` exactly (Dekker's product with Veltkamp's splitting; no overflow
-    for ``|a|, |b| < 1e290``)."""
+    """``a b = hi + lo`` exactly (Dekker's product with Veltkamp's splitting), for
+    ``|a| < 1e290`` or ``|b| < 1e-20`` (a huge ``a`` is scaled by ``2^-600`` and ``b`` by
+    ``2^600``, which leaves the product unchanged)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    k = np.where(np.abs(a) > 1e290, 600, 0)
+    a, b = np.ldexp(a, -k), np.ldexp(b, k)
     hi = a * b
     split = 134217729.0  # 2^27 + 1
     ca, cb = split * a, split * b
@@ -509,7 +513,7 @@ def negative_binomial_entropy(r, eta):
     e = eta.reshape(-1)
     log_p, log_q = np.log(-np.expm1(e)), e
     odds = np.exp(e) / -np.expm1(e)
-    mean, sd = r * odds, np.sqrt(r * odds / -np.expm1(e))
+    mean, sd = r * odds, np.sqrt(r * np.exp(e)) / -np.expm1(e)
     out = np.empty(e.shape)
     small = sd <= 1000.0
     lp, lq = log_p[small], log_q[small]
