@@ -36,7 +36,7 @@ Ranges and what is not reached:
   terms is absorbed by the 60 digits).
 * NegativeBinomial: ``r`` from 1e-3 to 1e9, ``p`` from 1e-300 to ``1 - 1e-16`` (the
   entropy at large spreads against :func:`_nb_entropy_large`, an Euler-Maclaurin sum;
-  ``p = 1e-300`` at two values of ``r`` only, its oracle taking seconds per point).
+  ``p = 1e-300`` at ``r = 30`` only, its oracle taking seconds per point).
 """
 
 from __future__ import annotations
@@ -307,7 +307,7 @@ def _failures():
             yield Check("Geometric", "kl", f"p={pr:.3g} eta_q={e2:.17g}",
                         float(expfam.kl(d[i], q2)), _geometric_kl(e, mpf(e2)))
     for r in (1e-3, 0.5, 30.0, 2e3, 1e9):
-        for pr in (0.1, 1e-3, 1e-12, 1e-100) + ((1e-300,) if r in (30.0, 2e3) else ()):
+        for pr in (0.1, 1e-3, 1e-12, 1e-100) + ((1e-300,) if r == 30.0 else ()):
             d = expfam.NegativeBinomial(r=r, p=pr)
             yield Check("NegativeBinomial", "entropy", f"r={r} p={pr:.3g}", float(d.entropy()),
                         _nb_entropy_large(mpf(r), mpf(d.natural[0])))
