@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _precise
 from ..domains import NATURALS
 from ..solvers import closed_form
 from ._base import ExponentialFamily
@@ -22,6 +23,27 @@ def natural_from_odds(t):
     t = np.asarray(t, dtype=np.float64)
     with np.errstate(all="ignore"):
         return np.where(t > 1, -np.log1p(1 / t), np.log(t) - np.log1p(t))
+
+
+def geometric_kl(a, b):
+    """``KL`` between the failure counts of one success with ``eta = a`` and ``eta = b``:
+    ``A(b) - A(a) - (b - a) A'(a)`` with ``A = -log(-expm1(eta))``, ``c = A'(a)`` the odds
+    and ``d = b - a``.  ``A(b) - A(a) = -log1p(w)``, ``w = -c expm1(d)``, so
+    ``KL = -log1pmx(w) + c (e^d - 1 - d)``: two non-negative terms.  Where ``1 + w < 1/2``
+    (``q``'s success probability much smaller), ``-log1p(w)`` is
+    ``log(-expm1(a)) - log(-expm1(b))`` and the KL ``-log1p(w) - c d``."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    d = b - a
+    c = odds_from_natural(a)
+    with np.errstate(all="ignore"):
+        w = -c * np.expm1(np.minimum(d, 1.0))
+        # c (e^d - 1 - d); for d > 1 as (e^b - e^a) / (1 - e^a) - c d (no overflow)
+        cm = np.where(d <= 1.0, c * _precise.expm1mx(np.minimum(d, 1.0)),
+                      (np.exp(b) - np.exp(a)) / -np.expm1(a) - c * d)
+        near = -_precise.log1pmx(np.maximum(w, -0.5)) + cm
+        far = np.log(-np.expm1(a)) - np.log(-np.expm1(b)) - c * d
+    return np.where((d <= 1.0) & (w >= -0.5), near, far)
 
 
 def odds_from_natural(eta):
@@ -86,6 +108,11 @@ class FailureCountFamily(ExponentialFamily):
     @classmethod
     def mean_in_interior(cls, mu, fixed):
         return mu[..., 0] > 0
+
+    @classmethod
+    def kl_natural(cls, eta_p, eta_q, fixed):
+        """``r`` times :func:`geometric_kl` (no cancellation for nearby members)."""
+        return cls._successes(fixed) * geometric_kl(eta_p[..., 0], eta_q[..., 0])
 
     @classmethod
     def moments(cls, eta, fixed):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from .. import _precise
 from ..domains import Integers
 from ..solvers import closed_form
 from ._base import ExponentialFamily, broadcast_params, require
@@ -31,14 +32,6 @@ def bernoulli_entropy(eta):
     written as a sum of two non-negative terms.
     """
     return special.expit(eta) * softplus(-eta) + special.expit(-eta) * softplus(eta)
-
-
-def bernoulli_kl(eta_p, eta_q):
-    """``KL(Bern(p) || Bern(q))`` from the logits, as
-    ``p (log p - log q) + (1 - p) (log(1 - p) - log(1 - q))``."""
-    return special.expit(eta_p) * (softplus(-eta_q) - softplus(-eta_p)) + special.expit(
-        -eta_p
-    ) * (softplus(eta_q) - softplus(eta_p))
 
 
 def check_probability(p) -> np.ndarray:
@@ -123,5 +116,14 @@ class LogitFamily(ExponentialFamily):
 
     @classmethod
     def kl_natural(cls, eta_p, eta_q, fixed):
-        # n times the Bernoulli KL: no cancellation between the two n softplus terms
-        return cls._trials(fixed) * bernoulli_kl(eta_p[..., 0], eta_q[..., 0])
+        """``n`` times the Bernoulli KL, free of cancellation for nearby and extreme
+        logits (:func:`expfam._precise.logit_kl`)."""
+        return _precise.logit_kl(eta_p[..., 0], eta_q[..., 0], float(cls._trials(fixed)))
+
+    @classmethod
+    def log_density(cls, x, eta, fixed):
+        """``log C(n, x) + x log p + (n - x) log q`` in Loader's saddle point form
+        (:func:`expfam._precise.binomial_log_pmf`; ``log p = -softplus(-eta)``)."""
+        e = eta[..., 0]
+        return _precise.binomial_log_pmf(x, float(cls._trials(fixed)), -softplus(-e),
+                                         -softplus(e), p=special.expit(e), q=special.expit(-e))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _precise
 from ..errors import ShapeError
 from ..solvers import closed_form
 from ._base import ExponentialFamily, broadcast_params, require
@@ -32,8 +33,9 @@ def log_probs(eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     m = np.take_along_axis(z, top, axis=-1)
     e = np.exp(z - m)
     np.put_along_axis(e, top, 0.0, axis=-1)
-    A = m[..., 0] + np.log1p(np.sum(e, axis=-1))
-    return z - A[..., None], A
+    s = np.log1p(np.sum(e, axis=-1))
+    # (z - m) - log1p(s): the largest category's log-probability is exactly -log1p(s)
+    return (z - m) - s[..., None], m[..., 0] + s
 
 
 def natural_from_probs(probs, n_categories: int) -> np.ndarray:
@@ -118,6 +120,6 @@ class SoftmaxFamily(ExponentialFamily):
 
     @classmethod
     def kl_natural(cls, eta_p, eta_q, fixed):
-        # n sum_j p_j (log p_j - log q_j): no cancellation between the two log partitions
-        lp, lq = log_probs(eta_p)[0], log_probs(eta_q)[0]
-        return cls._draws(fixed) * np.sum(np.exp(lp) * (lp - lq), axis=-1)
+        """``n sum_j p_j log(p_j / q_j)`` as a sum of non-negative terms
+        (:func:`expfam._precise.softmax_kl`)."""
+        return _precise.softmax_kl(eta_p, eta_q, float(cls._draws(fixed)))

@@ -8,7 +8,10 @@ farther than ``40 sd + 300`` from the mean are left out: by Bernstein's inequali
 total probability is below ``e^-225``, so for ``n`` up to a few hundred the sum runs over
 all of ``0..n`` and for larger ``n`` over a window of ``O(sqrt(n p (1 - p)))`` terms.
 The weights are normalised by their computed sum, which cancels the rounding error of
-``lgamma(n + 1)`` common to every term.
+``lgamma(n + 1)`` common to every term.  The entropy does not use this sum (``n
+H_Bernoulli(p) - E[log C(n, x)]`` cancels for large ``n``): see
+:func:`expfam._precise.binomial_entropy`; the log mass is Loader's saddle point form
+(:func:`expfam._precise.binomial_log_pmf`).
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from .. import _precise
 from .._lazy import stats
 from .._special import lookup
 from ..domains import UNIT_INTERVAL
-from ._logit import LogitFamily, bernoulli_entropy, softplus
+from ._logit import LogitFamily, softplus
 
 #: at most this many terms of the sum are held in memory at once
 _CHUNK = 1 << 22
@@ -117,10 +121,8 @@ class Binomial(LogitFamily):
 
     @classmethod
     def entropy_natural(cls, eta, fixed):
-        """Shannon entropy in nats, ``n H_Bernoulli(p) - E[log C(n, x)]``.
-
-        ``A(eta) - eta mu = n H_Bernoulli(p)`` is written without cancellation (accurate
-        for ``p`` near 0 or 1).
+        """Shannon entropy in nats (:func:`expfam._precise.binomial_entropy`: the sum of
+        ``-p log p`` with Loader's log masses, or the lattice Edgeworth series for
+        ``n p q > 1e5``), free of the cancellation in ``n H_Bernoulli(p) - E[log C(n, x)]``.
         """
-        n, eta = fixed["n"], eta[..., 0]
-        return n * bernoulli_entropy(eta) - expected_log_binomial_coefficient(n, eta)
+        return _precise.binomial_entropy(float(fixed["n"]), eta[..., 0])

@@ -79,6 +79,21 @@ class Categorical(SoftmaxFamily):
         return np.zeros(eta.shape[:-1])
 
     @classmethod
+    def log_density(cls, x, eta, fixed):
+        """``log p_x`` (the largest probability's log without cancellation)."""
+        lp = log_probs(eta)[0]
+        idx = np.asarray(x, dtype=np.float64)
+        idx = np.where((idx >= 0) & (idx < lp.shape[-1]), idx, 0).astype(np.intp)
+        lp, idx = np.broadcast_arrays(lp, idx[..., None])
+        return np.take_along_axis(lp, idx[..., :1], axis=-1)[..., 0]
+
+    @classmethod
+    def entropy_natural(cls, eta, fixed):
+        """``-sum_j p_j log p_j``, a sum of non-negative terms."""
+        lp = log_probs(eta)[0]
+        return -np.sum(np.exp(lp) * lp, axis=-1)
+
+    @classmethod
     def moments(cls, eta, fixed):
         p = np.exp(log_probs(eta)[0])
         labels = np.arange(fixed["n_categories"], dtype=np.float64)

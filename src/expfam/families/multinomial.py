@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from .. import _precise
 from .._lazy import stats
 from .._validation import check_finite, format_index, raise_support
 from ..domains import CountVectors
@@ -136,6 +137,17 @@ class Multinomial(SoftmaxFamily):
         logp = log_probs(eta)[0]
         elf = expected_log_factorial_binomial(logp, log_complement(logp), n)
         return special.gammaln(n + 1.0) - np.sum(elf, axis=-1)
+
+    @classmethod
+    def log_density(cls, x, eta, fixed):
+        """``log n! - sum log x_j! + sum x_j log p_j`` in the deviance form
+        (:func:`expfam._precise.multinomial_log_pmf`)."""
+        return _precise.multinomial_log_pmf(x, fixed["n"], log_probs(eta)[0])
+
+    @classmethod
+    def entropy_natural(cls, eta, fixed):
+        """Shannon entropy in nats (:func:`expfam._precise.multinomial_entropy`)."""
+        return _precise.multinomial_entropy(fixed["n"], eta)
 
     @classmethod
     def moments(cls, eta, fixed):

@@ -21,8 +21,10 @@ The integrand has one sign (that of ``r - 1``) and is evaluated without cancella
 Gauss-Legendre (16 nodes per panel of width <= 1) converges like ``5^-32``.  The range
 ``t in [1e-20 tau, 50 / min(1, r)]``, ``tau = 1 / max(1, r, c, r c)`` (below ``tau``
 the integrand is ``~ r c (r - 1) t``), leaves out less than ``1e-20`` of the integral
-at either end (``t >= 1e-300``: for means ``r c`` beyond ``1e280`` the lower end loses
-up to ``r c 1e-300`` relative).  Checked against the series summed in 40-digit arithmetic (tests).
+at either end (``t >= e^-800``; below ``t = e^-30`` the integrand is evaluated from
+``s = log t`` with first-order expansions in ``t``, so that odds ``c`` up to 1e300 work).
+Checked against the series summed in 40-digit arithmetic (tests) and against mpmath
+(``tests/precision/cases_discrete.py``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from .. import _precise
 from .._lazy import stats
 from ..domains import UNIT_INTERVAL
 from ..errors import ParameterError
@@ -49,8 +52,9 @@ def expected_log_coefficient(r: float, eta) -> np.ndarray:
     if b == 0:  # r = 1: the geometric distribution, h = 1
         return out.reshape(eta.shape)
     # tau = 1 / max(1, r, c, r c): below it, 1 - pgf ~ r c t and the kernel ~ |r - 1|
-    # (t >= 1e-300 so that t does not underflow: exact to 1e-20 while the mean r c < 1e280)
-    s_lo = np.maximum(np.log(1e-20) - np.log(max(1.0, r)) - np.log(np.maximum(1.0, c)), -690.0)
+    # (t down to e^-800: below 1e-308 the integrand is evaluated from s = log t itself)
+    log_c = eta.reshape(-1) - np.log(-np.expm1(eta.reshape(-1)))
+    s_lo = np.maximum(np.log(1e-20) - np.log(max(1.0, r)) - np.maximum(0.0, log_c), -800.0)
     s_hi = np.log(50.0 / a)
     n_panels = int(np.ceil(np.max(s_hi - s_lo, initial=1.0)))
     h = (s_hi - s_lo) / n_panels
@@ -59,10 +63,19 @@ def expected_log_coefficient(r: float, eta) -> np.ndarray:
     step = max(1, _CHUNK // u.size)
     for start in range(0, c.size, step):  # loop over chunks of the batch, not elements
         sl = slice(start, start + step)
-        t = np.exp(s_lo[sl, None] + h[sl, None] * u)
-        one_minus_pgf = -np.expm1(-r * np.log1p(c[sl, None] * -np.expm1(-t)))
-        # |e^-t - e^-rt| / (1 - e^-t) = e^-min(1,r)t (1 - e^-|r-1|t) / (1 - e^-t)
-        kernel = np.exp(-a * t) * np.expm1(-b * t) / np.expm1(-t)
+        s = s_lo[sl, None] + h[sl, None] * u
+        t = np.exp(s)
+        # c (1 - e^-t) = exp(log c + log(1 - e^-t)), log(1 - e^-t) = s - t/2 + O(t^2) for
+        # tiny t (t itself may underflow)
+        tiny = s < -30.0
+        with np.errstate(all="ignore"):
+            log_w = np.where(tiny, s - t / 2, np.log(-np.expm1(-np.where(tiny, 1.0, t))))
+            one_minus_pgf = -np.expm1(-r * np.log1p(np.exp(log_c[sl, None] + log_w)))
+            # |e^-t - e^-rt| / (1 - e^-t) = e^-min(1,r)t (1 - e^-|r-1|t) / (1 - e^-t),
+            # b (1 - (b - 1) t / 2 - a t) + O(t^2) for tiny t
+            tt = np.where(tiny, 1.0, t)
+            kernel = np.where(tiny, b * (1.0 - (0.5 * (b - 1.0) + a) * t),
+                              np.exp(-a * tt) * np.expm1(-b * tt) / np.expm1(-tt))
         out[sl] = h[sl] * np.sum(w * one_minus_pgf * kernel, axis=-1)
     return (np.sign(r - 1.0) * out).reshape(eta.shape)
 
@@ -115,6 +128,25 @@ class NegativeBinomial(FailureCountFamily):
         x = np.asarray(x, dtype=np.float64)
         with np.errstate(all="ignore"):
             return np.where(x > 0, -np.log(x) - special.betaln(x, fixed["r"]), 0.0)
+
+    @classmethod
+    def log_density(cls, x, eta, fixed):
+        """``log C(x + r - 1, x) + r log p + x log q`` in Loader's saddle point form
+        (:func:`expfam._precise.negative_binomial_log_pmf`)."""
+        e = eta[..., 0]
+        return _precise.negative_binomial_log_pmf(x, fixed["r"], np.log(-np.expm1(e)), e)
+
+    @classmethod
+    def entropy_natural(cls, eta, fixed):
+        """Shannon entropy in nats: ``A - eta mu - E[log h]`` with the quadrature of
+        :func:`expected_log_coefficient` for ``r <= 1000`` (no cancellation for
+        ``r <= 1``: ``E[log h] <= 0``; at most about ``log10(r)`` digits lost above), and
+        :func:`expfam._precise.negative_binomial_entropy` (``-E[log pmf]`` summed or
+        integrated) for larger ``r``."""
+        r = fixed["r"]
+        if r > 1000.0:
+            return _precise.negative_binomial_entropy(r, eta[..., 0])
+        return super().entropy_natural(eta, fixed)
 
     @classmethod
     def expected_log_base_measure(cls, eta, fixed):

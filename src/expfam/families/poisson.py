@@ -1,9 +1,13 @@
 """Poisson distribution.
 
 ``u(x) = x``, ``eta = log(lam)``, ``log h = -log(x!)``, ``A(eta) = exp(eta)``.
-``E[log x!]`` (for the entropy) has no closed form: it is summed over the support
-within ``lam +- 40 sqrt(lam)`` (truncation error below 1e-300), and for
-``lam > 1e5`` taken from the asymptotic series of the entropy (error ``O(lam^-4)``).
+``E[log x!]`` (:meth:`Poisson.expected_log_base_measure`) has no closed form: it is
+summed over the support within ``lam +- 40 sqrt(lam)`` (truncation error below 1e-300),
+and for ``lam > 1e5`` taken from the asymptotic series of the entropy (error
+``O(lam^-4)``).  The entropy, the log mass and the KL divergence do not go through it:
+they come from :mod:`expfam._precise` (Loader's saddle point log mass, the entropy as a
+sum of ``-p log p`` terms or its series, ``lam_p (e^d - 1 - d)``), accurate to 1e-12
+relative for rates from 1e-300 to 1e300 (``tests/precision/cases_discrete.py``).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from .. import _precise
 from .._lazy import stats
 from .._special import in_interval, lgamma1p_stirling, lookup, select
 from ..domains import NATURALS, POSITIVE
@@ -141,6 +146,22 @@ class Poisson(ExponentialFamily):
     @classmethod
     def expected_log_base_measure(cls, eta, fixed):
         return -expected_log_factorial(np.exp(eta[..., 0]))
+
+    @classmethod
+    def log_density(cls, x, eta, fixed):
+        """``x log lam - lam - log x!`` in Loader's form (no cancellation at large rates)."""
+        e = eta[..., 0]
+        return _precise.poisson_log_pmf(x, np.exp(e), e)
+
+    @classmethod
+    def entropy_natural(cls, eta, fixed):
+        """Shannon entropy in nats (:func:`expfam._precise.poisson_entropy`)."""
+        return _precise.poisson_entropy(eta[..., 0])
+
+    @classmethod
+    def kl_natural(cls, eta_p, eta_q, fixed):
+        """``lam_p (e^d - 1 - d)`` with ``d = eta_q - eta_p`` (:func:`expfam._precise.poisson_kl`)."""
+        return _precise.poisson_kl(eta_p[..., 0], eta_q[..., 0])
 
     @classmethod
     def moments(cls, eta, fixed):
