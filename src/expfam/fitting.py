@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -44,6 +44,12 @@ class FitResult:
         The fitted distribution (a batch of them for batched or grouped fits).
     loglik, mean_loglik : ndarray
         Total and per-observation (weighted) log-likelihood.
+    loglik_error : ndarray
+        A bound on the rounding error of ``loglik``.  From the statistics,
+        ``loglik = sum log h + eta . sum u - W A(eta)`` loses digits when these terms are
+        much larger than their sum (Poisson counts of 1e8, Binomial with ``n = 1e9``);
+        :func:`fit` on data in memory then sums the fitted model's log densities
+        observation by observation instead (ungrouped fits).
     n : ndarray
         Number of observations; with weights, ``weight_sum`` is used in the criteria.
     weight_sum : ndarray
@@ -93,6 +99,7 @@ class FitResult:
     regularization: dict | None
     groups: np.ndarray | None
     stats: SufficientStats = field(repr=False)
+    loglik_error: np.ndarray | None = None
     #: natural parameters about the pivots and the pivots (pivot families), for the
     #: standard errors; ``(model.natural, None)`` otherwise
     _centred: tuple = field(default=(None, None), repr=False, compare=False)
@@ -220,7 +227,35 @@ def fit(family: FamilyLike, data: Any, weights: ArrayLike | None = None, *, by: 
     else:
         stats = SufficientStats.from_data(family, data, weights, by=by, column=column,
                                           missing_labels=missing_labels, **fixed)
+        result = fit_stats(stats, pseudo_count=pseudo_count, prior_mean=prior_mean)
+        if by is None and np.any(result.loglik_error > LOGLIK_RTOL * np.abs(result.loglik)):
+            result = _loglik_by_observation(result, as_float_array(data, column=column), weights)
+        return result
     return fit_stats(stats, pseudo_count=pseudo_count, prior_mean=prior_mean)
+
+
+#: the log-likelihood from the statistics is replaced by the sum over the observations
+#: (data in memory) when its rounding bound exceeds this fraction of it
+LOGLIK_RTOL = 1e-12
+_EPS = np.finfo(np.float64).eps
+
+
+def _loglik_by_observation(result: FitResult, x: np.ndarray, weights) -> FitResult:
+    """``result`` with its log-likelihood summed from the log densities of the
+    (validated) observations ``x`` under the fitted model, without the cancellation of
+    ``sum log h + eta . sum u - W A(eta)``; ``loglik_error`` bounds the rounding of that
+    (pairwise) sum."""
+    cls, fixed = type(result.model), result.model.fixed
+    with np.errstate(all="ignore"):
+        lp = cls.log_density(x, result.model.natural, fixed)
+    if weights is not None:  # shape (n,) or (n, *batch)
+        w = np.asarray(weights, dtype=np.float64)
+        lp = lp * w.reshape(w.shape + (1,) * (lp.ndim - w.ndim))
+    loglik = np.sum(lp, axis=0)
+    error = 2 * _EPS * max(1.0, np.log2(lp.shape[0])) * np.sum(np.abs(lp), axis=0)
+    k, W = result.n_params, result.weight_sum
+    return replace(result, loglik=loglik, mean_loglik=loglik / W, aic=2 * k - 2 * loglik,
+                   bic=k * np.log(W) - 2 * loglik, loglik_error=error)
 
 
 def fit_stats(stats: SufficientStats, *, pseudo_count: float | None = None,
@@ -264,8 +299,12 @@ def fit_stats(stats: SufficientStats, *, pseudo_count: float | None = None,
     # Eq. 1: sum_n w_n log p(x_n) = sum w log h + eta . sum w u - W A(eta), about the
     # pivots: the returned model (its parameters rounded to float64) re-centred
     eta_m = eta_c if shift is None else cls.shift_natural(model.natural, shift, fixed)
-    loglik = (stats.sum_log_h + np.sum(eta_m * stats.sum_u, axis=-1)
-              - W * cls.log_partition(eta_m, fixed))
+    linear = eta_m * stats.sum_u
+    W_A = W * cls.log_partition(eta_m, fixed)
+    loglik = stats.sum_log_h + np.sum(linear, axis=-1) - W_A
+    # rounding: a few ulps of the largest terms (the sums themselves are compensated)
+    loglik_error = 4 * _EPS * (np.abs(stats.sum_log_h) + np.sum(np.abs(linear), axis=-1)
+                               + np.abs(W_A))
     k = cls.natural_dim(fixed)
     if not np.all(np.isfinite(loglik)):
         warnings.warn("the log-likelihood is not finite", ConvergenceWarning, stacklevel=2)
@@ -274,7 +313,7 @@ def fit_stats(stats: SufficientStats, *, pseudo_count: float | None = None,
         n_params=k, aic=2 * k - 2 * loglik, bic=k * np.log(W) - 2 * loglik,
         converged=converged, n_iter=sol.n_iter,
         residual=residual, residual_norm=residual_norm, regularization=regularization,
-        groups=stats.groups, stats=stats,
+        groups=stats.groups, stats=stats, loglik_error=loglik_error,
     )
     result._centred = (eta_c, shift)
     return result
