@@ -306,8 +306,9 @@ def _failures():
             q2 = expfam.Geometric.from_natural(np.array([e2]))
             yield Check("Geometric", "kl", f"p={pr:.3g} eta_q={e2:.17g}",
                         float(expfam.kl(d[i], q2)), _geometric_kl(e, mpf(e2)))
-    for r in (1e-3, 0.5, 30.0, 2e3, 1e9):
-        for pr in (0.1, 1e-3, 1e-12, 1e-100) + ((1e-300,) if r == 30.0 else ()):
+    # the ends of r and p (the large-r oracle integrates: a few seconds a row)
+    for r in (1e-3, 30.0, 2e3, 1e9):
+        for pr in (0.1, 1e-12, 1e-100) + ((1e-300,) if r == 30.0 else ()):
             d = expfam.NegativeBinomial(r=r, p=pr)
             yield Check("NegativeBinomial", "entropy", f"r={r} p={pr:.3g}", float(d.entropy()),
                         _nb_entropy_large(mpf(r), mpf(d.natural[0])))

@@ -21,21 +21,10 @@ _SUM_TOL = 1e-9
 
 
 def log_probs(eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Log-probabilities of all ``K`` categories and ``log(1 + sum exp eta)``.
-
-    ``log p = (eta, 0) - A``, with ``A = m + log1p(sum of the other exp(z - m))`` where
-    ``m`` is the largest entry of ``z = (eta, 0)``: no overflow, and no loss of precision
-    when every ``eta_j`` is very negative.
-    """
-    eta = np.asarray(eta, dtype=np.float64)
-    z = np.concatenate([eta, np.zeros(eta.shape[:-1] + (1,))], axis=-1)
-    top = np.argmax(z, axis=-1)[..., None]
-    m = np.take_along_axis(z, top, axis=-1)
-    e = np.exp(z - m)
-    np.put_along_axis(e, top, 0.0, axis=-1)
-    s = np.log1p(np.sum(e, axis=-1))
-    # (z - m) - log1p(s): the largest category's log-probability is exactly -log1p(s)
-    return (z - m) - s[..., None], m[..., 0] + s
+    """Log-probabilities of all ``K`` categories and ``log(1 + sum exp eta)``
+    (:func:`expfam._precise.log_softmax_and_partition`: no overflow, and no loss of
+    precision when every ``eta_j`` is very negative)."""
+    return _precise.log_softmax_and_partition(eta)
 
 
 def natural_from_probs(probs, n_categories: int) -> np.ndarray:
