@@ -505,14 +505,16 @@ def _ol_block(blk, el, xs, m, p, dom, c, buf):
 
 
 @njit(**_OPTS)
-def _map_row_segment(xs, w, el, p, dom, cs, buf, offset):
+def _map_row_segment(xs, w, el, p, dom, cs, buf):
     """Statistics of one row segment ``xs[:w]`` with per-column pivots ``cs[:w]`` into
-    ``buf[:, offset:offset + w]``; returns the number of values outside the support."""
+    ``buf[:, :w]``; returns the number of values outside the support.  (The index is the
+    loop's own, known non-negative: an offset added to it would make numba check for
+    negative indices, turning the stores into scatters that do not vectorise.)"""
     nbad = 0
     for j in range(w):
         v = xs[j]
         u, lh = call(el, (v, p, cs[j]))
-        _store(buf, offset + j, u, lh, el)
+        _store(buf, j, u, lh, el)
         nbad += not _inside(v, dom)
     return nbad
 
@@ -598,7 +600,7 @@ def sums_2d(x, el, p, dom, c, nchunks):
         w = min(W, M - c0)
         r0 = rc * n // nchunks
         r1 = (rc + 1) * n // nchunks
-        buf = np.empty((ns, L))
+        buf = np.empty((R, ns, W))
         acc = np.zeros((ns, L))
         cs = c[c0:c0 + w]
         nbad = 0
@@ -607,15 +609,15 @@ def sums_2d(x, el, p, dom, c, nchunks):
             nr = min(R, r1 - rb)
             for r in range(nr):
                 start = (rb + r) * M + c0
-                nbad += _map_row_segment(flat[start:start + w], w, el, p, dom, cs, buf, r * w)
+                nbad += _map_row_segment(flat[start:start + w], w, el, p, dom, cs, buf[r])
             if nbad != 0:
                 break
-            m = nr * w
             for s in range(ns):
-                av = acc[s]
-                bv = buf[s]
-                for i in range(m):  # vectorised
-                    av[i] += bv[i]
+                for r in range(nr):
+                    av = acc[s, r * w:(r + 1) * w]
+                    bv = buf[r, s]
+                    for i in range(w):  # vectorised
+                        av[i] += bv[i]
             calls += 1
             if calls == _RUN or rb + R >= r1:
                 for s in range(ns):

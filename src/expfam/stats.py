@@ -464,14 +464,20 @@ def _group_codes(labels: np.ndarray):
 
 #: the pivot of a batch element is the mean of (at most) this many first observations
 _PIVOT_ROWS = 1024
+#: ... and of at most this many values in all (a wide batch looks at fewer rows, at least
+#: 4: any data value near the mean of a few is within a few deviations of the mean,
+#: which keeps the cancellation in the shifted sums to a digit at most)
+_PIVOT_VALUES = 1 << 16
 
 
 def _pivots_of_head(family, fixed, x):
     """Each batch element's pivot: among its first observations, the one nearest to their
     mean.  Near the mean, ``E[(x - c)^2] - E[x - c]^2`` is free of cancellation; a data
     value (not the mean itself) makes the deviations of all-equal data exactly 0."""
+    width = int(np.prod(x.shape[1:x.ndim - family.event_ndim], dtype=np.int64))
+    rows = max(4, min(_PIVOT_ROWS, _PIVOT_VALUES // max(width, 1)))
     with np.errstate(all="ignore"):
-        y = np.asarray(family.pivot_of(x[:_PIVOT_ROWS], fixed), dtype=np.float64)
+        y = np.asarray(family.pivot_of(x[:rows], fixed), dtype=np.float64)
         lead = y.shape[0]
         flat = y.reshape(lead, -1, *(() if family.event_ndim == 0 else y.shape[-1:]))
         dist = np.abs(flat - flat.mean(axis=0))
