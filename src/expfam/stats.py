@@ -489,12 +489,27 @@ def _pivots_of_head(family, fixed, x):
     return pick.reshape(y.shape[1:])
 
 
+def _first_rows(inverse, G):
+    """The first row of each of the ``G`` groups (every code occurs).  Scanned in chunks
+    until every group has been seen: with shuffled labels that is after about
+    ``G log G`` rows, not all of them."""
+    first = np.full(G, -1, dtype=np.intp)
+    step = max(1 << 16, 4 * G)
+    for start in range(0, inverse.size, step):
+        codes = inverse[start:start + step]
+        found = np.full(G, -1, dtype=np.intp)
+        found[codes[::-1]] = np.arange(start + codes.size - 1, start - 1, -1)
+        first = np.where(first < 0, found, first)
+        if first.min() >= 0:
+            break
+    return first
+
+
 def _group_pivots(family, fixed, x, inverse, G):
     """Each group's pivot: among its observations in the first few thousand rows, the one
     nearest to their mean (its first observation when it has none there); see
     :func:`_pivots_of_head`."""
-    first = np.zeros(G, dtype=np.intp)
-    first[inverse[::-1]] = np.arange(inverse.size - 1, -1, -1)
+    first = _first_rows(inverse, G)
     with np.errstate(all="ignore"):
         shift = np.array(family.pivot_of(x[first], fixed), dtype=np.float64).reshape(G, -1)
         head = min(inverse.size, 4 * _PIVOT_ROWS)
