@@ -27,7 +27,6 @@ from .discrete import (  # noqa: F401
     poisson_kl,
     poisson_log_pmf,
     softmax_kl,
-    stirlerr_pos,
 )
 from .gamma import (  # noqa: F401
     bd0_pair,

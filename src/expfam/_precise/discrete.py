@@ -46,18 +46,13 @@ def _taylor_tail(t):
     return acc
 
 
-def stirlerr_pos(x):
-    """``log x! - log(sqrt(2 pi x) (x/e)^x)`` (Loader's ``stirlerr``) for ``x > 0``."""
-    return stirling_remainder(x)
-
-
 def poisson_log_pmf(x, lam, log_lam):
     """``x log lam - lam - log x!`` for counts ``x >= 0`` without cancellation (Loader 2000):
     ``-log(2 pi x) / 2 - stirlerr(x) - bd0(x, lam)`` for ``x >= 1``, ``-lam`` at 0."""
     x = np.asarray(x, dtype=np.float64)
     xs = np.where(x > 0, x, 1.0)
     with np.errstate(all="ignore"):
-        pos = -0.5 * (_LOG_2PI + np.log(xs)) - stirlerr_pos(xs) - bd0(xs, lam, log_lam)
+        pos = -0.5 * (_LOG_2PI + np.log(xs)) - stirling_remainder(xs) - bd0(xs, lam, log_lam)
     return np.where(x > 0, pos, -np.asarray(lam, dtype=np.float64))
 
 
@@ -158,7 +153,7 @@ def binomial_log_pmf(x, n, log_p, log_q, y=None, p=None, q=None):
         hi, lo = two_prod(ni, np.where(p_small, p, q))
         dev = (np.where(p_small, xi, yi) - hi) - lo
         dx, dy = np.where(p_small, dev, -dev), np.where(p_small, -dev, dev)
-        val = (stirlerr_pos(ni) - stirlerr_pos(xi) - stirlerr_pos(yi)
+        val = (stirling_remainder(ni) - stirling_remainder(xi) - stirling_remainder(yi)
                - bd0(xi, ni * p, lnp, dx) - bd0(yi, ni * q, lnq, dy)
                - 0.5 * (_LOG_2PI + _log_harmonic(xi, yi, ni)))
         ends = np.where(x == 0, n * log_q, n * log_p)
@@ -284,10 +279,10 @@ def multinomial_log_pmf(x, n, logp):
     lnp = np.log(n) + logp
     xs = np.where(x > 0, x, 1.0)
     with np.errstate(all="ignore"):
-        g = np.where(x > 0, 0.5 * (_LOG_2PI + np.log(xs)) + stirlerr_pos(xs), 0.0)
+        g = np.where(x > 0, 0.5 * (_LOG_2PI + np.log(xs)) + stirling_remainder(xs), 0.0)
         hi, lo = two_prod(n, np.exp(logp))  # n p_j exactly: x_j - n p_j keeps its digits
         dev = bd0(x, hi, lnp, (x - hi) - lo)
-    gn = 0.5 * (_LOG_2PI + np.log(float(n))) + stirlerr_pos(float(n))
+    gn = 0.5 * (_LOG_2PI + np.log(float(n))) + stirling_remainder(float(n))
     # g(n) - sum g(x_j) first: exactly 0 when all n draws fall in one category
     return (gn - np.sum(g, axis=-1)) - np.sum(dev, axis=-1)
 
@@ -338,7 +333,7 @@ def _g(k):
     """``g(k) = log(2 pi k) / 2 + stirlerr(k)`` (``log k!`` less ``k log k - k``), 0 at 0."""
     ks = np.where(k > 0, k, 1.0)
     with np.errstate(all="ignore"):
-        return np.where(k > 0, 0.5 * (_LOG_2PI + np.log(ks)) + stirlerr_pos(ks), 0.0)
+        return np.where(k > 0, 0.5 * (_LOG_2PI + np.log(ks)) + stirling_remainder(ks), 0.0)
 
 
 def _marginal_summed(n, lp, lq):
@@ -363,7 +358,7 @@ def _top_marginal_term(n, lp, lq):
     lo, hi = _window(n * q, np.sqrt(n * p * q), n)
     lnp = np.log(n) + lp
     gn = _g(np.float64(n))
-    sn = stirlerr_pos(n)
+    sn = stirling_remainder(n)
 
     def weighted(y, rows):
         w = np.exp(binomial_log_pmf(y, n, lq[rows, None], lp[rows, None]))
@@ -372,7 +367,7 @@ def _top_marginal_term(n, lp, lq):
         dev = -((y - hi_) - lo_)  # x - n p = -(y - n q)
         xs = np.where(x > 0, x, 1.0)
         with np.errstate(all="ignore"):
-            dg = np.where(x > 0, 0.5 * np.log1p(-y / n) + (stirlerr_pos(xs) - sn), -gn)
+            dg = np.where(x > 0, 0.5 * np.log1p(-y / n) + (stirling_remainder(xs) - sn), -gn)
         return w * (bd0(x, n * p[rows, None], lnp[rows, None], dev) + dg)
 
     return _summed_expectation(lo, hi, weighted)

@@ -30,7 +30,8 @@ _SERIES_FROM = 10.0
 
 
 def stirling_remainder(x):
-    """``lgamma(x) - [(x - 1/2) log x - x + log(2 pi) / 2]`` for ``x > 0``.
+    """``lgamma(x) - [(x - 1/2) log x - x + log(2 pi) / 2]`` for ``x > 0`` (equal to Loader's
+    ``stirlerr(x) = log x! - log(sqrt(2 pi x) (x/e)^x)``).
 
     The Stirling series (DLMF 5.11.1, 8 terms) for ``x >= 10``, where its truncation
     error is below 1e-17 relative; below, the direct difference, whose rounding is
