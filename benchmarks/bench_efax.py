@@ -11,8 +11,9 @@ alternating, round after round: the median of ``--repeat`` timed calls of efax's
 maximum-likelihood estimate (``Estimator.from_type(FamilyEP).sufficient_statistics(x)``,
 ``parameter_mean(..., axis=0)``, ``.to_nat()``, jitted, after a warm-up that compiles
 it) and of ``expfam.fit`` (validation, the fused pass about the location pivots, the
-solver, the log-likelihood).  The fitted parameters are compared.  The printed ratio is
-expfam / efax per round: the floor is <= 1.
+solver, the log-likelihood), each after a quarter of a second idle (XLA's threads spin
+after a call and would otherwise slow whatever is timed next).  The fitted parameters
+are compared.  The printed ratio is expfam / efax per round: the floor is <= 1.
 
 Run: ``.venv/bin/python benchmarks/bench_efax.py [--n N] [--repeat R] [--rounds K]``.
 """
@@ -27,6 +28,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 import numpy as np
 
@@ -157,7 +159,11 @@ def main(argv=None):
             data[name] = x
         for rnd in range(1, args.rounds + 1):
             for name, x in data.items():
+                # each side is timed after the other has gone idle: XLA's thread pool
+                # spins for a while after a call, taking a core from whatever runs next
+                time.sleep(0.25)
                 theirs = ask(op="time", family=name, repeat=args.repeat)
+                time.sleep(0.25)
                 ours_ms = timed(lambda x=x, name=name: expfam.fit(name, x), args.repeat,
                                 warmup=False) * 1e3
                 r = expfam.fit(name, x)

@@ -74,6 +74,7 @@ WIDE = 4096
 
 _OPTS = dict(cache=True, fastmath=False, error_model="numpy", nogil=True)
 _INF = np.inf
+_NAN = np.nan
 
 
 # ----------------------------------------------------------------------------------
@@ -124,9 +125,21 @@ def _fma(typingctx, a, b, c):
     return types.float64(types.float64, types.float64, types.float64), codegen
 
 
+@intrinsic
+def _radd(typingctx, a, b):
+    """``a + b`` that LLVM may reassociate (``fadd reassoc``): on the accumulators of a
+    loop, and only there, it lets the loop vectoriser sum in vector lanes."""
+    def codegen(context, builder, signature, args):
+        return builder.fadd(args[0], args[1], flags=("reassoc",))
+
+    return types.float64(types.float64, types.float64), codegen
+
+
 @njit(inline="always", **_OPTS)
 def flog(x):
-    """Natural logarithm for finite ``x > 0`` (subnormals included); garbage otherwise."""
+    """Natural logarithm of ``0 < x < inf`` (subnormals included); NaN at every other
+    ``x`` (0, negatives, inf, NaN), on which the kernels that check the support by the
+    finiteness of the sums rely."""
     sub = x < _TINY
     xs = x * _TWO54 if sub else x
     ix = _f2i(xs)
@@ -141,7 +154,10 @@ def flog(x):
                  _L1)
     hfsq = 0.5 * f * f
     # log(1 + f) = f - (hfsq - s (hfsq + R)): the large terms are exact or nearly so
-    return dk * _LN2_HI - ((hfsq - _fma(s, hfsq + R, dk * _LN2_LO)) - f)
+    r = dk * _LN2_HI - ((hfsq - _fma(s, hfsq + R, dk * _LN2_LO)) - f)
+    # NaN outside (0, inf): one select, and x - x (NaN at inf and NaN); a conjunction of
+    # two comparisons here would cost a third of the function
+    return (r if x > 0.0 else _NAN) + (x - x)
 
 
 @njit(inline="always", **_OPTS)
@@ -154,6 +170,7 @@ def flog1p(y):
 
 _INV_LN2 = 1.4426950408889634
 _SHIFTER = 6755399441055744.0  # 1.5 * 2^52: adding it rounds to an integer
+_BITS_SHIFTER = 0x4338000000000000  # IEEE bits of _SHIFTER
 _EXP_MAX = 709.782712893384
 _EXP_MIN = -745.1332191019412
 _E2, _E3, _E4, _E5, _E6, _E7 = [1.0 / math.factorial(j) for j in range(2, 8)]
@@ -164,12 +181,15 @@ _E8, _E9, _E10, _E11, _E12, _E13 = [1.0 / math.factorial(j) for j in range(8, 14
 def fexp(y):
     """``exp(y)`` for finite ``y`` (overflow to inf, underflow to 0)."""
     yc = min(max(y, -746.0), 710.0)
-    q = (yc * _INV_LN2 + _SHIFTER) - _SHIFTER
+    kq = yc * _INV_LN2 + _SHIFTER  # 1.5 * 2^52 + round(yc / ln 2)
+    q = kq - _SHIFTER
     r = (yc - q * _LN2_HI) - q * _LN2_LO  # |r| <= ln(2) / 2
     p = 1.0 + r * (1.0 + r * (_E2 + r * (_E3 + r * (_E4 + r * (_E5 + r * (_E6 + r * (
         _E7 + r * (_E8 + r * (_E9 + r * (_E10 + r * (_E11 + r * (_E12 + r * _E13))))))))))))
-    n = np.int64(q)
-    n1 = n >> 1  # two halves keep each power of two normal (subnormal results)
+    # the integers q and floor(q / 2), read from the bits (no conversion); two halves keep
+    # each power of two normal (subnormal results)
+    n = _f2i(kq) - _BITS_SHIFTER
+    n1 = _f2i(np.floor(q * 0.5) + _SHIFTER) - _BITS_SHIFTER
     n2 = n - n1
     out = p * _i2f((n1 + 1023) << 52) * _i2f((n2 + 1023) << 52)
     out = _INF if y > _EXP_MAX else out
@@ -191,14 +211,15 @@ _C4, _C6, _C8, _C10, _C12, _C14, _C16, _C18 = [
 @njit(inline="always", **_OPTS)
 def fsincos(x):
     """``(cos x, sin x)`` for ``|x| <= 4`` (the von Mises support)."""
-    q = (x * _TWO_OVER_PI + _SHIFTER) - _SHIFTER
+    kq = x * _TWO_OVER_PI + _SHIFTER
+    q = kq - _SHIFTER
     r = ((x - q * _PIO2_1) - q * _PIO2_2) - q * _PIO2_3  # |r| <= pi/4 (+ rounding)
     z = r * r
     s = r + r * z * (_S3 + z * (_S5 + z * (_S7 + z * (_S9 + z * (_S11 + z * (
         _S13 + z * (_S15 + z * _S17)))))))
     c = (1.0 - 0.5 * z) + z * z * (_C4 + z * (_C6 + z * (_C8 + z * (_C10 + z * (
         _C12 + z * (_C14 + z * (_C16 + z * _C18)))))))
-    iq = np.int64(q) & 3
+    iq = (_f2i(kq) - _BITS_SHIFTER) & 3
     # x = q pi/2 + r: sin x = (s, c, -s, -c)[q mod 4], cos x = (c, -s, -c, s)[q mod 4]
     sw = (iq & 1) == 1
     sin_x = c if sw else s
@@ -420,6 +441,8 @@ def _ol_call(f, args):
         return lambda f, args: fn(args[0], args[1], args[2])
     if n == 4:
         return lambda f, args: fn(args[0], args[1], args[2], args[3])
+    if n == 5:
+        return lambda f, args: fn(args[0], args[1], args[2], args[3], args[4])
     if n == 6:
         return lambda f, args: fn(args[0], args[1], args[2], args[3], args[4], args[5])
     return None
@@ -472,36 +495,87 @@ def _ol_store(buf, j, u, lh, el):
     return impl
 
 
-_inside = _special.in_interval  # compiled inline (register_jitable above)
+def _outside(v, dom):
+    """Whether ``v`` lies outside the interval ``dom`` (bounds tuple); always false when
+    ``dom`` is ``None`` (the family's statistics are non-finite outside its support, and
+    the caller checks the sums instead)."""
 
 
-@njit(**_OPTS)
-def _map_block(xs, m, el, p, dom, c, buf):
-    """Statistics of ``xs[:m]`` into ``buf[:, :m]``; returns the number of values outside
-    the support (NaN and inf included).  Not parallel: the element is inlined here, where
-    LLVM vectorises the loop."""
-    nbad = 0
-    for j in range(m):
-        v = xs[j]
-        u, lh = call(el, (v, p, c))
-        _store(buf, j, u, lh, el)
-        nbad += not _inside(v, dom)
-    return nbad
+@overload(_outside, inline="always")
+def _ol_outside(v, dom):
+    if isinstance(dom, types.NoneType):
+        return lambda v, dom: False
+    return lambda v, dom: not _special.in_interval(v, dom)
 
 
-def _block(blk, el, xs, m, p, dom, c, buf):
-    """The statistics of a block: the family's own block map when it has one (``blk`` a
-    :class:`Compiled` token), else the element map value by value."""
+def _run_stats(xs, ws, i0, i1, el, p, c, dom):
+    """Sums of the statistics of ``xs[i0:i1]`` (weighted by ``ws`` unless it is empty):
+    ``((sum u_0, ..., [sum log h]), n_outside)``."""
 
 
-@overload(_block, inline="always")
-def _ol_block(blk, el, xs, m, p, dom, c, buf):
-    if isinstance(blk, types.NoneType):
-        return lambda blk, el, xs, m, p, dom, c, buf: _map_block(xs, m, el, p, dom, c, buf)
-    if isinstance(blk, CompiledType):
-        fn = _DISPATCHERS[blk.fn_key]
-        return lambda blk, el, xs, m, p, dom, c, buf: fn(xs, m, p, dom, buf)
-    return None
+_TERMS = {  # (k, with log h) -> the tuple of per-value terms of the sums
+    (1, False): lambda u, lh: (u[0],),
+    (1, True): lambda u, lh: (u[0], lh),
+    (2, False): lambda u, lh: (u[0], u[1]),
+    (2, True): lambda u, lh: (u[0], u[1], lh),
+    (3, False): lambda u, lh: (u[0], u[1], u[2]),
+    (3, True): lambda u, lh: (u[0], u[1], u[2], lh),
+}
+
+
+def _fused_runs(k, with_lh):
+    """The implementation of :func:`_run_stats` for ``k`` statistics (and ``log h``).
+
+    The loop adds each value's statistics straight into its accumulators with
+    :func:`_radd`, the one operation that may be reassociated, so that LLVM sums in
+    vector lanes (the bound of :func:`_runs`); the element's own arithmetic keeps its
+    IEEE semantics."""
+    terms = register_jitable(inline="always")(_TERMS[k, with_lh])
+    zero = (0.0,) * (k + with_lh)
+
+    def impl(xs, ws, i0, i1, el, p, c, dom):
+        nbad = 0
+        acc = zero
+        if ws.shape[0] > 0:
+            for j in range(i0, i1):
+                v = xs[j]
+                u, lh = call(el, (v, p, c))
+                acc = _add_scaled(acc, terms(u, lh), ws[j])
+                nbad += _outside(v, dom)
+        else:
+            for j in range(i0, i1):
+                v = xs[j]
+                u, lh = call(el, (v, p, c))
+                acc = _add_scaled(acc, terms(u, lh), 1.0)
+                nbad += _outside(v, dom)
+        return acc, nbad
+
+    return impl
+
+
+def _add_scaled(acc, t, w):
+    """``acc + w * t`` for tuples of equal length."""
+
+
+@overload(_add_scaled, inline="always")
+def _ol_add_scaled(acc, t, w):
+    n = len(acc)
+    if n == 1:
+        return lambda acc, t, w: (_radd(acc[0], w * t[0]),)
+    if n == 2:
+        return lambda acc, t, w: (_radd(acc[0], w * t[0]), _radd(acc[1], w * t[1]))
+    if n == 3:
+        return lambda acc, t, w: (_radd(acc[0], w * t[0]), _radd(acc[1], w * t[1]),
+                                  _radd(acc[2], w * t[2]))
+    return lambda acc, t, w: (_radd(acc[0], w * t[0]), _radd(acc[1], w * t[1]),
+                              _radd(acc[2], w * t[2]), _radd(acc[3], w * t[3]))
+
+
+@overload(_run_stats, jit_options=_OPTS)
+def _ol_run_stats(xs, ws, i0, i1, el, p, c, dom):
+    if not isinstance(el, CompiledType):
+        return None
+    return _fused_runs(el.n_stats, not el.log_h_constant)
 
 
 @njit(**_OPTS)
@@ -515,7 +589,7 @@ def _map_row_segment(xs, w, el, p, dom, cs, buf):
         v = xs[j]
         u, lh = call(el, (v, p, cs[j]))
         _store(buf, j, u, lh, el)
-        nbad += not _inside(v, dom)
+        nbad += _outside(v, dom)
     return nbad
 
 
@@ -527,20 +601,47 @@ def _map_block_grouped(xs, gs, m, el, p, dom, cg, buf):
         v = xs[j]
         u, lh = call(el, (v, p, cg[gs[j]]))
         _store(buf, j, u, lh, el)
-        nbad += not _inside(v, dom)
+        nbad += _outside(v, dom)
     return nbad
 
 
 @njit(parallel=True, **_OPTS)
-def sums_1d(x, w, el, blk, p, dom, c, nchunks):
-    """Raw sums of 1-D contiguous ``x`` (weighted by ``w`` unless ``w`` is empty), by the
-    family's block map ``blk`` where it has one (``None``: its element map ``el``).
+def sums_1d(x, w, el, p, dom, c, nchunks):
+    """Raw sums of 1-D contiguous ``x`` (weighted by ``w`` unless ``w`` is empty) by the
+    family's element map ``el``, in runs of 128 values (:func:`_run_stats`).
 
     Returns ``(S, C, bad)``: per chunk the sums ``S[c, :ns]`` and their compensations
     ``C[c, :ns]`` (the total is ``fsum(S[:, s]) + fsum(C[:, s])``), and the number of
-    values outside the support per chunk.  The ``ns`` sums are the element's statistics,
-    then ``log h`` unless it is constant.
+    values outside the support ``dom`` per chunk (``dom`` ``None``: not checked).  The
+    ``ns`` sums are the element's statistics, then ``log h`` unless it is constant.
     """
+    n = x.shape[0]
+    nrun = (n + _RUN - 1) // _RUN
+    ns = n_sums(el)
+    S = np.zeros((nchunks, ns))
+    C = np.zeros((nchunks, ns))
+    bad = np.zeros(nchunks, np.int64)
+    for ch in prange(nchunks):
+        nbad = 0
+        for r in range(ch * nrun // nchunks, (ch + 1) * nrun // nchunks):
+            i0 = r * _RUN
+            t, nb = _run_stats(x, w, i0, min(n, i0 + _RUN), el, p, c, dom)
+            nbad += nb
+            if nbad > 0:  # the result will be discarded: stop early
+                break
+            for s in range(ns):
+                u, cc = _two_sum(S[ch, s], C[ch, s], t[s])
+                S[ch, s] = u
+                C[ch, s] = cc
+        bad[ch] = nbad
+    return S, C, bad
+
+
+@njit(parallel=True, **_OPTS)
+def sums_1d_blocks(x, w, el, blk, p, dom, nchunks):
+    """Like :func:`sums_1d`, by the family's own block map ``blk`` (a :class:`Compiled`
+    ``block_element(xs, m, p, bounds, buf) -> n_bad``), a block of ``BLOCK`` values at a
+    time."""
     n = x.shape[0]
     nblk = (n + BLOCK - 1) // BLOCK
     ns = n_sums(el)
@@ -555,8 +656,8 @@ def sums_1d(x, w, el, blk, p, dom, c, nchunks):
         for b in range(ch * nblk // nchunks, (ch + 1) * nblk // nchunks):
             i0 = b * BLOCK
             m = min(BLOCK, n - i0)
-            nbad += _block(blk, el, x[i0:i0 + m], m, p, dom, c, buf)
-            if nbad > 0:  # the result will be discarded: stop early
+            nbad += call(blk, (x[i0:i0 + m], m, p, dom, buf))
+            if nbad > 0:
                 break
             if weighted:
                 ws = w[i0:i0 + m]

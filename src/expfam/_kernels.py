@@ -100,6 +100,23 @@ def _plan(family, fixed):
     return jit, tok, p, support.bounds(), element
 
 
+def _checked(family, launch, bounds):
+    """Run ``launch(dom) -> (arrays..., bad)`` and return its arrays, or ``None`` when a
+    value lies outside the support.
+
+    A family whose statistics are non-finite at every value outside its support
+    (``support_from_statistics``) is summed without the per-value check (``dom``
+    ``None``); only when a sum comes out non-finite is the pass run again with the
+    check, to tell a bad value (``None``: the general path names it) from an overflow of
+    the statistics (the non-finite sums are returned)."""
+    if family.support_from_statistics:
+        *out, bad = launch(None)
+        if all(np.isfinite(a).all() for a in out):
+            return out
+    *out, bad = launch(bounds)
+    return None if bad.sum() != 0 else out
+
+
 def _constant_log_h(element, p, v) -> float:
     """``log h`` of a family whose base measure is constant, from one valid value."""
     with np.errstate(all="ignore"):
@@ -150,11 +167,17 @@ def fused_sums(family, x, fixed, *, weights=None, shift=None, min_size: int = MI
         w = np.zeros(0) if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
         nblk = -(-n // jit.BLOCK)
         block = getattr(family, "block_element", None)
-        blk = None if block is None else compiled(block)
-        S, C, bad = jit.run(jit.sums_1d, x.reshape(n), w, tok, blk, p, bounds, c,
-                            _n_chunks(nblk))
-        if bad.sum() != 0:
-            return None
+        if block is not None:
+            S, C, bad = jit.run(jit.sums_1d_blocks, x.reshape(n), w, tok, compiled(block), p,
+                                bounds, _n_chunks(nblk))
+            if bad.sum() != 0:
+                return None
+        else:
+            out = _checked(family, lambda dom: jit.run(jit.sums_1d, x.reshape(n), w, tok, p, dom,
+                                                       c, _n_chunks(nblk)), bounds)
+            if out is None:
+                return None
+            S, C = out
         raw = [math.fsum(np.concatenate([S[:, s], C[:, s]])) for s in range(S.shape[1])]
         k = tok.n_stats
         total = float(n) if weights is None else math.fsum(w)
@@ -171,9 +194,11 @@ def fused_sums(family, x, fixed, *, weights=None, shift=None, min_size: int = MI
     nchunks = max(1, min(-(-16 // ntiles), -(-n // rows_per_map), (1 << 19) // (ns * M)))
     c = np.zeros(M) if shift is None else np.ascontiguousarray(
         np.broadcast_to(shift, batch), dtype=np.float64).reshape(M)
-    S, C, bad = jit.run(jit.sums_2d, x.reshape(n, M), tok, p, bounds, c, nchunks)
-    if bad.sum() != 0:
+    out = _checked(family, lambda dom: jit.run(jit.sums_2d, x.reshape(n, M), tok, p, dom, c,
+                                               nchunks), bounds)
+    if out is None:
         return None
+    S, C = out
     raw = [_neumaier_rows(S[:, s], C[:, s]) for s in range(ns)]
     k = tok.n_stats
     sum_u = np.stack(raw[:k], axis=-1).reshape(batch + (k,))
@@ -211,10 +236,11 @@ def fused_group_sums(family, x, fixed, inverse, n_groups, *, weights=None, shift
     compensated = x.shape[0] > _GROUP_PLAIN_SIZE * n_groups
     cg = np.zeros(n_groups) if shift is None else np.ascontiguousarray(shift, dtype=np.float64)
     w = np.zeros(0) if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
-    A, bad = jit.run(jit.grouped_sums, x, w, inv, n_groups, tok, p, bounds, cg, nchunks,
-                     compensated)
-    if bad.sum() != 0:
+    out = _checked(family, lambda dom: jit.run(jit.grouped_sums, x, w, inv, n_groups, tok, p,
+                                               dom, cg, nchunks, compensated), bounds)
+    if out is None:
         return None
+    (A,) = out
     tot = A.sum(axis=0)  # (G, 2 ns + 3): few chunks, each already compensated
     raw = [tot[:, 2 * s] + tot[:, 2 * s + 1] for s in range(ns)]
     count, weight_sum = tot[:, 2 * ns], tot[:, 2 * ns + 1] + tot[:, 2 * ns + 2]

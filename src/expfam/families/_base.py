@@ -217,6 +217,11 @@ class SufficientStatisticModel(ABC):
     #: with the same values as ``element`` (for loops that ``element`` value by value
     #: cannot vectorise, e.g. table lookups); the 1-D kernel then uses it
     block_element: ClassVar[Any] = None
+    #: every value outside the support (NaN and inf included) makes a statistic or
+    #: ``log h`` non-finite (e.g. ``log x`` below 0), so the kernels check the support by
+    #: the finiteness of the sums instead of value by value (tested for every family
+    #: that declares it, from its support's ``draw_outside``)
+    support_from_statistics: ClassVar[bool] = False
     #: ``log h(x)`` does not depend on ``x`` (the kernels then sum it as ``n * log h``)
     log_h_constant: ClassVar[bool] = False
     #: the statistics are accumulated about a location pivot (see :meth:`shift_sums`)

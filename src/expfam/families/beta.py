@@ -62,6 +62,7 @@ class Beta(ExponentialFamily):
     param_names = ("a", "b")
     param_domains = {"a": POSITIVE, "b": POSITIVE}
     support = UNIT_INTERVAL
+    support_from_statistics = True
     boundary_hint = "all observations are equal, so exp(mean log x) + exp(mean log(1 - x)) = 1"
     log_h_constant = True
 

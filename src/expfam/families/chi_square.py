@@ -59,6 +59,7 @@ class ChiSquare(ExponentialFamily):
     param_names = ("df",)
     param_domains = {"df": POSITIVE}
     support = POSITIVE
+    support_from_statistics = True
     boundary_hint = "none: the MLE exists for any positive data"
 
     def __init__(self, df=1.0):

@@ -34,6 +34,7 @@ class Gamma(ExponentialFamily):
     param_names = ("shape", "rate")
     param_domains = {"shape": POSITIVE, "rate": POSITIVE}
     support = POSITIVE
+    support_from_statistics = True
     boundary_hint = "all observations are equal, so log(mean x) = mean(log x)"
     log_h_constant = True
 

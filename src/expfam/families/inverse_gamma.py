@@ -42,6 +42,7 @@ class InverseGamma(ExponentialFamily):
     param_names = ("shape", "scale")
     param_domains = {"shape": POSITIVE, "scale": POSITIVE}
     support = POSITIVE
+    support_from_statistics = True
     boundary_hint = "all observations are equal, so log(mean 1/x) = -mean(log x)"
     log_h_constant = True
 

@@ -67,6 +67,7 @@ class InverseGaussian(ExponentialFamily):
     param_names = ("mean", "shape")
     param_domains = {"mean": POSITIVE, "shape": POSITIVE}
     support = POSITIVE
+    support_from_statistics = True
     boundary_hint = "all observations are equal, so mean(x) mean(1/x) = 1"
 
     def __init__(self, mean=1.0, shape=1.0):

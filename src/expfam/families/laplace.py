@@ -33,6 +33,7 @@ class Laplace(ExponentialScaleFamily):
     param_names = ("scale",)
     param_domains = {"scale": POSITIVE}
     support = REAL
+    support_from_statistics = True
     boundary_hint = "every observation equals loc"
     log_h_constant = True
 

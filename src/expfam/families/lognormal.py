@@ -35,6 +35,7 @@ class LogNormal(GaussianFamily):
     param_names = ("mu", "sigma")
     param_domains = {"mu": REAL, "sigma": POSITIVE}
     support = POSITIVE
+    support_from_statistics = True
     boundary_hint = "zero variance of log x: all observations are equal"
 
     def __init__(self, mu=0.0, sigma=1.0):

@@ -29,6 +29,7 @@ class Normal(GaussianFamily):
     name = "normal"
     param_names = ("loc", "scale")
     support = REAL
+    support_from_statistics = True
     boundary_hint = "zero variance: all observations are equal"
     log_h_constant = True
 

@@ -32,6 +32,7 @@ class Rayleigh(ExponentialScaleFamily):
     param_names = ("scale",)
     param_domains = {"scale": POSITIVE}
     support = POSITIVE
+    support_from_statistics = True
     boundary_hint = "the mean of x^2 is zero or not finite: x^2 underflows or overflows"
 
     def __init__(self, scale=1.0):

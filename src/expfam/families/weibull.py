@@ -35,6 +35,7 @@ class Weibull(ExponentialScaleFamily):
     param_names = ("scale",)
     param_domains = {"scale": POSITIVE}
     support = POSITIVE
+    support_from_statistics = True
     boundary_hint = "the mean of x^k is zero or not finite: x^k underflows or overflows"
 
     def __init__(self, k=1.0, scale=1.0):
