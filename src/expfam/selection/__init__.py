@@ -61,8 +61,8 @@ def select(data: Any, families: Any = "auto", weights: Any = None, *, by: Any = 
         need a fixed parameter the data cannot give (Binomial's ``n``, Pareto's ``x_m``,
         Laplace's ``loc``), are listed in ``result.skipped`` with the reason.  Weibull's
         ``k`` and the negative binomial's ``r`` are estimated (profile likelihood on a
-        grid around an estimate from the first 4096 observations, refined by a parabola
-        and 4-point interpolation) and counted as parameters.
+        grid around an estimate from the first 4096 observations, refined by a quartic
+        and 6-point interpolation) and counted as parameters.
     weights : array_like or str, optional
         Non-negative weights, one per observation.  Integer weights are frequencies: a
         row of weight ``w`` is ``w`` observations, split over the folds at random.

@@ -8,7 +8,7 @@ their products, for the standard errors) are all a selection needs (DESIGN.md).
 A fixed parameter that shapes the family (Weibull's ``k``, the negative binomial's ``r``)
 is *profiled*: the columns are computed on a grid of its values around an estimate from
 the first observations (the head), the profile likelihood is maximised on the grid and
-refined by a parabola, and the columns at the refined value are the 4-point Lagrange
+refined by a quartic, and the columns at the refined value are the 6-point Lagrange
 interpolation (in ``log theta``) of the grid's columns -- a linear map, so every sum
 needed is still a linear map of the grid's sums.
 """
@@ -25,11 +25,14 @@ from ..families import resolve_family
 from ..families._base import registered
 from ..stats import _pivots_of_head
 
-__all__ = ["Candidate", "resolve_candidates", "GRID_SIZE"]
+__all__ = ["Candidate", "resolve_candidates", "GRID_STEP", "GRID_MAX"]
 
-#: grid points of a profiled parameter: uniform in log theta, two standard errors of the
-#: head's estimate apart, so that the estimates of the training sets fall well inside
-GRID_SIZE = 9
+#: grid of a profiled parameter: uniform in log theta over eight standard errors of the
+#: head's estimate either side (the training sets' estimates fall well inside), spaced
+#: at most two standard errors and at most ``GRID_STEP`` (the 6-point interpolation of
+#: the columns is then accurate to about 1e-10 relative), at most ``GRID_MAX`` points
+GRID_STEP = 0.025
+GRID_MAX = 41
 #: families left out of ``families="auto"`` (with the reason): a saturated model of labels
 _NOT_AUTO = {"categorical": "a nominal model of labels (one probability per value): "
                             "pass families='all' to include it"}
@@ -104,8 +107,9 @@ class Candidate:
             if not w.sum() > 0:
                 raise DataError("the first observations have zero weight")
             theta0, se_log = _PILOTS[fam.name](head, w)
-            steps = 2.0 * np.arange(-(GRID_SIZE // 2), GRID_SIZE // 2 + 1)
-            self.grid = theta0 * np.exp(se_log * steps)
+            step = min(2.0 * se_log, GRID_STEP)
+            half = min(max(int(np.ceil(8.0 * se_log / step)), 4), GRID_MAX // 2)
+            self.grid = theta0 * np.exp(step * np.arange(-half, half + 1))
         first = self.fixed_at(None if self.grid is None else self.grid[0])
         self.n_stats = fam.natural_dim(first)
         if fam.pivot:
@@ -195,8 +199,7 @@ def _nb_pilot(x, w):
     f = [_nb_profile(t + d, W, ux, cx, mean) for d in (-h, 0.0, h)]
     curv = (f[0] - 2 * f[1] + f[2]) / h**2
     se = 1.0 / np.sqrt(curv) if curv > 0 else 1.0
-    # a fine enough grid for the cubic interpolation of log h in log r
-    return np.exp(t), float(min(se, 0.03))
+    return np.exp(t), float(se)
 
 
 _PILOTS = {"weibull": _weibull_pilot, "negative_binomial": _nb_pilot}

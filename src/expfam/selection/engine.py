@@ -36,6 +36,7 @@ class Engine:
         self.k = k
         self.rng = rng
         self.offset = 0  # observations seen
+        self.lo, self.hi = np.inf, -np.inf
         self.moments: FoldMoments | None = None
         self._buffer: list = []
         self._buffered = 0
@@ -107,8 +108,14 @@ class Engine:
         self.needed = [c for c in self.active
                        if keep & set(range(c.offset, c.offset + c.width))]
         V = self._columns(head)
+        # the centre: in each column, the head's value nearest to the head's mean (a
+        # value of the data: all-equal data then sum to exact multiples, and boundary
+        # data stay on the boundary)
         with np.errstate(all="ignore"):
-            centre = np.mean(V, axis=0) if V.shape[1] else np.zeros(0)
+            mean = np.mean(V, axis=0)
+            dist = np.abs(V - mean)
+            dist = np.where(np.isfinite(dist), dist, np.inf)
+            centre = V[np.argmin(dist, axis=0), np.arange(V.shape[1])] if V.shape[0] else mean
         centre = np.where(np.isfinite(centre), centre, 0.0)
         self.moments = FoldMoments(self.k, centre)
 
@@ -144,6 +151,7 @@ class Engine:
         out.skipped = dict(self.skipped)
         out.moments = FoldMoments(self.k, self.moments.centre)
         out.offset = 0
+        out.lo, out.hi = np.inf, -np.inf
         return out
 
     def absorb(self, other: "Engine") -> "Engine":
@@ -152,6 +160,7 @@ class Engine:
         for label, why in other.skipped.items():
             self.skipped.setdefault(label, why)
         self.offset += other.offset
+        self.lo, self.hi = min(self.lo, other.lo), max(self.hi, other.hi)
         return self
 
     def consume(self, x: np.ndarray, w: np.ndarray | None) -> None:
@@ -170,6 +179,8 @@ class Engine:
         return V
 
     def _consume(self, x: np.ndarray, w: np.ndarray | None) -> None:
+        if x.ndim == 1:  # the range of the data (all-equal data are a boundary case)
+            self.lo, self.hi = min(self.lo, x.min()), max(self.hi, x.max())
         for cand in self.active:  # a later chunk may leave a support
             if cand.label not in self.skipped:
                 reason = support_reason(cand, x)
