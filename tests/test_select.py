@@ -196,7 +196,7 @@ def test_skipped_and_failed_are_reported():
     assert res.best.cross_entropy == pytest.approx(-st.poisson.logpmf(2, 2.0))
     res = expfam.select(np.full(50, 2.0), families=["gamma"], rng=0)
     with pytest.raises(LookupError):
-        res.best
+        _ = res.best
     d = expfam.select(np.random.default_rng(1).gamma(2, 1, 300), ["gamma", "normal"]).to_dict()
     assert d["ranking"][0]["family"] == "gamma" and d["n"] == 300
 

@@ -17,9 +17,9 @@ from .families import (
 )
 from .families import __all__ as _family_exports
 from .fitting import FitResult, fit
+from .goodness import GofResult, gof
 from .io import fit_file, stats_from_file
 from .learn import SGDResult, SGDTrace, StochasticFitter, fit_sgd
-from .goodness import GofResult, gof
 from .selection import GroupedSelection, SelectionResult, select
 from .stats import SufficientStats
 

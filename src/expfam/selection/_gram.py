@@ -11,28 +11,9 @@ _KERNEL = None
 def _compile():
     global _KERNEL
     if _KERNEL is None:
-        from numba import njit
+        from ._gram_jit import fold_gram_kernel
 
-        @njit(cache=True, nogil=True)
-        def fold_gram(V, centre, folds, w, weighted, s1, s2, bad):  # pragma: no cover - compiled
-            n, D = V.shape
-            z = np.empty(D)
-            for i in range(n):
-                j = folds[i]
-                wi = w[i] if weighted else 1.0
-                for a in range(D):
-                    v = V[i, a] - centre[a]
-                    if not np.isfinite(v):
-                        bad[a] = True
-                        v = 0.0
-                    z[a] = v
-                for a in range(D):
-                    za = wi * z[a]
-                    s1[j, a] += za
-                    for b in range(a, D):
-                        s2[j, a, b] += za * z[b]
-
-        _KERNEL = fold_gram
+        _KERNEL = fold_gram_kernel
     return _KERNEL
 
 

@@ -32,7 +32,7 @@ __all__ = ["Candidate", "resolve_candidates", "GRID_STEP", "GRID_MAX"]
 #: at most two standard errors and at most ``GRID_STEP`` (the 6-point interpolation of
 #: the columns is then accurate to about 1e-10 relative), at most ``GRID_MAX`` points
 GRID_STEP = 0.025
-GRID_MAX = 41
+GRID_MAX = 25
 #: families left out of ``families="auto"`` (with the reason): a saturated model of labels
 _NOT_AUTO = {"categorical": "a nominal model of labels (one probability per value): "
                             "pass families='all' to include it"}
