@@ -98,8 +98,8 @@ def test_chi_square_pooled_cells_against_scipy():
 
 def test_interval_coverage():
     # Gamma(shape 2, rate 1), n = 30: 95% intervals of the shape cover 2 in 95% of data
-    # sets within 3.3 binomial standard deviations (100 data sets)
-    R = 100
+    # sets within 3.3 binomial standard deviations (80 data sets)
+    R = 80
     wald = prof = 0
     for s in range(R):
         x = np.random.default_rng(1000 + s).gamma(2.0, 1.0, 30)
