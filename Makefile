@@ -36,6 +36,8 @@ bench: install-test
 	$(PY) benchmarks/bench_accuracy.py
 	$(PY) benchmarks/bench_efax.py
 	$(PY) benchmarks/bench_precision.py
+	$(PY) benchmarks/bench_gof.py
+	$(PY) benchmarks/bench_select.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info expfam_demo.png

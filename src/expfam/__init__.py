@@ -17,8 +17,10 @@ from .families import (
 )
 from .families import __all__ as _family_exports
 from .fitting import FitResult, fit
+from .goodness import GofResult, gof
 from .io import fit_file, stats_from_file
 from .learn import SGDResult, SGDTrace, StochasticFitter, fit_sgd
+from .selection import GroupedSelection, SelectionResult, select
 from .stats import SufficientStats
 
 __version__ = "0.1.0"
@@ -28,5 +30,6 @@ __all__ = [
     "kl", "entropy", "cross_entropy", "mc_cross_entropy", "mc_kl", "MonteCarloEstimate",
     "fit_sgd", "StochasticFitter", "SGDResult", "SGDTrace", "FAMILIES", "ExponentialFamily",
     "FiniteSupportFamily", "SufficientStatisticModel", "resolve_family",
+    "select", "SelectionResult", "GroupedSelection", "gof", "GofResult",
 ]
 __all__ += [name for name in _family_exports if name not in __all__]
