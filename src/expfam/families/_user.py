@@ -115,15 +115,16 @@ class _Statistics:
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             j = int(np.flatnonzero(~np.isfinite(U[i]))[0])
-            name = self.names[j] if self.names else f"statistic {j}"
+            name = repr(self.names[j]) if self.names else f"number {j}"
             raise DefinitionError(
-                f"{self.family}: u returned {U[i, j]!r} at {self._where(x, i)} (the statistic "
-                f"of {name}; {int(bad.sum())} state(s) in all); u must be finite on the support")
+                f"{self.family}: u returned {float(U[i, j])!r} at {self._where(x, i)} "
+                f"(statistic {name}; {int(bad.sum())} state(s) in all); u must be finite on "
+                f"the support")
         bad = ~np.isfinite(lh)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise DefinitionError(
-                f"{self.family}: log_h returned {lh[i]!r} at {self._where(x, i)} "
+                f"{self.family}: log_h returned {float(lh[i])!r} at {self._where(x, i)} "
                 f"({int(bad.sum())} state(s) in all); log h must be finite on the support")
 
     def observations(self, x):
@@ -196,13 +197,29 @@ class UserFamily(ExponentialFamily):
         return cls._stats.observations(x)[1]
 
     @classmethod
+    def log_density(cls, x, eta, fixed):
+        """``log h(x) + eta . u(x) - A(eta)``; the user's functions see only states of the
+        support (values outside it, which the caller masks, are replaced by a state)."""
+        x = np.asarray(x, dtype=np.float64)
+        inside = np.asarray(cls.in_support(x, fixed))
+        if not inside.all():
+            mask = inside.reshape(inside.shape + (1,) * cls.event_ndim)
+            x = np.where(mask, x, cls._anchor)
+        return super().log_density(x, eta, fixed)
+
+    @classmethod
     def initial_natural(cls, mu, fixed):
         """The family's start (see :func:`define_family`), where ``A`` is finite."""
         return np.broadcast_to(cls._start, np.shape(mu)).copy()
 
     @classmethod
     def start_natural(cls, mu_data, fixed):
-        return cls.initial_natural(mu_data, fixed)
+        """A learner's start: the moment-based start of :meth:`natural_from_mean` (from
+        the family's start, 1-D Newton sweeps toward the data's mean statistics)."""
+        mu_data = np.asarray(mu_data, dtype=np.float64)
+        if not np.all(np.isfinite(mu_data)):
+            return cls.initial_natural(mu_data, fixed)
+        return _coordinate_start(cls, mu_data, fixed, cls.initial_natural(mu_data, fixed))
 
     @classmethod
     def natural_from_mean(cls, mu, fixed):
@@ -486,9 +503,11 @@ def _check_identifiable(cls, eta):
     the weighted, centred, standardised statistics; a null vector names the dependency."""
     I = np.asarray(cls.fisher_from_natural(eta, {}))
     sd = np.sqrt(np.clip(np.diag(I), 0, None))
+    mu = np.abs(np.asarray(cls.mean_from_natural(eta, {})))
     names = cls.param_names
-    if np.any(sd == 0) or not np.all(np.isfinite(sd)):
-        j = int(np.flatnonzero(~(sd > 0))[0])
+    constant = ~(sd > RANK_RTOL * 1e-3 * mu) | (sd == 0)  # sd at rounding level of the mean
+    if np.any(constant) or not np.all(np.isfinite(sd)):
+        j = int(np.flatnonzero(constant | ~np.isfinite(sd))[0])
         raise DefinitionError(
             f"{cls.__name__}: the statistic of {names[j]!r} is constant on the support, so "
             f"its parameter is not identifiable (the statistics must be affinely independent)")
@@ -613,7 +632,8 @@ def define_family(u: Callable, support, log_h: Callable | None = None, *, name: 
     stats.names = param_names
     ns = {"name": name, "__module__": USER_MODULE, "__qualname__": cname,
           "__doc__": f"User-defined exponential family {name!r} ({kind} support).",
-          "param_names": param_names, "_stats": stats, "_start": np.zeros(k)}
+          "param_names": param_names, "_stats": stats, "_start": np.zeros(k),
+          "_anchor": np.asarray(probe[0], dtype=np.float64)}
     if kind == "finite":
         base = UserFiniteFamily
         ns["_states"] = info
