@@ -622,7 +622,7 @@ def define_family(u: Callable, support, log_h: Callable | None = None, *, name: 
         imap = IntervalMap(*info)
         probe = imap.x(imap.grid(0))
     stats(probe)
-    k = stats.k
+    k = int(stats.k or 0)
     if param_names is None:
         param_names = tuple(f"eta{j + 1}" for j in range(k))
     param_names = tuple(str(p) for p in param_names)
@@ -634,6 +634,7 @@ def define_family(u: Callable, support, log_h: Callable | None = None, *, name: 
           "__doc__": f"User-defined exponential family {name!r} ({kind} support).",
           "param_names": param_names, "_stats": stats, "_start": np.zeros(k),
           "_anchor": np.asarray(probe[0], dtype=np.float64)}
+    base: type[UserFamily]
     if kind == "finite":
         base = UserFiniteFamily
         ns["_states"] = info
@@ -649,7 +650,7 @@ def define_family(u: Callable, support, log_h: Callable | None = None, *, name: 
         ns["support"] = support
         ns["_map"] = IntervalMap(*info)
         ns["_rtol"] = 1e-11 if rtol is None else float(rtol)
-    cls = type(cname, (base,), ns)
+    cls: type[UserFamily] = type(cname, (base,), ns)
     cls._start = _find_start(cls, start, k)
     _check_identifiable(cls, cls._start)
     return cls
