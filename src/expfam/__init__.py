@@ -13,6 +13,7 @@ from .families import (
     ExponentialFamily,
     FiniteSupportFamily,
     SufficientStatisticModel,
+    define_family,
     resolve_family,
 )
 from .families import __all__ as _family_exports
@@ -29,7 +30,7 @@ __all__ = [
     "errors", "domains", "fit", "FitResult", "SufficientStats", "fit_file", "stats_from_file",
     "kl", "entropy", "cross_entropy", "mc_cross_entropy", "mc_kl", "MonteCarloEstimate",
     "fit_sgd", "StochasticFitter", "SGDResult", "SGDTrace", "FAMILIES", "ExponentialFamily",
-    "FiniteSupportFamily", "SufficientStatisticModel", "resolve_family",
+    "FiniteSupportFamily", "SufficientStatisticModel", "resolve_family", "define_family",
     "select", "SelectionResult", "GroupedSelection", "gof", "GofResult",
 ]
 __all__ += [name for name in _family_exports if name not in __all__]

@@ -23,6 +23,7 @@ __all__ = [
     "InputTypeError",
     "ModelCapabilityError",
     "FloatRangeError",
+    "DefinitionError",
     "ConvergenceWarning",
 ]
 
@@ -106,6 +107,13 @@ class FloatRangeError(ExpfamError, ValueError):
     subnormal precision): data or parameters too large or too small in magnitude for
     the computation, though valid in themselves.  The message says which quantity and
     suggests rescaling."""
+
+
+class DefinitionError(ExpfamError, ValueError):
+    """A user-defined family (:func:`expfam.define_family`) is ill-defined: its statistics
+    are not affinely independent on the support, its ``u`` or ``log h`` returns NaN or inf
+    (the message names the state) or an array of the wrong shape, or its log partition is
+    infinite at every starting point tried."""
 
 
 class ConvergenceWarning(UserWarning):

@@ -18,6 +18,7 @@ from ._base import (
     resolve_family,
 )
 from ._finite import FiniteSupportFamily
+from ._user import define_family
 
 for _module in pkgutil.iter_modules(__path__):
     if not _module.name.startswith("_"):
@@ -30,5 +31,5 @@ for _cls in FAMILIES.values():
     globals()[_cls.__name__] = _cls
 
 __all__ = ["SufficientStatisticModel", "ExponentialFamily", "FiniteSupportFamily", "FAMILIES",
-           "FamilyLike",
+           "FamilyLike", "define_family",
            "resolve_family", *sorted(cls.__name__ for cls in FAMILIES.values())]
