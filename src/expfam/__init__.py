@@ -5,6 +5,9 @@ which samples estimate by a Monte Carlo average.  For an exponential family the 
 is a residual, ``E_data[u] - E_model[u]``, so the exact fit is moment matching.
 """
 
+import importlib
+from typing import TYPE_CHECKING
+
 from . import domains, errors
 from .divergence import MonteCarloEstimate, cross_entropy, entropy, kl, mc_cross_entropy, mc_kl
 from .families import *  # noqa: F403  (every family class, registered by subclassing)
@@ -18,10 +21,8 @@ from .families import (
 )
 from .families import __all__ as _family_exports
 from .fitting import FitResult, fit
-from .goodness import GofResult, gof
 from .io import fit_file, stats_from_file
 from .learn import SGDResult, SGDTrace, StochasticFitter, fit_sgd
-from .selection import GroupedSelection, SelectionResult, select
 from .stats import SufficientStats
 
 __version__ = "0.1.0"
@@ -31,6 +32,28 @@ __all__ = [
     "kl", "entropy", "cross_entropy", "mc_cross_entropy", "mc_kl", "MonteCarloEstimate",
     "fit_sgd", "StochasticFitter", "SGDResult", "SGDTrace", "FAMILIES", "ExponentialFamily",
     "FiniteSupportFamily", "SufficientStatisticModel", "resolve_family", "define_family",
-    "select", "SelectionResult", "GroupedSelection", "gof", "GofResult",
 ]
 __all__ += [name for name in _family_exports if name not in __all__]
+
+#: public names served from subpackages imported on first use (they import scipy.stats)
+_LAZY = {"select": "selection", "SelectionResult": "selection", "GroupedSelection": "selection",
+         "gof": "goodness", "GofResult": "goodness"}
+__all__ += list(_LAZY)
+if TYPE_CHECKING:  # for type checkers and IDEs; at run time see __getattr__
+    from .goodness import GofResult as GofResult
+    from .goodness import gof as gof
+    from .selection import GroupedSelection as GroupedSelection
+    from .selection import SelectionResult as SelectionResult
+    from .selection import select as select
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
