@@ -5,8 +5,9 @@ which samples estimate by a Monte Carlo average.  For an exponential family the 
 is a residual, ``E_data[u] - E_model[u]``, so the exact fit is moment matching.
 """
 
-from . import domains, errors
+from . import domains, ebm, errors
 from .divergence import MonteCarloEstimate, cross_entropy, entropy, kl, mc_cross_entropy, mc_kl
+from .ebm import Ising
 from .families import *  # noqa: F403  (every family class, registered by subclassing)
 from .families import (
     FAMILIES,
@@ -27,6 +28,6 @@ __all__ = [
     "errors", "domains", "fit", "FitResult", "SufficientStats", "fit_file", "stats_from_file",
     "kl", "entropy", "cross_entropy", "mc_cross_entropy", "mc_kl", "MonteCarloEstimate",
     "fit_sgd", "StochasticFitter", "SGDResult", "SGDTrace", "FAMILIES", "ExponentialFamily",
-    "FiniteSupportFamily", "SufficientStatisticModel", "resolve_family",
+    "FiniteSupportFamily", "SufficientStatisticModel", "resolve_family", "ebm", "Ising",
 ]
 __all__ += [name for name in _family_exports if name not in __all__]

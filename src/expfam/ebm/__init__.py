@@ -1,0 +1,28 @@
+"""Energy-based models on vectors of discrete variables: Ising (fully visible Boltzmann
+machine) and Potts models, exact enumeration, persistent Gibbs sampling, annealed
+importance sampling, learning and evaluation.
+
+- :class:`Ising` (:mod:`.ising`), :class:`Potts` (:mod:`.potts`): ``SufficientStatisticModel``
+  subclasses (``u``, ``log h = 0``, a support, fixed parameters).  Their model moments
+  come from enumeration for small systems or from a persistent sampler, so
+  :func:`expfam.fit_sgd` can drive them; ``log Z``, moments and Fisher information are
+  exact up to about 24 binary variables (:mod:`.enumerate`).
+- :class:`GibbsSampler` (:mod:`.gibbs`): persistent heat-bath chains, compiled and
+  parallel, seeded, checkpointable; diagnostics in :mod:`.diagnostics`.
+- :func:`ais_log_partition` (:mod:`.ais`): ``log Z`` with its standard error.
+- :func:`fit_ising` / ``expfam.fit(Ising, samples, method=...)`` (:mod:`.learning`):
+  ``"exact"``, ``"pcd"``, ``"pseudolikelihood"``, with L1/L2 regularisation and weights.
+- Evaluation (:mod:`.evaluate`): held-out log-likelihood / cross-entropy with its error,
+  KL to a known model, connected correlations, coupling reconstruction error.
+"""
+
+from ._graph import lattice_edges
+from .ais import AnnealedEstimate, ais_log_partition
+from .diagnostics import autocorrelation, effective_sample_size, integrated_autocorrelation_time, rhat
+from .gibbs import GibbsSampler
+from .ising import Ising, IsingEnumeration
+from .learning import EBMFitResult, fit_ising
+
+__all__ = ["Ising", "IsingEnumeration", "GibbsSampler", "ais_log_partition", "AnnealedEstimate",
+           "autocorrelation", "integrated_autocorrelation_time", "effective_sample_size", "rhat",
+           "lattice_edges", "fit_ising", "EBMFitResult"]
