@@ -19,10 +19,18 @@ importance sampling, learning and evaluation.
 from ._graph import lattice_edges
 from .ais import AnnealedEstimate, ais_log_partition
 from .diagnostics import autocorrelation, effective_sample_size, integrated_autocorrelation_time, rhat
+from .evaluate import (
+    connected_correlations,
+    coupling_error,
+    cross_entropy,
+    kl_divergence,
+    log_likelihood,
+)
 from .gibbs import GibbsSampler
 from .ising import Ising, IsingEnumeration
 from .learning import EBMFitResult, fit_ising
 
 __all__ = ["Ising", "IsingEnumeration", "GibbsSampler", "ais_log_partition", "AnnealedEstimate",
            "autocorrelation", "integrated_autocorrelation_time", "effective_sample_size", "rhat",
-           "lattice_edges", "fit_ising", "EBMFitResult"]
+           "lattice_edges", "fit_ising", "EBMFitResult", "log_likelihood", "cross_entropy",
+           "kl_divergence", "connected_correlations", "coupling_error"]
