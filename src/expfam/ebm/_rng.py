@@ -1,7 +1,7 @@
 """Per-chain random streams for the compiled samplers: xoshiro256+ (Blackman & Vigna 2018).
 
-Every chain owns four 64-bit words of state, seeded from a :class:`numpy.random.SeedSequence`
-(one spawned child per chain), so a chain's draws depend on its seed only, never on which
+Every chain owns four 64-bit words of state, drawn from a :class:`numpy.random.SeedSequence`,
+so a chain's draws depend on its seed only, never on which
 thread runs it or on how many threads there are: the same seed gives the same chains.
 
 The generator functions take and return the state as four ``uint64`` scalars (kept in
@@ -38,12 +38,11 @@ def seed_streams(seed, n_streams: int) -> np.ndarray:
     if isinstance(seed, np.random.Generator):
         seed = int(seed.integers(0, 2**63))
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    state = np.empty((n_streams, 4), dtype=np.uint64)
-    for c, child in enumerate(ss.spawn(n_streams)):
-        words = child.generate_state(4, dtype=np.uint64)
-        if not words.any():  # the all-zero state is the generator's one fixed point
-            words[0] = 1
-        state[c] = words
+    # 256 bits of the seed sequence's output per stream: independent starting points of a
+    # generator of period 2^256 - 1 (overlaps of the streams used are of negligible chance)
+    state = ss.generate_state(4 * n_streams, dtype=np.uint64).reshape(n_streams, 4)
+    zero = ~state.any(axis=1)  # the all-zero state is the generator's one fixed point
+    state[zero, 0] = 1
     return state
 
 
