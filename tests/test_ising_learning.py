@@ -74,10 +74,10 @@ def test_exact_fit_report_and_standard_errors():
 
 def test_pcd_reaches_the_statistical_floor():
     """KL(truth || PCD fit) within 1.5x KL(truth || exact MLE) on 20,000 samples."""
-    true = sk(6, 4)
+    true = sk(6, 4, beta=0.5)
     x = true.sample(20_000, rng=5)
     mle = expfam.fit(Ising, x, method="exact")
-    pcd = expfam.fit(Ising, x, method="pcd", rng=6, n_chains=500)
+    pcd = expfam.fit(Ising, x, method="pcd", rng=6)
     assert pcd.converged, pcd.message
     assert pcd.mc_check["chi2"] <= pcd.mc_check["chi2_crit"]
     assert true.kl(pcd.model) <= 1.5 * true.kl(mle.model)
@@ -136,10 +136,9 @@ def test_l2_and_l1_optimality_conditions():
     res = u - mu
     nz = eta != 0
     assert np.any(~nz)  # the penalty zeroes some parameters
-    np.testing.assert_allclose(res[nz], 0.02 * np.sign(eta[nz]), atol=1e-6)
-    assert np.all(np.abs(res[~nz]) <= 0.02 + 1e-6)
-    r1p = fit_ising(x, method="pcd", l1=0.02, rng=0, n_chains=200, max_rounds=2)
-    assert np.max(np.abs(r1p.model.natural - eta)) < 0.1
+    assert r1.converged
+    np.testing.assert_allclose(res[nz], 0.02 * np.sign(eta[nz]), atol=1e-10)
+    assert np.all(np.abs(res[~nz]) <= 0.02 + 1e-10)
 
 
 def test_boundary_data_name_the_variables():
@@ -190,7 +189,7 @@ def test_the_stochastic_learner_drives_an_ising_model():
     x = true.sample(3000, rng=19)
     mle = fit_ising(x, method="exact")
     start = fit_ising(x, method="pseudolikelihood").model
-    r = expfam.fit_sgd(Ising, x, batch_size=None, init=start)
+    r = expfam.fit_sgd(Ising, x, batch_size=None, init=start, tol=1e-13)
     assert r.converged
     np.testing.assert_allclose(r.model.natural, mle.model.natural, atol=1e-8)
 

@@ -17,7 +17,8 @@ Heat-bath update of spin ``i`` of a ``{-1,+1}`` Ising model
 Scans: ``0`` sequential (sites ``0..n-1`` in turn), ``1`` random (``n`` sites drawn
 uniformly with replacement per sweep), ``2`` checkerboard / colour classes (sites in the
 given order; within a class the updates commute).
-Every chain has its own random stream (:mod:`._rng`): results do not depend on threads.
+Every chain has its own random stream (:mod:`._rng`): results do not depend on threads
+(the dense and sparse kernels have a serial twin for calls too small to share).
 """
 
 from __future__ import annotations
@@ -32,8 +33,7 @@ from ._rng import below, next_u64, uniform
 SEQUENTIAL, RANDOM, ORDERED = 0, 1, 2
 
 
-@njit(parallel=True, cache=True)
-def sweep_dense(S, h, J, rs, n_sweeps, scan, order, out, record_every):
+def _sweep_dense(S, h, J, rs, n_sweeps, scan, order, out, record_every):
     """``n_sweeps`` sweeps of every chain of ``S`` (int8, shape ``(C, n)``), in place.
 
     ``out`` (int8, ``(C, R, n)``) receives the state after every ``record_every``-th sweep
@@ -74,8 +74,7 @@ def sweep_dense(S, h, J, rs, n_sweeps, scan, order, out, record_every):
         rs[c, 0], rs[c, 1], rs[c, 2], rs[c, 3] = s0, s1, s2, s3
 
 
-@njit(parallel=True, cache=True)
-def sweep_sparse(S, h, indptr, indices, values, rs, n_sweeps, scan, order, out, record_every):
+def _sweep_sparse(S, h, indptr, indices, values, rs, n_sweeps, scan, order, out, record_every):
     """As :func:`sweep_dense`, with the couplings as CSR neighbour lists (both directions)."""
     C, n = S.shape
     R = out.shape[1]
@@ -109,6 +108,14 @@ def sweep_sparse(S, h, indptr, indices, values, rs, n_sweeps, scan, order, out, 
                 out[c, r, :] = s
                 r += 1
         rs[c, 0], rs[c, 1], rs[c, 2], rs[c, 3] = s0, s1, s2, s3
+
+
+sweep_dense = njit(parallel=True, cache=True)(_sweep_dense)
+sweep_dense_serial = njit(cache=True)(_sweep_dense)
+sweep_sparse = njit(parallel=True, cache=True)(_sweep_sparse)
+sweep_sparse_serial = njit(cache=True)(_sweep_sparse)
+#: updates per call below which the serial kernels run (threads cost more than they save)
+PARALLEL_UPDATES = 200_000
 
 
 @njit(parallel=True, cache=True)

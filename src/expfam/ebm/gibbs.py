@@ -147,13 +147,16 @@ class GibbsSampler(Sampler):
             K.sweep_lattice(self.states, L, th, self.streams, n_sweeps, out, every)
         else:
             order = _order(n, I, J, self.scan)
+            small = self.n_chains * n * n_sweeps < K.PARALLEL_UPDATES
             if fixed["edges"] is None:
                 Jm = cls.coupling_matrix(eta_pm, {**fixed, "spins": "+-1"})
-                K.sweep_dense(self.states, h, Jm, self.streams, n_sweeps, scan, order, out, every)
+                kernel = K.sweep_dense_serial if small else K.sweep_dense
+                kernel(self.states, h, Jm, self.streams, n_sweeps, scan, order, out, every)
             else:
                 indptr, indices, values = csr_of(n, I, J, couplings)
-                K.sweep_sparse(self.states, h, indptr, indices, values, self.streams, n_sweeps,
-                               scan, order, out, every)
+                kernel = K.sweep_sparse_serial if small else K.sweep_sparse
+                kernel(self.states, h, indptr, indices, values, self.streams, n_sweeps, scan,
+                       order, out, every)
         self.sweeps += n_sweeps
         return out
 

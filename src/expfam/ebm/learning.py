@@ -54,6 +54,8 @@ __all__ = ["fit_ising", "EBMFitResult", "METHODS"]
 METHODS = ("exact", "pcd", "pseudolikelihood")
 #: |eta| beyond which an exact fit is taken to run to infinity (boundary data)
 DIVERGED_ETA = 40.0
+#: PCD: steps per round of the averaging phase (each step records several sweeps)
+STEPS_PER_ROUND = 25
 
 
 @dataclass
@@ -308,7 +310,7 @@ def _minimise(ctx, fun, eta0, tol, max_iter):
 
         res = optimize.minimize(obj, eta0, jac=True, method="L-BFGS-B",
                                 options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-16,
-                                         "maxcor": 30})
+                                         "maxcor": 10})
         eta = res.x
     else:
         def obj(z):
@@ -322,7 +324,7 @@ def _minimise(ctx, fun, eta0, tol, max_iter):
         z0 = np.concatenate([np.maximum(eta0, 0), np.maximum(-eta0, 0)])
         res = optimize.minimize(obj, z0, jac=True, method="L-BFGS-B", bounds=[(0, None)] * (2 * k),
                                 options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-16,
-                                         "maxcor": 30})
+                                         "maxcor": 10})
         eta = res.x[:k] - res.x[k:]
     return eta, res, trace
 
@@ -359,9 +361,11 @@ def _fit_exact(ctx, eta0, tol, max_iter):
             return logz - eta @ ctx.mu, mu_m - ctx.mu
 
         eta, res, trace = _minimise(ctx, fun, eta0, tol, max_iter)
-        return {"eta": eta, "n_iter": int(res.nit), "converged": None,
+        eta, polished = _polish_l1(ctx, eta, tol)
+        return {"eta": eta, "n_iter": int(res.nit) + polished, "converged": None,
                 "message": f"L-BFGS-B on the exact objective (split variables for l1): "
-                           f"{res.message}", "trace": {"objective": trace}}
+                           f"{res.message}; then {polished} Newton step(s) on the nonzero "
+                           f"parameters", "trace": {"objective": trace}}
     eta = eta0.copy()
     f, _ = _objective(ctx, eta)
     trace = [f]
@@ -400,6 +404,29 @@ def _fit_exact(ctx, eta0, tol, max_iter):
                 f"face of the marginal polytope); pass l2=... or l1=... to regularise")
     return {"eta": eta, "n_iter": max_iter, "converged": False,
             "message": f"Newton: {max_iter} iterations without reaching tol", "trace": {"objective": trace}}
+
+
+def _polish_l1(ctx, eta, tol, max_steps=20):
+    """Newton steps on the nonzero parameters with their signs fixed (where the l1
+    objective is smooth), kept only while no sign changes and the objective does not
+    increase: L-BFGS-B's answer made exact to rounding.  Returns ``(eta, steps)``."""
+    f, _ = _objective(ctx, eta)
+    for it in range(max_steps):
+        act = np.flatnonzero(eta != 0)
+        if act.size == 0:
+            return eta, it
+        _, mu_m, F = ctx.exact(eta, fisher=True)
+        g = (ctx.mu - mu_m - ctx.l2 * eta - ctx.l1 * np.sign(eta))[act]
+        if np.max(np.abs(g)) <= tol:
+            return eta, it
+        d = np.linalg.solve(F[np.ix_(act, act)] + ctx.l2 * np.eye(act.size), g)
+        cand = eta.copy()
+        cand[act] += d
+        fc, _ = _objective(ctx, cand)
+        if np.any(np.sign(cand[act]) != np.sign(eta[act])) or fc > f + 1e-14 * abs(f):
+            return eta, it
+        eta, f = cand, fc
+    return eta, max_steps
 
 
 def _names(ctx, idx):
@@ -455,15 +482,17 @@ def _fit_pcd(ctx, eta0, rng, n_chains, mc_tol, alpha, max_rounds, warmup, scan):
     sampler = GibbsSampler(n_chains, scan=scan, thin=1, burn_in=max(20, warmup), seed=rng)
     sd = _data_spread(ctx)
     # model samples of the first round: their Monte Carlo error is mc_tol times the data's
-    # sampling error (for independent samples); each later round doubles them
+    # sampling error (for independent samples); each later round doubles them.  A step
+    # records `sweeps` states of every chain (about STEPS_PER_ROUND steps per round).
     per_round = max(int(math.ceil(ctx.W / mc_tol**2)), 20 * n_chains)
+    sweeps = max(1, per_round // (n_chains * STEPS_PER_ROUND))
     eta = eta0.copy()
     step_norms = []
     t = 0
 
-    def step(eta, gain):
-        x = sampler.sample(Ising, eta, fixed, n_chains, rng)
-        g = ctx.mu - _stat_block(ctx, x).mean(axis=0) - ctx.l2 * eta
+    def step(eta, gain, n_sweeps):
+        x = sampler.run(Ising, eta, fixed, n_sweeps, rng).reshape(-1, fixed["n"])
+        g = ctx.mu - ising_data_moments(x, None, ctx.I, ctx.J)[0] - ctx.l2 * eta
         new = eta + gain * direction(g)
         if ctx.l1 > 0:  # proximal step of l1 in the diagonal metric
             thr = gain * ctx.l1 / diag
@@ -471,19 +500,20 @@ def _fit_pcd(ctx, eta0, rng, n_chains, mc_tol, alpha, max_rounds, warmup, scan):
         step_norms.append(float(np.linalg.norm(new - eta)))
         return new
 
-    for _ in range(warmup):  # constant gain: forget the start
+    for _ in range(warmup):  # constant gain, one sweep per step: forget the start
         t += 1
-        eta = step(eta, 0.5)
+        eta = step(eta, 0.5, 1)
     # natural-gradient steps with gain 1/s: to first order in mean-parameter space the
     # iterate is the running mean of every step's samples since the warm-up (a recursive
     # MLE), so its Monte Carlo error shrinks like 1/sqrt(samples)
-    steps, s, check = int(math.ceil(per_round / n_chains)), 0, None
+    steps, s, check = int(math.ceil(per_round / (n_chains * sweeps))), 0, None
     for rnd in range(max_rounds):
         for _ in range(steps):
             s += 1
             t += 1
-            eta = step(eta, 1.0 / (s + 1))
-        check = _mc_check(ctx, sampler, eta, rng, max(steps // 2, 10), sd, alpha, s)
+            eta = step(eta, 1.0 / (s + 1), sweeps)
+        check = _mc_check(ctx, sampler, eta, rng, max(steps * sweeps // 2, 10), sd, alpha,
+                          s * sweeps)
         if check["chi2"] <= check["chi2_crit"] and check["mc_ratio"] <= mc_tol:
             msg = (f"PCD: the residual is zero within its Monte Carlo error (chi2 = "
                    f"{check['chi2']:.1f} <= {check['chi2_crit']:.1f} on {ctx.k} components, level "
@@ -516,15 +546,15 @@ def _chain_means(ctx, sampler, eta, rng, rounds):
     return np.concatenate([s1, s2[:, ctx.I, ctx.J]], axis=1) / rounds
 
 
-def _mc_check(ctx, sampler, eta, rng, rounds, sd, alpha, learn_steps):
+def _mc_check(ctx, sampler, eta, rng, rounds, sd, alpha, learn_sweeps):
     """The residual at the frozen ``eta``, from ``rounds`` further sweeps of every chain,
     against its Monte Carlo error.
 
     ``se_j``: the standard error of the model moment, from the spread of the (independent)
     chains' means.  The learned ``eta`` itself carries the Monte Carlo error of the
-    ``learn_steps`` steps it averages (to first order a residual of variance
-    ``se_j^2 rounds / learn_steps``), so ``z_j = r_j / sqrt(se_j^2 (1 + rounds /
-    learn_steps))`` and ``chi2 = sum z_j^2`` is compared with the chi-square quantile at
+    ``learn_sweeps`` sweeps of the chains it averages (to first order a residual of
+    variance ``se_j^2 rounds / learn_sweeps``), so ``z_j = r_j / sqrt(se_j^2 (1 + rounds /
+    learn_sweeps))`` and ``chi2 = sum z_j^2`` is compared with the chi-square quantile at
     level ``alpha``.  ``mc_ratio``: the largest Monte Carlo error of the learned moments,
     ``se_j sqrt(rounds / learn_steps)``, in units of the data's sampling error
     ``sd_data(u_j) / sqrt(W)``."""
@@ -535,7 +565,7 @@ def _mc_check(ctx, sampler, eta, rng, rounds, sd, alpha, learn_steps):
     r = ctx.mu - mean - ctx.l2 * eta
     if ctx.l1 > 0:  # the l1 subgradient: zero parameters may carry |r| <= l1
         r = -ctx.subgradient(-r, eta)
-    se_learn = se * np.sqrt(rounds / learn_steps)
+    se_learn = se * np.sqrt(rounds / learn_sweeps)
     z = r / np.maximum(np.sqrt(se**2 + se_learn**2), 1e-300)
     data_se = sd / np.sqrt(ctx.W)
     return {"z": z, "chi2": float(z @ z), "chi2_crit": float(stats.chi2.isf(alpha, ctx.k)),

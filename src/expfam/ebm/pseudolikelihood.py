@@ -24,8 +24,7 @@ from numba import get_num_threads, njit, prange
 __all__ = ["neg_log_pseudolikelihood"]
 
 
-@njit(parallel=True, cache=True)
-def _pl_pass(X, w, h, Jm, n_blocks):
+def _pl_kernel(X, w, h, Jm, n_blocks):
     N, n = X.shape
     loss = np.zeros(n_blocks)
     gh = np.zeros((n_blocks, n))
@@ -59,6 +58,12 @@ def _pl_pass(X, w, h, Jm, n_blocks):
     return loss.sum(), gh.sum(axis=0), GX.sum(axis=0)
 
 
+_pl_parallel = njit(parallel=True, cache=True)(_pl_kernel)
+_pl_serial = njit(cache=True)(_pl_kernel)
+#: rows from which the pass runs in parallel (below, threads cost more than they save)
+PARALLEL_ROWS = 20_000
+
+
 def neg_log_pseudolikelihood(eta_pm, X, w, W, I, J):
     """``(L, grad L)`` in the ``{-1,+1}`` basis (``eta_pm = (h, J_pairs)``); ``X`` holds
     ``+-1`` samples (float64, C-contiguous), ``w`` their weights (or ``None``) and ``W``
@@ -68,6 +73,9 @@ def neg_log_pseudolikelihood(eta_pm, X, w, W, I, J):
     Jm[I, J] = eta_pm[n:]
     Jm[J, I] = eta_pm[n:]
     wv = np.ones(X.shape[0]) if w is None else w
-    blocks = max(1, min(4 * get_num_threads(), X.shape[0] // 64))
-    loss, gh, GX = _pl_pass(X, wv, np.ascontiguousarray(eta_pm[:n]), Jm, blocks)
+    h = np.ascontiguousarray(eta_pm[:n])
+    if X.shape[0] >= PARALLEL_ROWS:
+        loss, gh, GX = _pl_parallel(X, wv, h, Jm, 4 * get_num_threads())
+    else:
+        loss, gh, GX = _pl_serial(X, wv, h, Jm, 1)
     return loss / W, np.concatenate([gh, GX[I, J] + GX[J, I]]) / W
