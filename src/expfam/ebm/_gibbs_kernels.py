@@ -14,6 +14,12 @@ Heat-bath update of spin ``i`` of a ``{-1,+1}`` Ising model
   one 64-bit random word (exact to ``2^-64``), in checkerboard order (the two colour classes
   in turn).
 
+Optionally (``flip``) every sweep ends with the Metropolis move ``s -> -s`` of the whole
+configuration (accepted with probability ``min(1, exp(-2 h.s))``: the couplings do not
+change the energy of a global flip).  It leaves the distribution invariant and removes
+the slowest mode of near-symmetric models, whose magnetisation otherwise flips only
+rarely.
+
 Scans: ``0`` sequential (sites ``0..n-1`` in turn), ``1`` random (``n`` sites drawn
 uniformly with replacement per sweep), ``2`` checkerboard / colour classes (sites in the
 given order; within a class the updates commute).
@@ -33,7 +39,22 @@ from ._rng import below, next_u64, uniform
 SEQUENTIAL, RANDOM, ORDERED = 0, 1, 2
 
 
-def _sweep_dense(S, h, J, rs, n_sweeps, scan, order, out, record_every):
+@njit(inline="always", cache=True)
+def _global_flip(s, F, h, s0, s1, s2, s3):
+    """Metropolis move ``s -> -s``: the pair energy is unchanged, so it is accepted with
+    probability ``min(1, exp(-2 h.s))``; the coupling fields ``F = J s`` change sign."""
+    hs = 0.0
+    for i in range(s.shape[0]):
+        hs += h[i] * s[i]
+    u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
+    if hs <= 0.0 or u < math.exp(-2.0 * hs):
+        for i in range(s.shape[0]):
+            s[i] = -s[i]
+            F[i] = -F[i]
+    return s0, s1, s2, s3
+
+
+def _sweep_dense(S, h, J, rs, n_sweeps, scan, order, out, record_every, flip):
     """``n_sweeps`` sweeps of every chain of ``S`` (int8, shape ``(C, n)``), in place.
 
     ``out`` (int8, ``(C, R, n)``) receives the state after every ``record_every``-th sweep
@@ -68,13 +89,16 @@ def _sweep_dense(S, h, J, rs, n_sweeps, scan, order, out, record_every):
                     for j in range(n):
                         F[j] += d * Ji[j]
                     s[i] = new
+            if flip:
+                s0, s1, s2, s3 = _global_flip(s, F, h, s0, s1, s2, s3)
             if R > 0 and (sweep + 1) % record_every == 0 and r < R:
                 out[c, r, :] = s
                 r += 1
         rs[c, 0], rs[c, 1], rs[c, 2], rs[c, 3] = s0, s1, s2, s3
 
 
-def _sweep_sparse(S, h, indptr, indices, values, rs, n_sweeps, scan, order, out, record_every):
+def _sweep_sparse(S, h, indptr, indices, values, rs, n_sweeps, scan, order, out, record_every,
+                  flip):
     """As :func:`sweep_dense`, with the couplings as CSR neighbour lists (both directions)."""
     C, n = S.shape
     R = out.shape[1]
@@ -104,6 +128,8 @@ def _sweep_sparse(S, h, indptr, indices, values, rs, n_sweeps, scan, order, out,
                     for p in range(indptr[i], indptr[i + 1]):
                         F[indices[p]] += d * values[p]
                     s[i] = new
+            if flip:
+                s0, s1, s2, s3 = _global_flip(s, F, h, s0, s1, s2, s3)
             if R > 0 and (sweep + 1) % record_every == 0 and r < R:
                 out[c, r, :] = s
                 r += 1

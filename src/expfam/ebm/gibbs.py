@@ -55,12 +55,16 @@ class GibbsSampler(Sampler):
     seed : int, numpy.random.SeedSequence or Generator, optional
         Seed of the chains' random streams; default: drawn from the ``rng`` of the first
         call.
+    global_flip : bool
+        End every sweep with the Metropolis move ``s -> -s`` (Ising models, dense or
+        sparse kernels; see :mod:`._gibbs_kernels`): it leaves the model invariant and
+        mixes the two halves of a near-symmetric model.
     """
 
     independent = False
 
     def __init__(self, n_chains: int = 256, *, scan: str = "random", thin: int = 1,
-                 burn_in: int = 100, seed=None):
+                 burn_in: int = 100, seed=None, global_flip: bool = True):
         self.n_chains = check_int(n_chains, "n_chains", 1)
         if scan not in SCANS:
             raise ParameterError(f"scan must be one of {sorted(SCANS)}; got {scan!r}")
@@ -68,6 +72,7 @@ class GibbsSampler(Sampler):
         self.thin = check_int(thin, "thin", 1)
         self.burn_in = check_int(burn_in, "burn_in", 0)
         self.seed = seed
+        self.global_flip = bool(global_flip)
         self.reset()
 
     def reset(self) -> None:
@@ -151,12 +156,13 @@ class GibbsSampler(Sampler):
             if fixed["edges"] is None:
                 Jm = cls.coupling_matrix(eta_pm, {**fixed, "spins": "+-1"})
                 kernel = K.sweep_dense_serial if small else K.sweep_dense
-                kernel(self.states, h, Jm, self.streams, n_sweeps, scan, order, out, every)
+                kernel(self.states, h, Jm, self.streams, n_sweeps, scan, order, out, every,
+                       self.global_flip)
             else:
                 indptr, indices, values = csr_of(n, I, J, couplings)
                 kernel = K.sweep_sparse_serial if small else K.sweep_sparse
                 kernel(self.states, h, indptr, indices, values, self.streams, n_sweeps, scan,
-                       order, out, every)
+                       order, out, every, self.global_flip)
         self.sweeps += n_sweeps
         return out
 
@@ -169,7 +175,7 @@ class GibbsSampler(Sampler):
                 "streams": None if self.streams is None else self.streams.copy(),
                 "sweeps": self.sweeps, "kind": self._kind,
                 "settings": {"n_chains": self.n_chains, "scan": self.scan, "thin": self.thin,
-                             "burn_in": self.burn_in}}
+                             "burn_in": self.burn_in, "global_flip": self.global_flip}}
 
     def set_state(self, state: dict) -> None:
         """Restore :meth:`get_state`'s output: the chains continue exactly where they were."""
@@ -200,14 +206,14 @@ class GibbsSampler(Sampler):
         except (OSError, KeyError, ValueError) as exc:
             raise FileFormatError(f"{path}: not a GibbsSampler state file ({exc})") from exc
         g = cls(header["n_chains"], scan=header["scan"], thin=header["thin"],
-                burn_in=header["burn_in"])
+                burn_in=header["burn_in"], global_flip=header["global_flip"])
         g.set_state({"states": states, "streams": streams, "sweeps": header["sweeps"],
                      "kind": header["kind"]})
         return g
 
     def __repr__(self):
         return (f"GibbsSampler(n_chains={self.n_chains}, scan={self.scan!r}, thin={self.thin}, "
-                f"burn_in={self.burn_in})")
+                f"burn_in={self.burn_in}, global_flip={self.global_flip})")
 
 
 _ORDER_CACHE: dict = {}

@@ -8,7 +8,7 @@ differ in where ``E_eta[u]`` comes from:
 
 - ``"exact"``: enumeration of the ``2^n`` states (``n <= 24``); Newton's method on the
   convex objective (exact Fisher information ``Cov_eta[u]``, Armijo backtracking) to
-  machine precision, from the pseudolikelihood estimate.  With ``l1 > 0``: L-BFGS-B on
+  machine precision, from the independent-spin model.  With ``l1 > 0``: L-BFGS-B on
   the split parameters ``eta = p - q``, ``p, q >= 0``.
 - ``"pcd"``: persistent contrastive divergence (stochastic maximum likelihood): model
   moments from persistent Gibbs chains (:class:`~expfam.ebm.gibbs.GibbsSampler`), one
@@ -173,7 +173,8 @@ def fit_ising(data, weights=None, *, method: str = "pseudolikelihood", spins=Non
         Penalty ``l1 |eta|_1 + l2 / 2 |eta|^2`` on the natural parameters (per sample:
         the objective is the mean negative log-likelihood plus the penalty).
     init : Ising or array_like, optional
-        Starting natural parameters (default: the pseudolikelihood estimate).
+        Starting natural parameters (default: the pseudolikelihood estimate; for
+        ``"exact"``, the independent-spin model with the data's means).
     rng : int or numpy.random.Generator, optional
         Seed of the PCD chains.
     tol : float
@@ -223,7 +224,7 @@ def fit_ising(data, weights=None, *, method: str = "pseudolikelihood", spins=Non
                              "pass l2=... or l1=... to regularise")
     A, _ = Ising.basis_map(fixed)
     ctx = _Context(fixed, X, w, W, mu, I, J, A, l1, l2)
-    eta0 = _initial(ctx, init, tol, max_iter)
+    eta0 = _initial(ctx, init, tol, max_iter, independent=(method == "exact"))
     if method == "pseudolikelihood":
         out = _fit_pl(ctx, eta0, tol, max_iter)
     elif method == "exact":
@@ -287,7 +288,9 @@ def _penalty(v, name):
     return float(v)
 
 
-def _initial(ctx, init, tol, max_iter):
+def _initial(ctx, init, tol, max_iter, independent=False):
+    if init is None and independent:
+        return _independent(ctx)
     if init is None:
         return _fit_pl(ctx, np.zeros(ctx.k), max(tol, 1e-8), max_iter)["eta"]
     eta = np.asarray(init.natural if isinstance(init, Ising) else init, dtype=np.float64)
@@ -295,6 +298,21 @@ def _initial(ctx, init, tol, max_iter):
         raise ParameterError(f"init: expected {ctx.k} finite natural parameters; got shape "
                              f"{eta.shape}")
     return eta.copy()
+
+
+def _independent(ctx):
+    """The independent-spin model with the data's means (the start of exact Newton):
+    ``h_i = atanh(m_i)`` (``+-1``) or ``logit(m_i)`` (``0/1``), clipped away from the
+    boundary; couplings zero."""
+    n = ctx.fixed["n"]
+    m = ctx.mu[:n]
+    eta = np.zeros(ctx.k)
+    if ctx.fixed["spins"] == "+-1":
+        eta[:n] = np.arctanh(np.clip(m, -1 + 1e-6, 1 - 1e-6))
+    else:
+        p = np.clip(m, 1e-6, 1 - 1e-6)
+        eta[:n] = np.log(p / (1 - p))
+    return eta
 
 
 def _minimise(ctx, fun, eta0, tol, max_iter):
@@ -584,12 +602,14 @@ def _result(ctx, method, out, elapsed):
         residual = ctx.mu - mu_m
         loglik = float(eta @ ctx.mu - logz)
         grad = ctx.subgradient(-residual + ctx.l2 * eta, eta)
-        Hp = F + ctx.l2 * np.eye(ctx.k)
-        with np.errstate(all="ignore"):
-            q = float(grad @ np.linalg.lstsq(Hp, grad, rcond=None)[0])
-            distance = math.sqrt(max(q, 0.0) * ctx.W)
-            if ctx.l1 == 0 and ctx.l2 == 0:
-                se_nat = np.sqrt(np.clip(np.diag(np.linalg.pinv(F)) / ctx.W, 0, None))
+        # one eigendecomposition of the (penalised) Fisher information serves both
+        lam, V = np.linalg.eigh(F + ctx.l2 * np.eye(ctx.k))
+        keep = lam > 1e-14 * max(lam[-1], 1e-300)
+        inv_lam = np.where(keep, 1.0 / np.where(keep, lam, 1.0), 0.0)
+        q = float(np.sum((V.T @ grad) ** 2 * inv_lam))
+        distance = math.sqrt(max(q, 0.0) * ctx.W)
+        if ctx.l1 == 0 and ctx.l2 == 0:
+            se_nat = np.sqrt(np.clip((V**2) @ inv_lam / ctx.W, 0, None))
     elif out.get("mc_check"):
         residual = out["mc_check"]["residual"]
         residual_se = out["mc_check"]["se"]
