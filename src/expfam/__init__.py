@@ -7,7 +7,7 @@ is a residual, ``E_data[u] - E_model[u]``, so the exact fit is moment matching.
 
 from . import domains, ebm, errors
 from .divergence import MonteCarloEstimate, cross_entropy, entropy, kl, mc_cross_entropy, mc_kl
-from .ebm import Ising
+from .ebm import Ising, Potts
 from .families import *  # noqa: F403  (every family class, registered by subclassing)
 from .families import (
     FAMILIES,
@@ -28,6 +28,6 @@ __all__ = [
     "errors", "domains", "fit", "FitResult", "SufficientStats", "fit_file", "stats_from_file",
     "kl", "entropy", "cross_entropy", "mc_cross_entropy", "mc_kl", "MonteCarloEstimate",
     "fit_sgd", "StochasticFitter", "SGDResult", "SGDTrace", "FAMILIES", "ExponentialFamily",
-    "FiniteSupportFamily", "SufficientStatisticModel", "resolve_family", "ebm", "Ising",
+    "FiniteSupportFamily", "SufficientStatisticModel", "resolve_family", "ebm", "Ising", "Potts",
 ]
 __all__ += [name for name in _family_exports if name not in __all__]

@@ -29,8 +29,10 @@ from .evaluate import (
 from .gibbs import GibbsSampler
 from .ising import Ising, IsingEnumeration
 from .learning import EBMFitResult, fit_ising
+from .potts import Potts, to_gauge
 
-__all__ = ["Ising", "IsingEnumeration", "GibbsSampler", "ais_log_partition", "AnnealedEstimate",
+__all__ = ["Ising", "Potts", "to_gauge", "IsingEnumeration", "GibbsSampler", "ais_log_partition",
+           "AnnealedEstimate",
            "autocorrelation", "integrated_autocorrelation_time", "effective_sample_size", "rhat",
            "lattice_edges", "fit_ising", "EBMFitResult", "log_likelihood", "cross_entropy",
            "kl_divergence", "connected_correlations", "coupling_error"]
