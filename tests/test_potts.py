@@ -149,3 +149,24 @@ def test_bad_input():
     m = Potts(fields=H, q=Q)
     with pytest.raises(SupportError, match="x\\[..., 1\\]"):
         m.log_prob([[0, 2, 0]])
+
+
+def test_exact_fit_recovers_parameters_from_exact_moments():
+    """All joint states weighted by their probabilities: the exact fit returns the truth."""
+    rng = np.random.default_rng(8)
+    H, C = random_full(Q, rng)
+    true = Potts(fields=H, couplings=C, q=Q)
+    X = np.array(list(itertools.product(*[range(v) for v in Q])))
+    r = expfam.fit(Potts, X, weights=np.exp(true.log_prob(X)), method="exact")
+    assert r.converged
+    np.testing.assert_allclose(r.model.natural, true.natural, atol=1e-8)
+
+
+def test_exact_fit_boundary_and_l2():
+    rng = np.random.default_rng(9)
+    x = np.column_stack([rng.integers(0, 3, 400), rng.integers(0, 2, 400), rng.integers(0, 3, 400)])
+    with pytest.raises(expfam.errors.BoundaryError, match="variable 2 never takes state 3"):
+        expfam.fit(Potts, x, q=(3, 2, 4))
+    r = expfam.fit(Potts, x, q=(3, 2, 4), l2=0.01)
+    u = Potts.sufficient_statistics(x, r.model.fixed).mean(0)
+    np.testing.assert_allclose(u - r.model.mean_params, 0.01 * r.model.natural, atol=1e-9)

@@ -11,7 +11,8 @@ importance sampling, learning and evaluation.
   parallel, seeded, checkpointable; diagnostics in :mod:`.diagnostics`.
 - :func:`ais_log_partition` (:mod:`.ais`): ``log Z`` with its standard error.
 - :func:`fit_ising` / ``expfam.fit(Ising, samples, method=...)`` (:mod:`.learning`):
-  ``"exact"``, ``"pcd"``, ``"pseudolikelihood"``, with L1/L2 regularisation and weights.
+  ``"exact"``, ``"pcd"``, ``"pseudolikelihood"``, with L1/L2 regularisation and weights;
+  :func:`fit_potts` / ``expfam.fit(Potts, samples)`` (:mod:`.potts_learning`): exact.
 - Evaluation (:mod:`.evaluate`): held-out log-likelihood / cross-entropy with its error,
   KL to a known model, connected correlations, coupling reconstruction error.
 """
@@ -30,8 +31,9 @@ from .gibbs import GibbsSampler
 from .ising import Ising, IsingEnumeration
 from .learning import EBMFitResult, fit_ising
 from .potts import Potts, to_gauge
+from .potts_learning import fit_potts
 
-__all__ = ["Ising", "Potts", "to_gauge", "IsingEnumeration", "GibbsSampler", "ais_log_partition",
+__all__ = ["Ising", "Potts", "to_gauge", "fit_potts", "IsingEnumeration", "GibbsSampler", "ais_log_partition",
            "AnnealedEstimate",
            "autocorrelation", "integrated_autocorrelation_time", "effective_sample_size", "rhat",
            "lattice_edges", "fit_ising", "EBMFitResult", "log_likelihood", "cross_entropy",

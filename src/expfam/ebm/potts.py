@@ -345,6 +345,17 @@ class Potts(SufficientStatisticModel):
             out = GibbsSampler(min(total, 1024), seed=rng).sample(cls, eta, fixed, total, rng)
         return out.reshape(tuple(size) + (len(fixed["q"]),))
 
+    @classmethod
+    def fit_samples(cls, family, data, weights=None, **options):
+        """``expfam.fit(Potts or a Potts instance, samples, method="exact", l2=...)``: see
+        :func:`expfam.ebm.potts_learning.fit_potts` (an instance gives ``q`` and ``edges``)."""
+        from .potts_learning import fit_potts
+
+        if isinstance(family, Potts):
+            options.setdefault("q", family.q)
+            options.setdefault("edges", family._fixed["edges"])
+        return fit_potts(data, weights, **options)
+
     # ------------------------------------------------------------------
     @property
     def q(self) -> tuple:
