@@ -36,6 +36,7 @@ bench: install-test
 	$(PY) benchmarks/bench_accuracy.py
 	$(PY) benchmarks/bench_efax.py
 	$(PY) benchmarks/bench_precision.py
+	$(PY) benchmarks/bench_ising.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info expfam_demo.png

@@ -24,17 +24,23 @@ Run: ``.venv/bin/python benchmarks/bench_ising.py [--repeat R] [--seed S]``.
 
 from __future__ import annotations
 
-import argparse
-import time
+import os
 
-import numpy as np
-from scipy import optimize
-from scipy.special import logsumexp
+# BLAS on one thread: the matrices here are small (k = 78), and OpenBLAS threads spinning
+# beside numba's (which run the samplers on every core) cost more than they give
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import expfam
-from _timing import timed
-from expfam.ebm import GibbsSampler, Ising, coupling_error, lattice_edges
-from expfam.ebm import enumerate as enum
+import argparse  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+from scipy import optimize  # noqa: E402
+from scipy.special import logsumexp  # noqa: E402
+
+import expfam  # noqa: E402
+from _timing import timed  # noqa: E402
+from expfam.ebm import GibbsSampler, Ising, coupling_error, lattice_edges  # noqa: E402
+from expfam.ebm import enumerate as enum  # noqa: E402
 
 
 def sk_model(n, rng, field=0.1):

@@ -291,8 +291,8 @@ def _penalty(v, name):
 def _initial(ctx, init, tol, max_iter, independent=False):
     if init is None and independent:
         return _independent(ctx)
-    if init is None:
-        return _fit_pl(ctx, np.zeros(ctx.k), max(tol, 1e-8), max_iter)["eta"]
+    if init is None:  # a start only: a gradient of 1e-6 is far below the data's noise
+        return _fit_pl(ctx, np.zeros(ctx.k), max(tol, 1e-6), max_iter)["eta"]
     eta = np.asarray(init.natural if isinstance(init, Ising) else init, dtype=np.float64)
     if eta.shape != (ctx.k,) or not np.all(np.isfinite(eta)):
         raise ParameterError(f"init: expected {ctx.k} finite natural parameters; got shape "
@@ -559,7 +559,7 @@ def _chain_means(ctx, sampler, eta, rng, rounds):
         r = min(256, rounds - done)
         x = sampler.run(Ising, eta, ctx.fixed, r, rng)  # (C, r, n)
         s1 += x.sum(axis=1)
-        s2 += np.einsum("cri,crj->cij", x, x)
+        s2 += np.matmul(x.transpose(0, 2, 1), x)
         done += r
     return np.concatenate([s1, s2[:, ctx.I, ctx.J]], axis=1) / rounds
 
