@@ -17,8 +17,9 @@ importance sampling, learning and evaluation.
   KL to a known model, connected correlations, coupling reconstruction error.
 """
 
+import importlib
+
 from ._graph import lattice_edges
-from .ais import AnnealedEstimate, ais_log_partition
 from .diagnostics import autocorrelation, effective_sample_size, integrated_autocorrelation_time, rhat
 from .evaluate import (
     connected_correlations,
@@ -27,14 +28,22 @@ from .evaluate import (
     kl_divergence,
     log_likelihood,
 )
-from .gibbs import GibbsSampler
 from .ising import Ising, IsingEnumeration
-from .learning import EBMFitResult, fit_ising
 from .potts import Potts, to_gauge
-from .potts_learning import fit_potts
 
-__all__ = ["Ising", "Potts", "to_gauge", "fit_potts", "IsingEnumeration", "GibbsSampler", "ais_log_partition",
-           "AnnealedEstimate",
-           "autocorrelation", "integrated_autocorrelation_time", "effective_sample_size", "rhat",
-           "lattice_edges", "fit_ising", "EBMFitResult", "log_likelihood", "cross_entropy",
-           "kl_divergence", "connected_correlations", "coupling_error"]
+#: names whose modules hold compiled code, imported on first use (``import expfam``
+#: compiles nothing)
+_LAZY = {"GibbsSampler": "gibbs", "ais_log_partition": "ais", "AnnealedEstimate": "ais",
+         "fit_ising": "learning", "EBMFitResult": "learning", "fit_potts": "potts_learning"}
+
+__all__ = ["Ising", "Potts", "to_gauge", "fit_potts", "IsingEnumeration", "GibbsSampler",
+           "ais_log_partition", "AnnealedEstimate", "autocorrelation",
+           "integrated_autocorrelation_time", "effective_sample_size", "rhat", "lattice_edges",
+           "fit_ising", "EBMFitResult", "log_likelihood", "cross_entropy", "kl_divergence",
+           "connected_correlations", "coupling_error"]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

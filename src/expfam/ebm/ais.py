@@ -19,6 +19,7 @@ import numpy as np
 
 from .._validation import check_int
 from ..errors import ParameterError
+from . import _hooks
 
 __all__ = ["AnnealedEstimate", "ais_log_partition"]
 
@@ -106,3 +107,6 @@ def ais_log_partition(model, *, n_runs: int = 1000, n_temperatures: int = 1000,
     value = logz0 + top + np.log(mean_w) + float(c)
     return AnnealedEstimate(value=float(value), se=se, ess=ess, log_weights=logw,
                             n_temperatures=K_steps)
+
+
+_hooks.provide("ais", ais_log_partition)

@@ -20,7 +20,6 @@ product ``s_A = prod_{i in A} s_i``.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 __all__ = ["ENUMERATE_MAX", "spin_table", "log_weights", "log_partition", "walsh_moments",
            "masks_of", "exact_moments"]
@@ -77,25 +76,12 @@ def log_partition(h: np.ndarray, J: np.ndarray) -> float:
     return float(top + np.log(np.sum(np.exp(z - top))))
 
 
-@njit(cache=True)
-def _fwht(a):
-    """In-place unnormalised fast Walsh-Hadamard transform of ``a`` (length ``2^n``)."""
-    N = a.size
-    half = 1
-    while half < N:
-        for start in range(0, N, 2 * half):
-            for j in range(start, start + half):
-                x = a[j]
-                y = a[j + half]
-                a[j] = x + y
-                a[j + half] = x - y
-        half *= 2
-
-
 def walsh_moments(h: np.ndarray, J: np.ndarray) -> tuple[np.ndarray, float]:
     """``E[s_A]`` for every subset ``A`` (indexed by its bit mask) and ``log Z``."""
+    from ._walsh import fwht  # compiled on first use (import expfam compiles nothing)
+
     p, logz = _probabilities(h, J)
-    _fwht(p)
+    fwht(p)
     return p, logz
 
 

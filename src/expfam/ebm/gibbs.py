@@ -31,6 +31,7 @@ from .._validation import check_int
 from ..errors import FileFormatError, ParameterError
 from ..moments import Sampler
 from . import _gibbs_kernels as K
+from . import _hooks
 from ._graph import colouring, csr_of, lattice_edges
 from ._rng import seed_streams
 
@@ -121,7 +122,7 @@ class GibbsSampler(Sampler):
         if self.states is None or self.states.shape[1] != n_vars or self._kind != kind:
             self._start(n_vars, rng, kind)
         if kind == "potts":
-            from .potts import potts_gibbs
+            from ._potts_kernels import potts_gibbs
 
             raw = potts_gibbs(self, cls, eta, fixed, rounds)
             self.chains = raw.astype(np.float64)
@@ -243,3 +244,6 @@ def _uniform_lattice(n, edges, h, couplings):
     if np.any(couplings != couplings[0]) or np.any(h != h[0]):
         return None
     return L
+
+
+_hooks.provide("gibbs_sampler", GibbsSampler)

@@ -41,6 +41,7 @@ from .._validation import as_float_array, check_finite, check_int
 from ..errors import ModelCapabilityError, ParameterError, ShapeError
 from ..families._base import SufficientStatisticModel
 from ..moments import SampledMoments
+from . import _hooks
 from . import enumerate as _enum
 from ._graph import DiscreteVectors, normalise_edges, pairs_of
 
@@ -172,9 +173,7 @@ class Ising(SufficientStatisticModel):
         Gibbs chains (:class:`~expfam.ebm.gibbs.GibbsSampler`)."""
         if fixed["n"] <= ENUMERATE_DEFAULT:
             return IsingEnumeration()
-        from .gibbs import GibbsSampler
-
-        return SampledMoments(cls.moment_samples, GibbsSampler())
+        return SampledMoments(cls.moment_samples, _hooks.service("gibbs_sampler")())
 
     # ------------------------------------------------------------------
     # Statistics
@@ -336,9 +335,8 @@ class Ising(SufficientStatisticModel):
             idx = np.minimum(idx, p.size - 1)
             s = 1.0 - 2.0 * ((idx[:, None] >> np.arange(n)) & 1)
         else:
-            from .gibbs import GibbsSampler
-
-            s = GibbsSampler(n_chains=min(total, 1024), seed=rng).sample(cls, eta, fixed, total, rng)
+            sampler = _hooks.service("gibbs_sampler")(n_chains=min(total, 1024), seed=rng)
+            s = sampler.sample(cls, eta, fixed, total, rng)
             s = 2.0 * s - 1.0 if fixed["spins"] == "01" else s
         x = s if fixed["spins"] == "+-1" else (s + 1.0) / 2.0
         return x.reshape(tuple(size) + (n,))
@@ -347,8 +345,7 @@ class Ising(SufficientStatisticModel):
     def fit_samples(cls, family, data, weights=None, **options):
         """``expfam.fit(Ising or an Ising instance, samples, method=..., ...)``: see
         :func:`expfam.ebm.fit_ising` (an instance gives ``spins`` and ``edges``)."""
-        from .learning import fit_ising
-
+        fit_ising = _hooks.service("fit_ising")
         if isinstance(family, Ising):
             options.setdefault("spins", family.spins)
             options.setdefault("edges", family.edges)
@@ -389,9 +386,7 @@ class Ising(SufficientStatisticModel):
         if method == "exact":
             return type(self).exact(self._eta, self._fixed)[0]
         if method == "ais":
-            from .ais import ais_log_partition
-
-            return ais_log_partition(self, **options)
+            return _hooks.service("ais")(self, **options)
         raise ParameterError(f"method must be 'exact' or 'ais'; got {method!r}")
 
     def log_prob(self, x) -> np.ndarray:

@@ -45,6 +45,7 @@ from scipy import optimize, stats
 
 from .._validation import check_int
 from ..errors import BoundaryError, ConvergenceWarning, ParameterError
+from . import _hooks
 from .data import check_ising_boundary, ising_data_moments, sample_matrix
 from .ising import ENUMERATE_DEFAULT, Ising
 from .pseudolikelihood import neg_log_pseudolikelihood
@@ -636,3 +637,6 @@ def _result(ctx, method, out, elapsed):
                         distance_se=distance, mc_check=check, mean_loglik=loglik,
                         se_natural=se_nat, n=int(ctx.n_rows), weight_sum=float(ctx.W),
                         data_mean=ctx.mu, regularization=reg, time_s=elapsed, trace=out["trace"])
+
+
+_hooks.provide("fit_ising", fit_ising)

@@ -18,6 +18,7 @@ import time
 import numpy as np
 
 from ..errors import BoundaryError, ParameterError
+from . import _hooks
 from .data import sample_matrix
 from .potts import Potts
 
@@ -151,3 +152,6 @@ def _check_boundary(X, w, fixed):
         shown = ", ".join(problems[:5]) + (f" and {len(problems) - 5} more" if len(problems) > 5 else "")
         raise BoundaryError(f"the maximum-likelihood estimate does not exist (it lies at infinity): "
                             f"{shown}; pass l2=... to regularise")
+
+
+_hooks.provide("fit_potts", fit_potts)
