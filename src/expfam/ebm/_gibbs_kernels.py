@@ -141,7 +141,7 @@ sweep_dense_serial = njit(cache=True)(_sweep_dense)
 sweep_sparse = njit(parallel=True, cache=True)(_sweep_sparse)
 sweep_sparse_serial = njit(cache=True)(_sweep_sparse)
 #: updates per call below which the serial kernels run (threads cost more than they save)
-PARALLEL_UPDATES = 200_000
+PARALLEL_UPDATES = 2_000_000
 
 
 @njit(parallel=True, cache=True)
