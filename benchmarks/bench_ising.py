@@ -117,7 +117,7 @@ def numpy_logz(h, J, chunk=2**16):
     for start in range(0, 2**n, chunk):
         x = np.arange(start, min(start + chunk, 2**n))[:, None]
         S = 1.0 - 2.0 * ((x >> np.arange(n)) & 1)
-        out.append(logsumexp(S @ h + 0.5 * np.einsum("si,ij,sj->s", S, J, S)))
+        out.append(logsumexp(S @ h + 0.5 * np.einsum("si,si->s", S @ J, S)))
     return logsumexp(out)
 
 
