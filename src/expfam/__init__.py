@@ -8,8 +8,9 @@ is a residual, ``E_data[u] - E_model[u]``, so the exact fit is moment matching.
 import importlib
 from typing import TYPE_CHECKING
 
-from . import domains, errors
+from . import domains, ebm, errors
 from .divergence import MonteCarloEstimate, cross_entropy, entropy, kl, mc_cross_entropy, mc_kl
+from .ebm import Ising, Potts
 from .families import *  # noqa: F403  (every family class, registered by subclassing)
 from .families import (
     FAMILIES,
@@ -32,6 +33,7 @@ __all__ = [
     "kl", "entropy", "cross_entropy", "mc_cross_entropy", "mc_kl", "MonteCarloEstimate",
     "fit_sgd", "StochasticFitter", "SGDResult", "SGDTrace", "FAMILIES", "ExponentialFamily",
     "FiniteSupportFamily", "SufficientStatisticModel", "resolve_family", "define_family",
+    "ebm", "Ising", "Potts",
 ]
 __all__ += [name for name in _family_exports if name not in __all__]
 

@@ -210,6 +210,12 @@ def fit(family: FamilyLike, data: Any, weights: ArrayLike | None = None, *, by: 
     expfam.errors.BoundaryError
         The MLE does not exist (boundary data) and no ``pseudo_count`` was given.
     """
+    delegate = getattr(resolve_family(family), "fit_samples", None)
+    if delegate is not None:  # energy-based models fit themselves (expfam.ebm.learning)
+        if by is not None or column is not None or pseudo_count is not None:
+            raise ParameterError(f"{resolve_family(family).__name__} takes no by=, column= or "
+                                 f"pseudo_count= (regularise with l2= or l1=)")
+        return delegate(family, data, weights, **fixed)
     missing_labels = check_missing_labels(missing_labels)
     check_pseudo_count(pseudo_count, prior_mean)  # before reading the data
     if isinstance(data, SufficientStats):

@@ -448,9 +448,12 @@ class StochasticFitter:
     def _cross_entropy(self, eta, target):
         """``A(eta) - eta . mu_hat``: the cross-entropy on the data less ``E_data[log h]``
         (None where the log partition is intractable)."""
-        if not self.family.has_log_partition:
+        if self.family.has_log_partition:
+            A = self.family.log_partition(eta, self.fixed)
+        elif hasattr(self._source, "log_partition"):  # enumerated moments know A too
+            A = self._source.log_partition(self.family, eta, self.fixed)
+        else:
             return None
-        A = self.family.log_partition(eta, self.fixed)
         with np.errstate(all="ignore"):
             return A - np.sum(eta * target.mean, axis=-1)
 

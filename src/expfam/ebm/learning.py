@@ -1,0 +1,642 @@
+"""Learning Ising models: exact, persistent contrastive divergence, pseudolikelihood.
+
+``expfam.fit(expfam.Ising, samples, method=...)`` and :func:`fit_ising` minimise
+``KL(p_data || p_eta)`` (= maximise the mean log-likelihood) plus an optional penalty
+``l2 / 2 |eta|^2 + l1 |eta|_1`` on every natural parameter.  The gradient of the mean
+log-likelihood is the residual ``E_data[u] - E_eta[u]`` (the seed's eq. 5); the methods
+differ in where ``E_eta[u]`` comes from:
+
+- ``"exact"``: enumeration of the ``2^n`` states (``n <= 24``); Newton's method on the
+  convex objective (exact Fisher information ``Cov_eta[u]``, Armijo backtracking) to
+  machine precision, from the independent-spin model.  With ``l1 > 0``: L-BFGS-B on
+  the split parameters ``eta = p - q``, ``p, q >= 0``.
+- ``"pcd"``: persistent contrastive divergence (stochastic maximum likelihood): model
+  moments from persistent Gibbs chains (:class:`~expfam.ebm.gibbs.GibbsSampler`), one
+  sweep per step; steps preconditioned by the covariance of ``u`` over the data (the
+  Fisher information at the MLE of a well-specified model), Robbins-Monro gain ``1/t``
+  after a warm-up (proximal soft-thresholding with ``l1``).  *Stopping rule*: at the
+  end of each round the model is frozen and fresh chain samples measure its residual and
+  the Monte Carlo standard error of that residual (from the spread of the chains' own
+  means).  The run has converged when no component of the residual differs from zero by
+  more than its Monte Carlo error allows (a chi-square test at level ``alpha`` of the
+  residual in units of that error) *and* the Monte Carlo error of the learned moments is
+  at most ``mc_tol`` times the data's own sampling error of each moment
+  (``sd_data(u_j) / sqrt(W)``); otherwise another round with twice the samples.
+- ``"pseudolikelihood"``: L-BFGS (SciPy) on the exact mean negative log
+  pseudolikelihood and its gradient (:mod:`.pseudolikelihood`); consistent and fast.
+
+Data whose statistics lie on the boundary of the mean domain (a constant column, a pair
+with a joint state never observed, perfectly correlated variables) have no MLE: without
+``l1``/``l2`` the fit raises :class:`~expfam.errors.BoundaryError` naming them.
+
+The result (:class:`EBMFitResult`) reports convergence, the final residual with its
+Monte Carlo standard error, the exact log-likelihood and standard errors where ``n <= 20``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import optimize, stats
+
+from .._validation import check_int
+from ..errors import BoundaryError, ConvergenceWarning, ParameterError
+from . import _hooks
+from .data import check_ising_boundary, ising_data_moments, sample_matrix
+from .ising import ENUMERATE_DEFAULT, Ising
+from .pseudolikelihood import neg_log_pseudolikelihood
+
+__all__ = ["fit_ising", "EBMFitResult", "METHODS"]
+
+METHODS = ("exact", "pcd", "pseudolikelihood")
+#: |eta| beyond which an exact fit is taken to run to infinity (boundary data)
+DIVERGED_ETA = 40.0
+#: PCD: steps per round of the averaging phase (each step records several sweeps)
+STEPS_PER_ROUND = 25
+
+
+@dataclass
+class EBMFitResult:
+    """The outcome of :func:`fit_ising`.
+
+    Attributes
+    ----------
+    model : Ising
+        The fitted model.
+    method : str
+    converged : bool
+    status : str
+        ``"converged"``, ``"max_iter"`` or ``"not_significant"`` (PCD rounds ran out).
+    message : str
+    n_iter : int
+        Newton / L-BFGS iterations, or PCD steps.
+    residual : ndarray, shape (k,)
+        ``E_data[u] - E_model[u]`` at the fitted model (exact for ``n <= 20``, else
+        estimated by the final chain samples).
+    residual_se : ndarray, shape (k,)
+        Monte Carlo standard error of the estimated model moments behind ``residual``
+        (PCD's final check; zeros when the residual is exact).
+    gradient : ndarray, shape (k,)
+        The (minimal-norm sub)gradient of the minimised objective (mean negative
+        log-likelihood plus penalty; the pseudolikelihood's for that method beyond
+        ``n = 20``): ``-residual`` without penalty.
+    residual_norm : float
+        ``|residual| / |E_data[u]|``.
+    distance_se : float or None
+        ``sqrt(W r' F^-1 r)`` of the penalised gradient: the distance from the optimum in
+        standard errors of the MLE (exact Fisher information, ``n <= 20``).
+    mc_check : dict or None
+        PCD: the final check -- ``z`` (residual / its Monte Carlo error, per component),
+        ``chi2`` and its critical value ``chi2_crit``, ``max_abs_z``, ``mc_ratio`` (largest
+        Monte Carlo error of the learned moments over the data's sampling error),
+        ``n_samples`` (chain samples of the check).
+    mean_loglik : float or None
+        Mean log-likelihood of the training data (exact, ``n <= 24``).
+    se_natural : ndarray or None
+        Standard errors of the natural parameters, ``sqrt(diag(F^-1) / W)`` (exact
+        Fisher information, ``n <= 20``, unpenalised fits).
+    n, weight_sum : int, float
+    data_mean : ndarray
+        ``E_data[u]``.
+    regularization : dict or None
+        ``{"l1": ..., "l2": ...}`` when penalised.
+    time_s : float
+    trace : dict
+        Per iteration: ``objective`` (exact, PL) or ``step_norm`` (PCD).
+    """
+
+    model: Ising
+    method: str
+    converged: bool
+    status: str
+    message: str
+    n_iter: int
+    residual: np.ndarray
+    residual_se: np.ndarray
+    gradient: np.ndarray
+    residual_norm: float
+    distance_se: float | None
+    mc_check: dict | None
+    mean_loglik: float | None
+    se_natural: np.ndarray | None
+    n: int
+    weight_sum: float
+    data_mean: np.ndarray
+    regularization: dict | None
+    time_s: float
+    trace: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def params(self) -> dict:
+        return self.model.params
+
+    def summary(self) -> str:
+        """A short human-readable report."""
+        lines = [f"Ising fit ({self.method}): n={self.n} samples, {self.model.n} variables, "
+                 f"converged={self.converged} ({self.status})",
+                 f"  {self.message}",
+                 f"  residual norm {self.residual_norm:.3g}"
+                 + (f", distance to the optimum {self.distance_se:.3g} standard errors"
+                    if self.distance_se is not None else "")]
+        if self.mc_check:
+            lines.append(f"  Monte Carlo check: chi2 = {self.mc_check['chi2']:.1f} (critical "
+                         f"{self.mc_check['chi2_crit']:.1f}), max |z| = "
+                         f"{self.mc_check['max_abs_z']:.3g}, MC error / data error = "
+                         f"{self.mc_check['mc_ratio']:.3g}")
+        if self.mean_loglik is not None:
+            lines.append(f"  mean log-likelihood {self.mean_loglik:.6g}")
+        return "\n".join(lines)
+
+
+def fit_ising(data, weights=None, *, method: str = "pseudolikelihood", spins=None, edges=None,
+              l1: float = 0.0, l2: float = 0.0, init=None, rng=None, tol: float = 1e-10,
+              max_iter: int = 200, n_chains: int = 1000, mc_tol: float = 0.5,
+              alpha: float = 0.01, max_rounds: int = 6, warmup: int = 50,
+              scan: str = "sequential") -> EBMFitResult:
+    """Maximum-likelihood (or penalised) fit of an Ising model to samples.
+
+    Parameters
+    ----------
+    data : array_like, shape (N, n)
+        Samples, entries in ``{-1,+1}`` or ``{0,1}`` (``spins`` default: inferred, ``"+-1"``
+        if any entry is -1).
+    weights : array_like, shape (N,), optional
+        Non-negative sample weights.
+    method : {"pseudolikelihood", "exact", "pcd"}
+    spins : {"+-1", "01"}, optional
+    edges : array_like of pairs, optional
+        The interaction graph (default dense).
+    l1, l2 : float
+        Penalty ``l1 |eta|_1 + l2 / 2 |eta|^2`` on the natural parameters (per sample:
+        the objective is the mean negative log-likelihood plus the penalty).
+    init : Ising or array_like, optional
+        Starting natural parameters (default: the pseudolikelihood estimate; for
+        ``"exact"``, the independent-spin model with the data's means).
+    rng : int or numpy.random.Generator, optional
+        Seed of the PCD chains.
+    tol : float
+        Exact / PL: tolerance on the largest component of the penalised gradient.
+    max_iter : int
+        Exact / PL iterations.
+    n_chains : int
+        PCD: persistent chains (one sample each per step).
+    mc_tol : float
+        PCD: largest Monte Carlo error of the model moments in units of the data's
+        sampling error ``sd_data(u_j) / sqrt(W)``.
+    alpha : float
+        PCD: level of the test that the residual is zero within its Monte Carlo error.
+    max_rounds : int
+        PCD: rounds (each doubling the samples) before giving up.
+    warmup : int
+        PCD: steps with a constant gain before the ``1/t`` averaging phase.
+    scan : str
+        PCD: Gibbs scan.
+
+    Returns
+    -------
+    EBMFitResult
+
+    Raises
+    ------
+    expfam.errors.DataError
+        NaN/inf, values other than the two spin values, empty data, wrong shapes, bad
+        weights.
+    expfam.errors.BoundaryError
+        The MLE does not exist (names the variables or pairs) and ``l1 = l2 = 0``.
+    """
+    t0 = time.perf_counter()
+    if method not in METHODS:
+        raise ParameterError(f"method must be one of {METHODS}; got {method!r}")
+    l1, l2 = _penalty(l1, "l1"), _penalty(l2, "l2")
+    raw = np.asarray(data) if not hasattr(data, "to_numpy") else data.to_numpy()
+    if spins is None:
+        spins = "+-1" if np.size(raw) and np.any(np.asarray(raw) == -1) else "01"
+    fixed = Ising.check_fixed({"n": int(np.shape(raw)[-1]) if np.ndim(raw) == 2 else 1,
+                               "spins": spins, "edges": edges})
+    X, w = sample_matrix(data, fixed["n"], Ising.values(fixed), weights)
+    I, J = Ising.pairs(fixed)
+    mu, W = ising_data_moments(X, w, I, J)
+    if l1 == 0 and l2 == 0:
+        check_ising_boundary(X, w, I, J, Ising.values(fixed),
+                             "pass l2=... or l1=... to regularise")
+    A, _ = Ising.basis_map(fixed)
+    ctx = _Context(fixed, X, w, W, mu, I, J, A, l1, l2)
+    eta0 = _initial(ctx, init, tol, max_iter, independent=(method == "exact"))
+    if method == "pseudolikelihood":
+        out = _fit_pl(ctx, eta0, tol, max_iter)
+    elif method == "exact":
+        out = _fit_exact(ctx, eta0, tol, max_iter)
+    else:
+        out = _fit_pcd(ctx, eta0, np.random.default_rng(rng), check_int(n_chains, "n_chains", 2),
+                       mc_tol, alpha, check_int(max_rounds, "max_rounds", 1),
+                       check_int(warmup, "warmup", 0), scan)
+    return _result(ctx, method, out, time.perf_counter() - t0)
+
+
+# ----------------------------------------------------------------------------------
+class _Context:
+    def __init__(self, fixed, X, w, W, mu, I, J, A, l1, l2):
+        self.fixed, self.X, self.w, self.W, self.mu = fixed, X, w, W, mu
+        self.I, self.J, self.A, self.l1, self.l2 = I, J, A, l1, l2
+        self.k = mu.size
+        self.n_rows = X.shape[0]
+        # the distinct rows and their total weights: every sum over the samples (the
+        # pseudolikelihood, the preconditioner) is a weighted sum over them
+        self.Xu, self.wu = _distinct_rows(X, w)
+        self.Xu_pm = self.Xu if fixed["spins"] == "+-1" else 2.0 * self.Xu - 1.0
+
+    def penalty(self, eta):
+        return self.l1 * np.sum(np.abs(eta)) + 0.5 * self.l2 * (eta @ eta)
+
+    def to_pm(self, eta):
+        return Ising.to_pm(eta, self.fixed)[0]
+
+    def exact(self, eta, fisher=False):
+        return Ising.exact(eta, self.fixed, fisher=fisher)
+
+    def subgradient(self, g_smooth, eta):
+        """Minimal-norm subgradient of ``f + l1 |eta|_1`` (``g_smooth``: of ``f``)."""
+        if self.l1 == 0:
+            return g_smooth
+        out = g_smooth + self.l1 * np.sign(eta)
+        zero = eta == 0
+        out[zero] = np.sign(g_smooth[zero]) * np.maximum(np.abs(g_smooth[zero]) - self.l1, 0.0)
+        return out
+
+
+def _distinct_rows(X, w):
+    """``(rows, weights)``: the distinct rows of ``X`` and their summed weights (``X``
+    itself, ``w``, when most rows are distinct or ``n > 62``)."""
+    N, n = X.shape
+    if n > 62:
+        return X, w
+    keys = (X > 0).astype(np.int64) @ (np.int64(1) << np.arange(n, dtype=np.int64))
+    uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    if uniq.size > N // 2:
+        return X, w
+    counts = np.bincount(inverse, weights=None if w is None else w, minlength=uniq.size)
+    return np.ascontiguousarray(X[first]), counts.astype(np.float64)
+
+
+def _penalty(v, name):
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(v) or v < 0:
+        raise ParameterError(f"{name} must be a finite number >= 0; got {v!r}")
+    return float(v)
+
+
+def _initial(ctx, init, tol, max_iter, independent=False):
+    if init is None and independent:
+        return _independent(ctx)
+    if init is None:  # a start only: a gradient of 1e-6 is far below the data's noise
+        return _fit_pl(ctx, np.zeros(ctx.k), max(tol, 1e-6), max_iter)["eta"]
+    eta = np.asarray(init.natural if isinstance(init, Ising) else init, dtype=np.float64)
+    if eta.shape != (ctx.k,) or not np.all(np.isfinite(eta)):
+        raise ParameterError(f"init: expected {ctx.k} finite natural parameters; got shape "
+                             f"{eta.shape}")
+    return eta.copy()
+
+
+def _independent(ctx):
+    """The independent-spin model with the data's means (the start of exact Newton):
+    ``h_i = atanh(m_i)`` (``+-1``) or ``logit(m_i)`` (``0/1``), clipped away from the
+    boundary; couplings zero."""
+    n = ctx.fixed["n"]
+    m = ctx.mu[:n]
+    eta = np.zeros(ctx.k)
+    if ctx.fixed["spins"] == "+-1":
+        eta[:n] = np.arctanh(np.clip(m, -1 + 1e-6, 1 - 1e-6))
+    else:
+        p = np.clip(m, 1e-6, 1 - 1e-6)
+        eta[:n] = np.log(p / (1 - p))
+    return eta
+
+
+def _minimise(ctx, fun, eta0, tol, max_iter):
+    """L-BFGS(-B) on ``fun(eta) -> (f, grad)`` plus the penalty; split variables for l1."""
+    k = ctx.k
+    trace = []
+    if ctx.l1 == 0:
+        def obj(e):
+            f, g = fun(e)
+            f += 0.5 * ctx.l2 * (e @ e)
+            trace.append(f)
+            return f, g + ctx.l2 * e
+
+        res = optimize.minimize(obj, eta0, jac=True, method="L-BFGS-B",
+                                options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-16,
+                                         "maxcor": 10})
+        eta = res.x
+    else:
+        def obj(z):
+            e = z[:k] - z[k:]
+            f, g = fun(e)
+            f += ctx.penalty(e)
+            trace.append(f)
+            gs = g + ctx.l2 * e
+            return f, np.concatenate([gs + ctx.l1, -gs + ctx.l1])
+
+        z0 = np.concatenate([np.maximum(eta0, 0), np.maximum(-eta0, 0)])
+        res = optimize.minimize(obj, z0, jac=True, method="L-BFGS-B", bounds=[(0, None)] * (2 * k),
+                                options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-16,
+                                         "maxcor": 10})
+        eta = res.x[:k] - res.x[k:]
+    return eta, res, trace
+
+
+def _fit_pl(ctx, eta0, tol, max_iter):
+    A = ctx.A
+
+    def fun(eta):
+        f, g_pm = neg_log_pseudolikelihood(ctx.to_pm(eta), ctx.Xu_pm, ctx.wu, ctx.W, ctx.I, ctx.J)
+        return f, A @ g_pm  # eta_pm = A' eta: the chain rule
+
+    eta, res, trace = _minimise(ctx, fun, eta0, tol, max_iter)
+    f, g = fun(eta)
+    grad = ctx.subgradient(g + ctx.l2 * eta, eta)
+    ok = bool(np.max(np.abs(grad)) <= max(tol, 1e-7))
+    return {"eta": eta, "n_iter": int(res.nit), "converged": ok,
+            "message": f"L-BFGS on the pseudolikelihood: {res.message}; largest gradient "
+                       f"component {np.max(np.abs(grad)):.3g}",
+            "trace": {"objective": trace}, "pl_gradient": grad}
+
+
+def _objective(ctx, eta):
+    logz, mu_m, _ = ctx.exact(eta)
+    return logz - eta @ ctx.mu + ctx.penalty(eta), mu_m
+
+
+def _fit_exact(ctx, eta0, tol, max_iter):
+    if ctx.fixed["n"] > 24:
+        raise ParameterError(f"method='exact' enumerates 2^n states: n <= 24; this model has "
+                             f"n = {ctx.fixed['n']} (use 'pcd' or 'pseudolikelihood')")
+    if ctx.l1 > 0:
+        def fun(eta):
+            logz, mu_m, _ = ctx.exact(eta)
+            return logz - eta @ ctx.mu, mu_m - ctx.mu
+
+        eta, res, trace = _minimise(ctx, fun, eta0, tol, max_iter)
+        eta, polished = _polish_l1(ctx, eta, tol)
+        return {"eta": eta, "n_iter": int(res.nit) + polished, "converged": None,
+                "message": f"L-BFGS-B on the exact objective (split variables for l1): "
+                           f"{res.message}; then {polished} Newton step(s) on the nonzero "
+                           f"parameters", "trace": {"objective": trace}}
+    eta = eta0.copy()
+    f, _ = _objective(ctx, eta)
+    trace = [f]
+    message = ""
+    for it in range(1, max_iter + 1):
+        logz, mu_m, F = ctx.exact(eta, fisher=True)
+        g = ctx.mu - mu_m - ctx.l2 * eta  # ascent direction: the (penalised) residual
+        if np.max(np.abs(g)) <= tol:
+            message = f"Newton: largest residual component {np.max(np.abs(g)):.3g} <= tol"
+            return {"eta": eta, "n_iter": it - 1, "converged": True, "message": message,
+                    "trace": {"objective": trace}}
+        H = F + ctx.l2 * np.eye(ctx.k)
+        try:
+            d = np.linalg.solve(H, g)
+        except np.linalg.LinAlgError:
+            d = np.linalg.lstsq(H, g, rcond=None)[0]
+        step, slope = 1.0, g @ d
+        while step > 1e-12:
+            cand = eta + step * d
+            fc, _ = _objective(ctx, cand)
+            if fc <= f - 1e-4 * step * slope or (step == 1.0 and fc <= f + 1e-14 * abs(f)):
+                break
+            step *= 0.5
+        else:  # no decrease along the Newton direction: at the floor of float64
+            message = f"Newton: no further decrease (largest residual {np.max(np.abs(g)):.3g})"
+            ok = np.max(np.abs(g)) <= max(tol, 1e-8)
+            return {"eta": eta, "n_iter": it, "converged": bool(ok), "message": message,
+                    "trace": {"objective": trace}}
+        eta, f = cand, fc
+        trace.append(f)
+        if np.max(np.abs(eta)) > DIVERGED_ETA and ctx.l1 == 0 and ctx.l2 == 0:
+            big = np.flatnonzero(np.abs(eta) > DIVERGED_ETA)
+            raise BoundaryError(
+                f"the maximum-likelihood estimate does not exist: the exact fit runs to "
+                f"infinity along parameter(s) {_names(ctx, big)} (the data's moments lie on a "
+                f"face of the marginal polytope); pass l2=... or l1=... to regularise")
+    return {"eta": eta, "n_iter": max_iter, "converged": False,
+            "message": f"Newton: {max_iter} iterations without reaching tol", "trace": {"objective": trace}}
+
+
+def _polish_l1(ctx, eta, tol, max_steps=20):
+    """Newton steps on the nonzero parameters with their signs fixed (where the l1
+    objective is smooth), kept only while no sign changes and the objective does not
+    increase: L-BFGS-B's answer made exact to rounding.  Returns ``(eta, steps)``."""
+    f, _ = _objective(ctx, eta)
+    for it in range(max_steps):
+        act = np.flatnonzero(eta != 0)
+        if act.size == 0:
+            return eta, it
+        _, mu_m, F = ctx.exact(eta, fisher=True)
+        g = (ctx.mu - mu_m - ctx.l2 * eta - ctx.l1 * np.sign(eta))[act]
+        if np.max(np.abs(g)) <= tol:
+            return eta, it
+        d = np.linalg.solve(F[np.ix_(act, act)] + ctx.l2 * np.eye(act.size), g)
+        cand = eta.copy()
+        cand[act] += d
+        fc, _ = _objective(ctx, cand)
+        if np.any(np.sign(cand[act]) != np.sign(eta[act])) or fc > f + 1e-14 * abs(f):
+            return eta, it
+        eta, f = cand, fc
+    return eta, max_steps
+
+
+def _names(ctx, idx):
+    n = ctx.fixed["n"]
+    names = [f"h_{i}" if i < n else f"J_({ctx.I[i - n]},{ctx.J[i - n]})" for i in idx[:6]]
+    return ", ".join(names) + (" ..." if idx.size > 6 else "")
+
+
+def _stat_block(ctx, x):
+    """Statistics of chain samples ``x`` (model basis), shape ``(..., k)``."""
+    return Ising.sufficient_statistics(x, ctx.fixed)
+
+
+def _data_spread(ctx):
+    """Standard deviation over the data of every statistic, ``sd_data(u_j)``: each is a
+    spin or a product of spins, so ``sqrt(1 - m^2)`` for ``+-1`` values and ``sqrt(m - m^2)``
+    for ``0/1`` values, with ``m`` its data mean."""
+    m = ctx.mu
+    var = 1.0 - m**2 if ctx.fixed["spins"] == "+-1" else m - m**2
+    return np.sqrt(np.maximum(var, 1e-24))
+
+
+def _preconditioner(ctx):
+    """Covariance of ``u`` over the data (+ l2): ``k x k`` up to 600 statistics (chunked
+    products), else its diagonal."""
+    k = ctx.k
+    if k > 600 or ctx.l1 > 0:
+        return None, _data_spread(ctx) ** 2 + ctx.l2 + 1e-10
+    C = np.zeros((k, k))
+    X, w, W = ctx.Xu, ctx.wu, ctx.W
+    for start in range(0, X.shape[0], 8192):
+        U = _stat_block(ctx, X[start:start + 8192]) - ctx.mu
+        Uw = U if w is None else U * w[start:start + 8192, None]
+        C += Uw.T @ U
+    C /= W
+    C += (ctx.l2 + 1e-10) * np.eye(k)
+    return np.linalg.cholesky(C), None
+
+
+def _fit_pcd(ctx, eta0, rng, n_chains, mc_tol, alpha, max_rounds, warmup, scan):
+    from .gibbs import GibbsSampler
+
+    fixed = ctx.fixed
+    chol, diag = _preconditioner(ctx)
+
+    def direction(g):
+        if chol is None:
+            return g / diag
+        from scipy.linalg import cho_solve
+
+        return cho_solve((chol, True), g)
+
+    sampler = GibbsSampler(n_chains, scan=scan, thin=1, burn_in=max(20, warmup), seed=rng)
+    sd = _data_spread(ctx)
+    # model samples of the first round: their Monte Carlo error is mc_tol times the data's
+    # sampling error (for independent samples); each later round doubles them.  A step
+    # records `sweeps` states of every chain (about STEPS_PER_ROUND steps per round).
+    per_round = max(int(math.ceil(ctx.W / mc_tol**2)), 20 * n_chains)
+    sweeps = max(1, per_round // (n_chains * STEPS_PER_ROUND))
+    eta = eta0.copy()
+    step_norms = []
+    t = 0
+
+    def step(eta, gain, n_sweeps):
+        x = sampler.run(Ising, eta, fixed, n_sweeps, rng).reshape(-1, fixed["n"])
+        g = ctx.mu - ising_data_moments(x, None, ctx.I, ctx.J)[0] - ctx.l2 * eta
+        new = eta + gain * direction(g)
+        if ctx.l1 > 0:  # proximal step of l1 in the diagonal metric
+            thr = gain * ctx.l1 / diag
+            new = np.sign(new) * np.maximum(np.abs(new) - thr, 0.0)
+        step_norms.append(float(np.linalg.norm(new - eta)))
+        return new
+
+    for _ in range(warmup):  # constant gain, one sweep per step: forget the start
+        t += 1
+        eta = step(eta, 0.5, 1)
+    # natural-gradient steps with gain 1/s: to first order in mean-parameter space the
+    # iterate is the running mean of every step's samples since the warm-up (a recursive
+    # MLE), so its Monte Carlo error shrinks like 1/sqrt(samples)
+    steps, s, check = int(math.ceil(per_round / (n_chains * sweeps))), 0, None
+    for rnd in range(max_rounds):
+        for _ in range(steps):
+            s += 1
+            t += 1
+            eta = step(eta, 1.0 / (s + 1), sweeps)
+        check = _mc_check(ctx, sampler, eta, rng, max(steps * sweeps // 2, 10), sd, alpha,
+                          s * sweeps)
+        if check["chi2"] <= check["chi2_crit"] and check["mc_ratio"] <= mc_tol:
+            msg = (f"PCD: the residual is zero within its Monte Carlo error (chi2 = "
+                   f"{check['chi2']:.1f} <= {check['chi2_crit']:.1f} on {ctx.k} components, level "
+                   f"{alpha:g}) and that error is {check['mc_ratio']:.3g} <= mc_tol = {mc_tol:g} of "
+                   f"the data's sampling error, after {rnd + 1} round(s)")
+            return {"eta": eta, "n_iter": t, "converged": True, "message": msg,
+                    "trace": {"step_norm": step_norms}, "mc_check": check, "status": "converged"}
+        steps *= 2
+    msg = (f"PCD: after {max_rounds} round(s) the residual is not yet zero within its Monte Carlo "
+           f"error (chi2 = {check['chi2']:.1f}, critical {check['chi2_crit']:.1f}; Monte Carlo "
+           f"error ratio {check['mc_ratio']:.3g}, mc_tol = {mc_tol:g})")
+    warnings.warn(msg, ConvergenceWarning, stacklevel=3)
+    return {"eta": eta, "n_iter": t, "converged": False, "message": msg,
+            "trace": {"step_norm": step_norms}, "mc_check": check, "status": "not_significant"}
+
+
+def _chain_means(ctx, sampler, eta, rng, rounds):
+    """Per-chain means of ``u`` over ``rounds`` further sweeps at the frozen ``eta``,
+    shape ``(C, k)``, accumulated in pieces (memory independent of ``rounds``)."""
+    n = ctx.fixed["n"]
+    C = sampler.n_chains
+    s1, s2 = np.zeros((C, n)), np.zeros((C, n, n))
+    done = 0
+    while done < rounds:
+        r = min(256, rounds - done)
+        x = sampler.run(Ising, eta, ctx.fixed, r, rng)  # (C, r, n)
+        s1 += x.sum(axis=1)
+        s2 += np.matmul(x.transpose(0, 2, 1), x)
+        done += r
+    return np.concatenate([s1, s2[:, ctx.I, ctx.J]], axis=1) / rounds
+
+
+def _mc_check(ctx, sampler, eta, rng, rounds, sd, alpha, learn_sweeps):
+    """The residual at the frozen ``eta``, from ``rounds`` further sweeps of every chain,
+    against its Monte Carlo error.
+
+    ``se_j``: the standard error of the model moment, from the spread of the (independent)
+    chains' means.  The learned ``eta`` itself carries the Monte Carlo error of the
+    ``learn_sweeps`` sweeps of the chains it averages (to first order a residual of
+    variance ``se_j^2 rounds / learn_sweeps``), so ``z_j = r_j / sqrt(se_j^2 (1 + rounds /
+    learn_sweeps))`` and ``chi2 = sum z_j^2`` is compared with the chi-square quantile at
+    level ``alpha``.  ``mc_ratio``: the largest Monte Carlo error of the learned moments,
+    ``se_j sqrt(rounds / learn_steps)``, in units of the data's sampling error
+    ``sd_data(u_j) / sqrt(W)``."""
+    U = _chain_means(ctx, sampler, eta, rng, rounds)
+    C = U.shape[0]
+    mean = U.mean(axis=0)
+    se = U.std(axis=0, ddof=1) / np.sqrt(C)
+    r = ctx.mu - mean - ctx.l2 * eta
+    if ctx.l1 > 0:  # the l1 subgradient: zero parameters may carry |r| <= l1
+        r = -ctx.subgradient(-r, eta)
+    se_learn = se * np.sqrt(rounds / learn_sweeps)
+    z = r / np.maximum(np.sqrt(se**2 + se_learn**2), 1e-300)
+    data_se = sd / np.sqrt(ctx.W)
+    return {"z": z, "chi2": float(z @ z), "chi2_crit": float(stats.chi2.isf(alpha, ctx.k)),
+            "max_abs_z": float(np.max(np.abs(z))), "mc_ratio": float(np.max(se_learn / data_se)),
+            "n_samples": int(C * rounds), "residual": ctx.mu - mean, "se": se}
+
+
+def _result(ctx, method, out, elapsed):
+    fixed, eta = ctx.fixed, out["eta"]
+    model = Ising.from_natural(eta, **fixed)
+    n = fixed["n"]
+    residual_se = np.zeros(ctx.k)
+    distance = se_nat = loglik = None
+    if n <= ENUMERATE_DEFAULT:
+        logz, mu_m, F = ctx.exact(eta, fisher=True)
+        residual = ctx.mu - mu_m
+        loglik = float(eta @ ctx.mu - logz)
+        grad = ctx.subgradient(-residual + ctx.l2 * eta, eta)
+        # one eigendecomposition of the (penalised) Fisher information serves both
+        lam, V = np.linalg.eigh(F + ctx.l2 * np.eye(ctx.k))
+        keep = lam > 1e-14 * max(lam[-1], 1e-300)
+        inv_lam = np.where(keep, 1.0 / np.where(keep, lam, 1.0), 0.0)
+        q = float(np.sum((V.T @ grad) ** 2 * inv_lam))
+        distance = math.sqrt(max(q, 0.0) * ctx.W)
+        if ctx.l1 == 0 and ctx.l2 == 0:
+            se_nat = np.sqrt(np.clip((V**2) @ inv_lam / ctx.W, 0, None))
+    elif out.get("mc_check"):
+        residual = out["mc_check"]["residual"]
+        residual_se = out["mc_check"]["se"]
+        grad = ctx.subgradient(-residual + ctx.l2 * eta, eta)
+    else:  # pseudolikelihood beyond enumeration: its own gradient
+        residual = np.full(ctx.k, np.nan)
+        grad = out.get("pl_gradient", np.full(ctx.k, np.nan))
+    converged = out["converged"]
+    if converged is None:  # exact with l1: judged on the minimal-norm subgradient
+        converged = bool(np.max(np.abs(grad)) <= 1e-8)
+    status = out.get("status", "converged" if converged else "max_iter")
+    if not converged and method != "pcd":
+        warnings.warn(f"Ising {method} fit did not converge: {out['message']}", ConvergenceWarning,
+                      stacklevel=3)
+    with np.errstate(all="ignore"):
+        rel = float(np.linalg.norm(residual) / max(np.linalg.norm(ctx.mu), 1e-300))
+    reg = {"l1": ctx.l1, "l2": ctx.l2} if (ctx.l1 or ctx.l2) else None
+    check = out.get("mc_check")
+    if check is not None:
+        check = {k: v for k, v in check.items() if k not in ("residual", "se")}
+    return EBMFitResult(model=model, method=method, converged=bool(converged), status=status,
+                        message=out["message"], n_iter=int(out["n_iter"]), residual=residual,
+                        residual_se=residual_se, gradient=grad, residual_norm=rel,
+                        distance_se=distance, mc_check=check, mean_loglik=loglik,
+                        se_natural=se_nat, n=int(ctx.n_rows), weight_sum=float(ctx.W),
+                        data_mean=ctx.mu, regularization=reg, time_s=elapsed, trace=out["trace"])
+
+
+_hooks.provide("fit_ising", fit_ising)

@@ -1,0 +1,157 @@
+"""Learning Potts models exactly: ``expfam.fit(expfam.Potts, samples, method="exact")``.
+
+The mean of the sufficient statistics (the indicators of the lattice-gas gauge) over the
+weighted samples is matched by Newton's method on the convex objective
+``log Z(eta) - eta . mu_data + l2 / 2 |eta|^2`` with the exact Fisher information from
+enumeration (Armijo backtracking), from the independent-variable model.  Data in which a
+state of a variable, or a joint state of a pair of the graph, is never observed have no
+maximum-likelihood estimate (the MLE is at infinity): without ``l2`` the fit raises
+:class:`~expfam.errors.BoundaryError` naming them.  (PCD and pseudolikelihood for Potts
+models are not implemented yet: the model's moment source -- enumeration or persistent
+Gibbs chains -- serves :func:`expfam.fit_sgd`.)
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..errors import BoundaryError, ParameterError
+from . import _hooks
+from .data import sample_matrix
+from .potts import Potts
+
+__all__ = ["fit_potts"]
+
+
+def fit_potts(data, weights=None, *, q=None, edges=None, method: str = "exact", l2: float = 0.0,
+              tol: float = 1e-10, max_iter: int = 100):
+    """Maximum-likelihood (or ``l2``-penalised) fit of a Potts model by enumeration.
+
+    Parameters
+    ----------
+    data : array_like, shape (N, n)
+        Integer states ``0..q_i - 1``.
+    weights : array_like, shape (N,), optional
+    q : int or sequence of int, optional
+        States per variable; default ``max + 1`` of each column.
+    edges : array_like of pairs, optional
+    method : {"exact"}
+    l2 : float
+        Penalty ``l2 / 2 |eta|^2`` (per sample) on the lattice-gas parameters.
+    tol, max_iter :
+        Newton's tolerance on the largest component of the penalised residual, and its
+        iteration limit.
+
+    Returns
+    -------
+    EBMFitResult
+    """
+    from .learning import EBMFitResult, _penalty
+
+    t0 = time.perf_counter()
+    if method != "exact":
+        raise ParameterError(f"Potts models are fitted with method='exact' (enumeration); got "
+                             f"{method!r}")
+    l2 = _penalty(l2, "l2")
+    raw = np.asarray(data.to_numpy() if hasattr(data, "to_numpy") else data)
+    if raw.ndim != 2:
+        raise ParameterError(f"samples: expected shape (N, n); got {raw.shape}")
+    if q is None:
+        q = tuple(int(v) + 1 for v in np.nanmax(np.where(np.isfinite(raw.astype(float)), raw, 0),
+                                                  axis=0))
+    fixed = Potts.check_fixed({"n": raw.shape[1], "q": q, "edges": edges})
+    qs = fixed["q"]
+    X, w = sample_matrix(data, fixed["n"], np.arange(max(qs), dtype=np.float64), weights)
+    for i, qi in enumerate(qs):
+        if np.any(X[:, i] >= qi):
+            from .data import check_levels
+
+            check_levels(X[:, i], np.arange(qi, dtype=np.float64), f"samples[:, {i}]")
+    wv = np.ones(X.shape[0]) if w is None else w
+    W = float(wv.sum())
+    mu = np.zeros(Potts.natural_dim(fixed))
+    for start in range(0, X.shape[0], 8192):
+        mu += wv[start:start + 8192] @ Potts.sufficient_statistics(X[start:start + 8192], fixed)
+    mu /= W
+    if l2 == 0:
+        _check_boundary(X, wv, fixed)
+    eta = _independent(mu, fixed)
+    f = _objective(eta, mu, l2, fixed)
+    converged, it, message = False, 0, ""
+    for it in range(1, max_iter + 1):
+        _, mu_m, F = Potts.exact(eta, fixed, fisher=True)
+        g = mu - mu_m - l2 * eta
+        if np.max(np.abs(g)) <= tol:
+            converged, message = True, f"Newton: largest residual component {np.max(np.abs(g)):.3g} <= tol"
+            it -= 1
+            break
+        d = np.linalg.solve(F + l2 * np.eye(mu.size), g)
+        step, slope = 1.0, g @ d
+        while step > 1e-12:
+            cand = eta + step * d
+            fc = _objective(cand, mu, l2, fixed)
+            if fc <= f - 1e-4 * step * slope or (step == 1.0 and fc <= f + 1e-14 * abs(f)):
+                break
+            step *= 0.5
+        else:
+            converged = bool(np.max(np.abs(g)) <= max(tol, 1e-8))
+            message = f"Newton: no further decrease (largest residual {np.max(np.abs(g)):.3g})"
+            break
+        eta, f = cand, fc
+    else:
+        message = f"Newton: {max_iter} iterations without reaching tol"
+    logz, mu_m, F = Potts.exact(eta, fixed, fisher=True)
+    residual = mu - mu_m
+    grad = -residual + l2 * eta
+    lam, V = np.linalg.eigh(F + l2 * np.eye(mu.size))
+    inv = np.where(lam > 1e-14 * lam[-1], 1.0 / np.maximum(lam, 1e-300), 0.0)
+    distance = float(np.sqrt(max(float(np.sum((V.T @ grad) ** 2 * inv)), 0.0) * W))
+    se_nat = np.sqrt(np.clip((V**2) @ inv / W, 0, None)) if l2 == 0 else None
+    return EBMFitResult(
+        model=Potts.from_natural(eta, **fixed), method="exact", converged=converged,
+        status="converged" if converged else "max_iter", message=message, n_iter=it,
+        residual=residual, residual_se=np.zeros(mu.size), gradient=grad,
+        residual_norm=float(np.linalg.norm(residual) / max(np.linalg.norm(mu), 1e-300)),
+        distance_se=distance, mc_check=None, mean_loglik=float(eta @ mu - logz),
+        se_natural=se_nat, n=int(X.shape[0]), weight_sum=W, data_mean=mu,
+        regularization={"l1": 0.0, "l2": l2} if l2 else None,
+        time_s=time.perf_counter() - t0, trace={})
+
+
+def _objective(eta, mu, l2, fixed):
+    return Potts.exact(eta, fixed)[0] - eta @ mu + 0.5 * l2 * (eta @ eta)
+
+
+def _independent(mu, fixed):
+    """Fields ``log(p_i(a) / p_i(0))`` of the data's marginals (clipped), couplings zero."""
+    qs = fixed["q"]
+    fo, _, k = Potts.layout(fixed)
+    eta = np.zeros(k)
+    for i in range(len(qs)):
+        p = np.clip(mu[fo[i]:fo[i + 1]], 1e-6, None)
+        p0 = max(1.0 - p.sum(), 1e-6)
+        eta[fo[i]:fo[i + 1]] = np.log(p / p0)
+    return eta
+
+
+def _check_boundary(X, w, fixed):
+    qs = fixed["q"]
+    problems = []
+    for i, qi in enumerate(qs):
+        seen = np.bincount(X[:, i].astype(np.int64), weights=w, minlength=qi)
+        problems += [f"variable {i} never takes state {a}" for a in np.flatnonzero(seen <= 0)]
+    if not problems:
+        I, J = Potts.pairs(fixed)
+        for i, j in zip(I.tolist(), J.tolist()):
+            idx = X[:, i].astype(np.int64) * qs[j] + X[:, j].astype(np.int64)
+            seen = np.bincount(idx, weights=w, minlength=qs[i] * qs[j]).reshape(qs[i], qs[j])
+            problems += [f"pair ({i}, {j}) never shows ({a}, {b})" for a, b in np.argwhere(seen <= 0)]
+    if problems:
+        shown = ", ".join(problems[:5]) + (f" and {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise BoundaryError(f"the maximum-likelihood estimate does not exist (it lies at infinity): "
+                            f"{shown}; pass l2=... to regularise")
+
+
+_hooks.provide("fit_potts", fit_potts)
