@@ -25,7 +25,7 @@ TYPED := src/expfam/__init__.py src/expfam/errors.py src/expfam/domains.py \
 test: install-test
 	$(PY) -m ruff check src tests benchmarks scripts
 	$(PY) -m mypy $(TYPED)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
 
 bench: install-test
 	$(PY) benchmarks/bench_fit.py

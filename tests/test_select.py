@@ -223,3 +223,19 @@ def test_bad_input_raises_typed_errors():
         expfam.select(x, families="some")
     with pytest.raises(FileNotFoundError):
         expfam.select("no_such_file.parquet", column="x")
+
+
+def test_user_defined_families_join_when_listed_only():
+    """A user-defined family registered earlier in the process does not enter 'auto'
+    (the ranking must not depend on the process's history); listed, it is ranked, and on
+    its own data (Poisson written as a user family) it ties with the built-in Poisson."""
+    from expfam import user_examples
+
+    user_poisson = user_examples.user_poisson()
+    x = np.random.default_rng(3).poisson(4.0, 3000).astype(float)
+    auto = expfam.select(x, rng=0)
+    assert user_poisson.name not in [row.family for row in auto.ranking]
+    listed = expfam.select(x, families=["poisson", user_poisson], rng=0)
+    rows = {row.family: row for row in listed.ranking}
+    assert set(rows) == {"poisson", user_poisson.name}
+    assert abs(rows["poisson"].cross_entropy - rows[user_poisson.name].cross_entropy) < 1e-9

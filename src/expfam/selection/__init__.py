@@ -54,8 +54,10 @@ def select(data: Any, families: Any = "auto", weights: Any = None, *, by: Any = 
         (``.parquet``, ``.csv``, ``.arrow``...) is read in chunks of ``chunksize`` rows
         (``column=``, ``by=`` and ``weights=`` then name columns).
     families : "auto", "all" or list
-        ``"auto"``: every registered family (user-defined ones included) except nominal
-        models of labels (Categorical); ``"all"``: every registered family.  A list holds
+        ``"auto"``: every built-in family except nominal models of labels
+        (Categorical); ``"all"``: every built-in family.  User-defined families
+        (:func:`expfam.define_family`) join the ranking when listed (so that the
+        candidates do not depend on what was defined earlier in the process).  A list holds
         names, classes, instances (their fixed parameters are used) or
         ``(family, {fixed})`` pairs.  Families whose support excludes the data, or that
         need a fixed parameter the data cannot give (Binomial's ``n``, Pareto's ``x_m``,

@@ -33,6 +33,8 @@ __all__ = ["Candidate", "resolve_candidates", "GRID_STEP", "GRID_MAX"]
 #: the columns is then accurate to about 1e-10 relative), at most ``GRID_MAX`` points
 GRID_STEP = 0.025
 GRID_MAX = 25
+#: the modules of the built-in families ("auto" and "all" range over these)
+_BUILT_IN = ("expfam.families.", "expfam.ebm.")
 #: families left out of ``families="auto"`` (with the reason): a saturated model of labels
 _NOT_AUTO = {"categorical": "a nominal model of labels (one probability per value): "
                             "pass families='all' to include it"}
@@ -224,6 +226,11 @@ def _entries(families):
                                      f"got {families!r}")
         out = []
         for name, cls in registered().items():
+            if not cls.__module__.startswith(_BUILT_IN):
+                # user-defined families (define_family) and families of other packages
+                # join when listed: the candidates must not depend on what was defined
+                # earlier in the process
+                continue
             if key == "auto" and name in _NOT_AUTO:
                 out.append((cls, {}, _NOT_AUTO[name]))
             else:
