@@ -254,9 +254,16 @@ def _print_selection_csv(result) -> None:
 # ----------------------------------------------------------------------------------
 
 
+def _check_plot_path(path: str) -> None:
+    if not path.lower().endswith((".png", ".svg")):
+        raise _UsageError(f"--plot {path}: plots are written as .png or .svg")
+
+
 def _select_command(args) -> None:
     from .selection import select
 
+    if args.plot:
+        _check_plot_path(args.plot)
     families = "auto"
     if args.families:
         families = [f.strip() for f in args.families.split(",") if f.strip()]
@@ -271,6 +278,11 @@ def _select_command(args) -> None:
             data = source.path
         result = select(data, families, weights=args.weights, by=args.by, folds=args.folds,
                         rng=args.seed, column=args.column)
+    if args.plot:
+        from .plots import plot_ranking, save
+
+        first = result.results[0] if hasattr(result, "results") else result
+        save(plot_ranking(first), args.plot)
     if args.json:
         _print_json(result.to_dict())
     elif args.csv:
@@ -282,6 +294,8 @@ def _select_command(args) -> None:
 def _gof_command(args) -> None:
     from .goodness import gof
 
+    if args.plot:
+        _check_plot_path(args.plot)
     fixed = dict(args.param or [])
     for name in fixed:
         if name not in args.family.fixed_params:
@@ -292,6 +306,11 @@ def _gof_command(args) -> None:
         x = read_column(source.path, args.column)
     result = gof(args.family, x, args.statistic, n_bootstrap=args.n_bootstrap, rng=args.seed,
                  progress=args.progress, **fixed)
+    if args.plot:
+        from .plots import plot_fit, plot_qq, save
+
+        model = result.fit.model
+        save(plot_fit(model, x) if model.discrete else plot_qq(model, x, rng=args.seed), args.plot)
     if args.json:
         _print_json(result.to_dict())
     else:
@@ -391,6 +410,8 @@ def add_parsers(sub, parents, epilog: str) -> None:
     p.add_argument("--families", help="'auto' (default), 'all' or a comma-separated list")
     p.add_argument("--folds", type=_positive_int, default=10, help="k of the k-fold (>= 2)")
     p.add_argument("--seed", type=int, help="seed of the fold assignment")
+    p.add_argument("--plot", metavar="FILE", help="the ranking with error bars (first group "
+                                                  "with --by) as .png or .svg")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="JSON output")
     out.add_argument("--csv", action="store_true", help="CSV output: one row per family")
@@ -409,6 +430,8 @@ def add_parsers(sub, parents, epilog: str) -> None:
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar (default: on a terminal, for long runs)")
     p.add_argument("--json", action="store_true", help="JSON output")
+    p.add_argument("--plot", metavar="FILE", help="QQ plot with a simulation envelope "
+                                                  "(discrete: frequencies and the fit), .png or .svg")
 
     p = sub.add_parser("kl", help="KL(p || q) between two distributions, e.g. "
                                   "'gamma(shape=2, rate=3)'", **common)
