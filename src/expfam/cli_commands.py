@@ -18,6 +18,7 @@ import math
 import os
 import sys
 import tempfile
+from typing import Any
 
 import numpy as np
 
@@ -117,9 +118,12 @@ def parse_distribution(text: str):
             raise _UsageError(f"{text!r}: parameter {kw.arg!r} given twice")
         kwargs[kw.arg] = _number(kw.value, f"{text!r}: {kw.arg}")
     try:
-        return cls(**kwargs)
+        member = cls(**kwargs)
     except (ExpfamError, TypeError, ValueError) as exc:
         raise _UsageError(f"{text!r}: {exc} (the parameters of {signature})") from None
+    if member.batch_shape:
+        raise _UsageError(f"{text!r}: a batch of {member.batch_shape} distributions; give one")
+    return member
 
 
 # ----------------------------------------------------------------------------------
@@ -186,7 +190,7 @@ def read_column(path: str, column: str | None = None) -> np.ndarray:
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such file")
     _head(path)
-    source = {"parquet": _Parquet, "csv": _Csv, "ipc": _Ipc}[_format(path, None)](path, 262_144)
+    source: Any = {"parquet": _Parquet, "csv": _Csv, "ipc": _Ipc}[_format(path, None)](path, 262_144)
     parts, offset = [], 0
     try:
         shape = argparse.Namespace(event_ndim=0, __name__="scalar family")
@@ -264,7 +268,7 @@ def _select_command(args) -> None:
 
     if args.plot:
         _check_plot_path(args.plot)
-    families = "auto"
+    families: Any = "auto"
     if args.families:
         families = [f.strip() for f in args.families.split(",") if f.strip()]
         if len(families) == 1 and families[0] in ("auto", "all"):
@@ -336,7 +340,7 @@ def kl_between(p, q, n: int = 100_000, rng=None) -> dict:
 def _kl_command(args) -> None:
     p, q = parse_distribution(args.p), parse_distribution(args.q)
     out = kl_between(p, q, n=args.n, rng=args.seed)
-    out = {"p": repr(p), "q": repr(q), **out}
+    out = {"p": " ".join(repr(p).split()), "q": " ".join(repr(q).split()), **out}
     if args.json:
         _print_json(out)
     elif out["method"] == "closed form":
@@ -348,17 +352,14 @@ def _kl_command(args) -> None:
 
 def _sample_command(args) -> None:
     dist = parse_distribution(args.distribution)
-    if args.output == "-":
-        fmt = "csv"
-    else:
+    fmt: str | None = "csv"
+    if args.output != "-":
         name = args.output.lower()
         fmt = next((f for s, f in _OUTPUTS.items() if name.endswith(s)), None)
         if fmt is None:
             raise _UsageError(f"-o {args.output}: unknown output format; known suffixes: "
                               f"{', '.join(_OUTPUTS)} (or '-' for CSV on standard output)")
     x = np.asarray(dist.sample(args.n, rng=args.seed), dtype=float)
-    if x.ndim > 2:
-        raise _UsageError(f"{args.distribution!r}: a batch of distributions; sample one")
     if fmt == "npy":
         np.save(args.output, x)
         return
