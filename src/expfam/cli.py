@@ -1,4 +1,5 @@
-"""The ``expfam`` command line: ``expfam demo``, ``expfam families``, ``expfam fit``."""
+"""The ``expfam`` command line: ``expfam demo``, ``families``, ``fit``, ``select``, ``gof``,
+``kl``, ``sample`` (the last four in :mod:`.cli_commands`)."""
 
 from __future__ import annotations
 
@@ -273,6 +274,9 @@ def _parser() -> _Parser:
                             "support) and report how many, instead of stopping at the first")
     p_fit.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                        help="progress bar (default: when stderr is a terminal)")
+    from .cli_commands import add_parsers
+
+    add_parsers(sub, [debug], _EPILOG)
     return parser
 
 
@@ -289,6 +293,10 @@ def _run(args) -> None:
             print(f"{name:20s} {cls.__name__}({', '.join(cls.param_names)}){fixed}  support {cls.support}")
     elif args.command == "fit":
         _fit_command(args)
+    else:
+        from .cli_commands import run
+
+        run(args)
 
 
 def main(argv=None) -> int:

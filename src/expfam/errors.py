@@ -24,6 +24,7 @@ __all__ = [
     "ModelCapabilityError",
     "FloatRangeError",
     "DefinitionError",
+    "NotFittedError",
     "ConvergenceWarning",
 ]
 
@@ -114,6 +115,11 @@ class DefinitionError(ExpfamError, ValueError):
     are not affinely independent on the support, its ``u`` or ``log h`` returns NaN or inf
     (the message names the state) or an array of the wrong shape, or its log partition is
     infinite at every starting point tried."""
+
+
+class NotFittedError(ExpfamError, ValueError, AttributeError):
+    """An estimator (:class:`expfam.DistributionEstimator`) is used before ``fit``; a
+    ValueError and AttributeError, as scikit-learn's own ``NotFittedError``."""
 
 
 class ConvergenceWarning(UserWarning):

@@ -133,6 +133,12 @@ class FitResult:
         """Standard errors of the familiar parameters (delta method)."""
         return self._standard_errors[1]
 
+    def to_json(self, *, indent=None) -> str:
+        """This result as JSON (versioned schema; :func:`expfam.from_json` reads it)."""
+        from .interop import to_json
+
+        return to_json(self, indent=indent)
+
     def summary(self) -> str:
         """A short human-readable report."""
         fam = type(self.model).__name__

@@ -738,6 +738,12 @@ class ExponentialFamily(SufficientStatisticModel):
             raise NotImplementedError(f"SciPy has no equivalent of {type(self).__name__}")
         return dist
 
+    def to_json(self, *, indent=None) -> str:
+        """This distribution as JSON (versioned schema; :func:`expfam.from_json` reads it)."""
+        from ..interop import to_json
+
+        return to_json(self, indent=indent)
+
     def mean(self) -> np.ndarray:
         """``E[x]``."""
         return type(self).moments(self._eta, self._fixed)[0]
