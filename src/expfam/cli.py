@@ -273,6 +273,9 @@ def _parser() -> _Parser:
                             "support) and report how many, instead of stopping at the first")
     p_fit.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                        help="progress bar (default: when stderr is a terminal)")
+    from .cli_ebm import register as _register_ebm
+
+    _register_ebm(sub, debug)  # expfam ising fit / expfam potts fit
     return parser
 
 
@@ -289,6 +292,10 @@ def _run(args) -> None:
             print(f"{name:20s} {cls.__name__}({', '.join(cls.param_names)}){fixed}  support {cls.support}")
     elif args.command == "fit":
         _fit_command(args)
+    elif args.command in ("ising", "potts"):
+        from .cli_ebm import run as _run_ebm
+
+        _run_ebm(args)
 
 
 def main(argv=None) -> int:

@@ -63,7 +63,10 @@ def fit_potts(data, weights=None, *, q=None, edges=None, method: str = "exact", 
     raw = np.asarray(data.to_numpy() if hasattr(data, "to_numpy") else data)
     if raw.ndim != 2:
         raise ParameterError(f"samples: expected shape (N, n); got {raw.shape}")
-    if q is None:
+    if q is None:  # inferred from the values: NaN / inf first get their own error
+        from .._validation import as_float_array, check_finite
+
+        check_finite(as_float_array(raw, name="samples"), name="samples")
         q = tuple(int(v) + 1 for v in np.nanmax(np.where(np.isfinite(raw.astype(float)), raw, 0),
                                                   axis=0))
     fixed = Potts.check_fixed({"n": raw.shape[1], "q": q, "edges": edges})
