@@ -220,8 +220,8 @@ def energy_based_section(seed: int = 2026, n_spins: int = 10, n_samples: int = 2
         "or sampled by persistent Gibbs chains (pcd)",
         _table(rows, ["method", "max|residual| (exact)", "MC chi2 / crit", "max |z|",
                       "MC err / data err", "KL(true || fit)", "time s"]),
-        f"   max|residual| by enumeration; PCD's own check re-estimates the residual from fresh "
-        f"chain samples: z = residual / its Monte Carlo error, chi2 = sum z^2.",
+        "   max|residual| by enumeration; PCD's own check re-estimates the residual from fresh "
+        "chain samples: z = residual / its Monte Carlo error, chi2 = sum z^2.",
         f"   The data's own sampling error is up to "
         f"{data_se:.1e}: PCD stops when its residual is within the Monte Carlo error (chi2 "
         f"test) and that error is below the data's, so its KL is close to the exact MLE's.",
