@@ -275,8 +275,10 @@ def _parser() -> _Parser:
     p_fit.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                        help="progress bar (default: when stderr is a terminal)")
     from .cli_commands import add_parsers
+    from .cli_ebm import register as _register_ebm
 
     add_parsers(sub, [debug], _EPILOG)
+    _register_ebm(sub, debug)  # expfam ising fit / expfam potts fit
     return parser
 
 
@@ -293,6 +295,10 @@ def _run(args) -> None:
             print(f"{name:20s} {cls.__name__}({', '.join(cls.param_names)}){fixed}  support {cls.support}")
     elif args.command == "fit":
         _fit_command(args)
+    elif args.command in ("ising", "potts"):
+        from .cli_ebm import run as _run_ebm
+
+        _run_ebm(args)
     else:
         from .cli_commands import run
 

@@ -6,6 +6,9 @@
    exact KL to the true distribution (eq. 2) are minimised where the log-likelihood is
    maximised (eq. 4); write both curves with the MLE marked to a PNG when matplotlib
    is installed.
+4. An energy-based model (an Ising model of 10 spins, ``log Z`` a sum over 2^10 states)
+   learned by the residual ``E_data[u] - E_model[u]`` with the model moment enumerated
+   (exact) or sampled by persistent Gibbs chains (PCD).
 """
 
 from __future__ import annotations
@@ -175,4 +178,51 @@ def run(seed: int = 2026, n: int = 5000, png: str | None = "expfam_demo.png") ->
     if png:
         out.append(f"   plot written to {png}" if plot_grid(g, png) else
                    "   (matplotlib not installed: no plot)")
+    out += ["", energy_based_section(seed)]
     return "\n".join(out)
+
+
+def energy_based_section(seed: int = 2026, n_spins: int = 10, n_samples: int = 20_000) -> str:
+    """Section 4: an Ising model learned by the residual, exactly and by PCD.
+
+    Draws ``n_samples`` exact samples of a random Ising model (``{-1,+1}`` spins, fields
+    ``N(0, 0.3^2)``, couplings ``N(0, 0.3^2)``), fits it by Newton on enumerated moments
+    and by persistent contrastive divergence (sampled moments), and reports the residual
+    ``E_data[u] - E_model[u]`` of each fit (exact, by enumeration) beside the Monte Carlo
+    error of PCD's final sampled estimate of it, and ``KL(p_true || p_fit)`` (exact).
+    """
+    import time
+
+    from .ebm import Ising
+
+    rng = np.random.default_rng(seed)
+    n = n_spins
+    J = np.triu(rng.normal(0, 0.3, (n, n)), 1)
+    true = Ising(fields=rng.normal(0, 0.3, n), couplings=J + J.T)
+    x = true.sample(n_samples, rng=rng)
+    rows = []
+    for method in ("exact", "pcd"):
+        t0 = time.perf_counter()
+        res = fit(Ising, x, method=method, **({"rng": seed} if method == "pcd" else {}))
+        dt = time.perf_counter() - t0
+        c = res.mc_check
+        mc = ([f"{c['chi2']:.0f} / {c['chi2_crit']:.0f}", f"{c['max_abs_z']:.2f}", f"{c['mc_ratio']:.2f}"]
+              if c else ["- (enumerated)", "-", "0"])
+        rows.append([method, f"{np.max(np.abs(res.residual)):.1e}", *mc,
+                     f"{true.kl(res.model):.2e}", f"{dt:.2f}"])
+    # the data's own sampling error of each moment, sd(u_j) / sqrt(N)
+    U = Ising.sufficient_statistics(x, true.fixed)
+    data_se = float(np.max(U.std(axis=0) / np.sqrt(n_samples)))
+    return "\n".join([
+        f"4. Energy-based model: Ising, {n} spins, {true.natural.size} parameters, "
+        f"{n_samples} exact samples (seed {seed})",
+        "   every fit step is the residual E_data[u] - E_model[u]; E_model[u] enumerated (exact) "
+        "or sampled by persistent Gibbs chains (pcd)",
+        _table(rows, ["method", "max|residual| (exact)", "MC chi2 / crit", "max |z|",
+                      "MC err / data err", "KL(true || fit)", "time s"]),
+        "   max|residual| by enumeration; PCD's own check re-estimates the residual from fresh "
+        "chain samples: z = residual / its Monte Carlo error, chi2 = sum z^2.",
+        f"   The data's own sampling error is up to "
+        f"{data_se:.1e}: PCD stops when its residual is within the Monte Carlo error (chi2 "
+        f"test) and that error is below the data's, so its KL is close to the exact MLE's.",
+    ])

@@ -12,9 +12,12 @@ importance sampling, learning and evaluation.
 - :func:`ais_log_partition` (:mod:`.ais`): ``log Z`` with its standard error.
 - :func:`fit_ising` / ``expfam.fit(Ising, samples, method=...)`` (:mod:`.learning`):
   ``"exact"``, ``"pcd"``, ``"pseudolikelihood"``, with L1/L2 regularisation and weights;
-  :func:`fit_potts` / ``expfam.fit(Potts, samples)`` (:mod:`.potts_learning`): exact.
+  :func:`fit_potts` / ``expfam.fit(Potts, samples)`` (:mod:`.potts_learning`): exact, or
+  ``"pseudolikelihood"`` (:mod:`.potts_pseudolikelihood`).
 - Evaluation (:mod:`.evaluate`): held-out log-likelihood / cross-entropy with its error,
   KL to a known model, connected correlations, coupling reconstruction error.
+- Real data (:mod:`.examples`, loaders of data shipped by scikit-learn and statsmodels):
+  a Boltzmann machine on binarised digits, a Potts model of the ANES 1996 survey.
 """
 
 import importlib

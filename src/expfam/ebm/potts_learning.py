@@ -1,4 +1,4 @@
-"""Learning Potts models exactly: ``expfam.fit(expfam.Potts, samples, method="exact")``.
+"""Learning Potts models: ``expfam.fit(expfam.Potts, samples, method="exact" | "pseudolikelihood")``.
 
 The mean of the sufficient statistics (the indicators of the lattice-gas gauge) over the
 weighted samples is matched by Newton's method on the convex objective
@@ -6,9 +6,14 @@ weighted samples is matched by Newton's method on the convex objective
 enumeration (Armijo backtracking), from the independent-variable model.  Data in which a
 state of a variable, or a joint state of a pair of the graph, is never observed have no
 maximum-likelihood estimate (the MLE is at infinity): without ``l2`` the fit raises
-:class:`~expfam.errors.BoundaryError` naming them.  (PCD and pseudolikelihood for Potts
-models are not implemented yet: the model's moment source -- enumeration or persistent
-Gibbs chains -- serves :func:`expfam.fit_sgd`.)
+:class:`~expfam.errors.BoundaryError` naming them.
+
+``method="pseudolikelihood"``: L-BFGS (SciPy) on the exact mean negative log
+pseudolikelihood and its gradient (:mod:`.potts_pseudolikelihood`), with the same ``l2``
+penalty; consistent, and it needs no enumeration (its residual against the model's exact
+moments is reported when the joint states can be enumerated).  (PCD for Potts models is
+not implemented: the model's moment source -- enumeration or persistent Gibbs chains --
+serves :func:`expfam.fit_sgd`.)
 """
 
 from __future__ import annotations
@@ -37,12 +42,12 @@ def fit_potts(data, weights=None, *, q=None, edges=None, method: str = "exact", 
     q : int or sequence of int, optional
         States per variable; default ``max + 1`` of each column.
     edges : array_like of pairs, optional
-    method : {"exact"}
+    method : {"exact", "pseudolikelihood"}
     l2 : float
         Penalty ``l2 / 2 |eta|^2`` (per sample) on the lattice-gas parameters.
     tol, max_iter :
-        Newton's tolerance on the largest component of the penalised residual, and its
-        iteration limit.
+        Tolerance on the largest component of the penalised gradient (Newton's residual,
+        or the pseudolikelihood's gradient), and the iteration limit.
 
     Returns
     -------
@@ -51,14 +56,17 @@ def fit_potts(data, weights=None, *, q=None, edges=None, method: str = "exact", 
     from .learning import EBMFitResult, _penalty
 
     t0 = time.perf_counter()
-    if method != "exact":
-        raise ParameterError(f"Potts models are fitted with method='exact' (enumeration); got "
-                             f"{method!r}")
+    if method not in ("exact", "pseudolikelihood"):
+        raise ParameterError(f"Potts models are fitted with method='exact' (enumeration) or "
+                             f"'pseudolikelihood'; got {method!r}")
     l2 = _penalty(l2, "l2")
     raw = np.asarray(data.to_numpy() if hasattr(data, "to_numpy") else data)
     if raw.ndim != 2:
         raise ParameterError(f"samples: expected shape (N, n); got {raw.shape}")
-    if q is None:
+    if q is None:  # inferred from the values: NaN / inf first get their own error
+        from .._validation import as_float_array, check_finite
+
+        check_finite(as_float_array(raw, name="samples"), name="samples")
         q = tuple(int(v) + 1 for v in np.nanmax(np.where(np.isfinite(raw.astype(float)), raw, 0),
                                                   axis=0))
     fixed = Potts.check_fixed({"n": raw.shape[1], "q": q, "edges": edges})
@@ -78,6 +86,8 @@ def fit_potts(data, weights=None, *, q=None, edges=None, method: str = "exact", 
     if l2 == 0:
         _check_boundary(X, wv, fixed)
     eta = _independent(mu, fixed)
+    if method == "pseudolikelihood":
+        return _fit_pl(X, w, W, mu, eta, l2, fixed, tol, max_iter, t0)
     f = _objective(eta, mu, l2, fixed)
     converged, it, message = False, 0, ""
     for it in range(1, max_iter + 1):
@@ -118,6 +128,48 @@ def fit_potts(data, weights=None, *, q=None, edges=None, method: str = "exact", 
         se_natural=se_nat, n=int(X.shape[0]), weight_sum=W, data_mean=mu,
         regularization={"l1": 0.0, "l2": l2} if l2 else None,
         time_s=time.perf_counter() - t0, trace={})
+
+
+def _fit_pl(X, w, W, mu, eta0, l2, fixed, tol, max_iter, t0):
+    from scipy import optimize
+
+    from .learning import EBMFitResult
+    from .potts_pseudolikelihood import potts_neg_log_pseudolikelihood
+
+    trace = []
+    # every sum over the samples is a weighted sum over the distinct rows
+    Xu, inverse = np.unique(X, axis=0, return_inverse=True)
+    wu = np.bincount(inverse.ravel(), weights=w, minlength=Xu.shape[0])
+
+    def obj(eta):
+        f, g = potts_neg_log_pseudolikelihood(eta, Xu, wu, W, fixed)
+        f += 0.5 * l2 * (eta @ eta)
+        trace.append(f)
+        return f, g + l2 * eta
+
+    res = optimize.minimize(obj, eta0, jac=True, method="L-BFGS-B",
+                            options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-16, "maxcor": 10})
+    eta = res.x
+    _, grad = obj(eta)
+    gmax = float(np.max(np.abs(grad))) if grad.size else 0.0
+    converged = gmax <= max(tol, 1e-7)
+    residual = np.full(mu.size, np.nan)
+    mean_loglik = None
+    if Potts.n_states(fixed) <= 2**20:  # the exact residual E_data[u] - E_model[u]
+        logz, mu_m, _ = Potts.exact(eta, fixed)
+        residual = mu - mu_m
+        mean_loglik = float(eta @ mu - logz)
+    return EBMFitResult(
+        model=Potts.from_natural(eta, **fixed), method="pseudolikelihood", converged=converged,
+        status="converged" if converged else "max_iter",
+        message=f"L-BFGS on the pseudolikelihood: {res.message}; largest gradient component "
+                f"{gmax:.3g}", n_iter=int(res.nit), residual=residual,
+        residual_se=np.zeros(mu.size), gradient=grad,
+        residual_norm=float(np.linalg.norm(residual) / max(np.linalg.norm(mu), 1e-300)),
+        distance_se=None, mc_check=None, mean_loglik=mean_loglik, se_natural=None,
+        n=int(X.shape[0]), weight_sum=W, data_mean=mu,
+        regularization={"l1": 0.0, "l2": l2} if l2 else None,
+        time_s=time.perf_counter() - t0, trace={"objective": trace})
 
 
 def _objective(eta, mu, l2, fixed):
