@@ -24,6 +24,8 @@ __all__ = [
     "ModelCapabilityError",
     "FloatRangeError",
     "DefinitionError",
+    "DegenerateComponentError",
+    "MonotonicityError",
     "ConvergenceWarning",
 ]
 
@@ -114,6 +116,18 @@ class DefinitionError(ExpfamError, ValueError):
     are not affinely independent on the support, its ``u`` or ``log h`` returns NaN or inf
     (the message names the state) or an array of the wrong shape, or its log partition is
     infinite at every starting point tried."""
+
+
+class DegenerateComponentError(ExpfamError, ValueError):
+    """A mixture component degenerated during EM: it collapsed onto a point (its
+    maximum-likelihood estimate left the mean domain) or lost all its weight.  The message
+    names the component, the start and the iteration; pass ``pseudo_count`` (MAP-EM with a
+    conjugate prior) to regularise."""
+
+
+class MonotonicityError(ExpfamError, RuntimeError):
+    """The EM objective decreased by more than rounding between two iterations.  EM never
+    decreases it, so this is a bug (please report it with the data)."""
 
 
 class ConvergenceWarning(UserWarning):
