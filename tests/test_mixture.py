@@ -163,3 +163,16 @@ def test_collapse_detected_and_regularised():
     assert r.converged and np.all(np.diff(r.trace) >= -1e-9 * abs(r.trace[-1]))
     # MAP weights: (N_k + nu / K) / (n + nu) with N_0 = 30 exactly at the collapse
     assert r.weights[0] == pytest.approx(30.5 / 231, rel=1e-3)
+
+
+def test_choose_k():
+    # three well-separated normals: BIC and held-out cross-entropy pick K = 3; at K = 3 the
+    # held-out cross-entropy estimates the true entropy (quadrature) plus a small
+    # overfitting excess (~ n_params / 2n): within 4 se + 0.02
+    truth = expfam.Mixture([0.3, 0.3, 0.4], [expfam.Normal(loc=m, scale=1.0) for m in (-6.0, 0.0, 6.0)])
+    x = truth.sample(900, rng=7)
+    res = expfam.choose_k("normal", x, ks=(1, 2, 3), folds=3, rng=8)
+    assert res.best_k_bic == 3 and res.best_k_cv == 3 and not res.failed
+    assert np.all(res.diff_to_best[:2] > 4 * res.diff_se[:2])
+    h = integrate.quad(lambda t: -np.exp(truth.logpdf(t)) * truth.logpdf(t), -20, 20)[0]
+    assert abs(res.cv_cross_entropy[2] - h) < 4 * res.cv_se[2] + 0.02

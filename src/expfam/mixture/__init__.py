@@ -9,5 +9,6 @@ loop), ``se`` (Louis' standard errors), ``result``, ``fit``, ``select``.
 from .fit import fit_mixture
 from .model import Mixture
 from .result import MixtureResult
+from .select import ChooseKResult, choose_k
 
-__all__ = ["fit_mixture", "Mixture", "MixtureResult"]
+__all__ = ["fit_mixture", "Mixture", "MixtureResult", "choose_k", "ChooseKResult"]
