@@ -27,7 +27,7 @@ def _within(result, truth_w, truth_params):
 @pytest.mark.parametrize("sep", [5.0, 1.5])
 def test_normal_mixture_recovers_truth(sep):
     rng = np.random.default_rng(1)
-    n = 4000
+    n = 3000
     z = rng.random(n) < 0.35
     x = np.where(z, rng.normal(0.0, 1.0, n), rng.normal(sep, 0.7, n))
     r = expfam.fit_mixture("normal", x, 2, rng=2, n_init=2)
@@ -122,12 +122,12 @@ def test_mixture_object_against_scipy():
 
 
 def test_se_against_parametric_bootstrap():
-    # Louis' standard errors vs the sd of B parametric-bootstrap refits; with B = 40 the
-    # bootstrap sd has relative error ~ 1/sqrt(2B) = 11%: tolerance 40% (about 3.5 sd)
+    # Louis' standard errors vs the sd of B parametric-bootstrap refits; with B = 30 the
+    # bootstrap sd has relative error ~ 1/sqrt(2B) = 13%: tolerance 45% (about 3.5 sd)
     truth = expfam.Mixture([0.4, 0.6], [expfam.Normal(loc=0.0, scale=1.0), expfam.Normal(loc=3.5, scale=1.0)])
     x = truth.sample(800, rng=10)
     r = expfam.fit_mixture("normal", x, 2, init=truth, tol=1e-8)
-    B, rng = 40, np.random.default_rng(11)
+    B, rng = 30, np.random.default_rng(11)
     est = []
     for _ in range(B):
         xb = r.mixture.sample(800, rng=rng)
@@ -136,7 +136,7 @@ def test_se_against_parametric_bootstrap():
     sd = np.std(est, axis=0, ddof=1)
     se = r.se
     louis = np.array([se["weights"][0], se["params"][0]["loc"], se["params"][1]["scale"]])
-    np.testing.assert_allclose(louis, sd, rtol=0.40)
+    np.testing.assert_allclose(louis, sd, rtol=0.45)
 
 
 def test_bad_input():

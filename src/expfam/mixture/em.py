@@ -23,10 +23,13 @@ from ..errors import (
     BoundaryError,
     DegenerateComponentError,
     EmptyDataError,
+    ExpfamError,
     FloatRangeError,
     MonotonicityError,
 )
+from ..families import MultivariateNormal
 from ..fitting import fit, prior_mean_params
+from ._gauss import gaussian_em_step, gaussian_responsibilities
 from .model import Mixture
 
 #: a decrease of the objective by more than this fraction of (|objective| + weight sum)
@@ -98,14 +101,70 @@ def e_step(mix: Mixture, x, wt):
     return np.exp(j - lse[:, None]), float(np.dot(wt, lse))
 
 
+def _check_step(obj, new, W, it, start):
+    if not np.isfinite(new):
+        raise DegenerateComponentError(
+            f"the log-likelihood became {new} at iteration {it} of start {start}: a "
+            f"component collapsed onto a point; pass pseudo_count=")
+    if new < obj - MONOTONE_RTOL * (abs(obj) + W):
+        raise MonotonicityError(
+            f"EM objective decreased from {obj!r} to {new!r} at iteration {it} of start "
+            f"{start}: EM never decreases it, this is a bug")
+
+
+def _gaussian_mixture(N, W, means, covs, start, it) -> Mixture:
+    lost = np.flatnonzero(~(N >= MIN_WEIGHT * W))
+    if lost.size:
+        raise DegenerateComponentError(
+            f"component {int(lost[0])} lost all its weight at iteration {it} of start {start}; "
+            f"try fewer components or pass pseudo_count=")
+    try:
+        comps = [MultivariateNormal(mean=m, cov=c) for m, c in zip(means, covs)]
+    except ExpfamError as exc:
+        raise DegenerateComponentError(
+            f"a component collapsed (singular covariance) at iteration {it} of start {start}: "
+            f"{exc}; pass pseudo_count=") from exc
+    return Mixture(N / W, comps)
+
+
+def _run_gaussian(x, wt, mix, *, max_iter, tol, start):
+    """The EM loop of a full-covariance normal mixture with the fused compiled pass."""
+    W = float(wt.sum())
+
+    def params(m):
+        return (m.weights, np.array([c.params["mean"] for c in m.components]),
+                np.array([c.params["cov"] for c in m.components]))
+
+    obj, N, means, covs = gaussian_em_step(x, wt, *params(mix))
+    trace = [obj]
+    converged, rel, it = False, np.inf, 0
+    for it in range(1, max_iter + 1):
+        mix = _gaussian_mixture(N, W, means, covs, start, it)
+        new, N, means, covs = gaussian_em_step(x, wt, *params(mix))
+        _check_step(obj, new, W, it, start)
+        rel = abs(new - obj) / max(abs(new), 1.0)
+        obj = new
+        trace.append(obj)
+        if rel < tol:
+            converged = True
+            break
+    R, lse = gaussian_responsibilities(x, *params(mix))
+    return mix, R, float(np.dot(wt, lse)), obj, np.array(trace), it, converged, rel
+
+
 def run_em(specs, x, wt, start_mix, start_resp, *, max_iter, tol, pseudo_count, start):
     """One EM run from a mixture or from responsibilities.
+
+    Full-covariance normal mixtures without ``pseudo_count`` use the fused compiled pass
+    (:mod:`expfam.mixture._gauss`); everything else the generic E- and M-steps.
 
     Returns ``(mixture, R, loglik, objective, trace, n_iter, converged, rel_change)``;
     ``trace`` holds the objective after every E-step.
     """
     W = float(wt.sum())
     mix = start_mix if start_mix is not None else m_step(specs, x, wt, start_resp, pseudo_count, start, 0)
+    if pseudo_count is None and all(cls is MultivariateNormal for cls, _ in specs):
+        return _run_gaussian(x, wt, mix, max_iter=max_iter, tol=tol, start=start)
     R, ll = e_step(mix, x, wt)
     obj = ll + log_prior(mix, pseudo_count)
     trace = [obj]
@@ -115,14 +174,7 @@ def run_em(specs, x, wt, start_mix, start_resp, *, max_iter, tol, pseudo_count, 
         mix = m_step(specs, x, wt, R, pseudo_count, start, it)
         R, ll = e_step(mix, x, wt)
         new = ll + log_prior(mix, pseudo_count)
-        if not np.isfinite(new):
-            raise DegenerateComponentError(
-                f"the log-likelihood became {new} at iteration {it} of start {start}: a "
-                f"component collapsed onto a point; pass pseudo_count=")
-        if new < obj - MONOTONE_RTOL * (abs(obj) + W):
-            raise MonotonicityError(
-                f"EM objective decreased from {obj!r} to {new!r} at iteration {it} of start "
-                f"{start}: EM never decreases it, this is a bug")
+        _check_step(obj, new, W, it, start)
         rel = abs(new - obj) / max(abs(new), 1.0)
         obj = new
         trace.append(obj)

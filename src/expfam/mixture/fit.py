@@ -48,6 +48,16 @@ def _specs(family, K, x, fixed):
     return specs
 
 
+def _distinct(rows, K, rng) -> int:
+    """The number of distinct rows, or a number >= K (a random subset of 20 K rows holds
+    K distinct ones: the full sort is skipped)."""
+    if rows.shape[0] > 20 * K:
+        sub = rows[rng.choice(rows.shape[0], 20 * K, replace=False)]
+        if len(np.unique(sub, axis=0)) >= K:
+            return K
+    return len(np.unique(rows, axis=0))
+
+
 def fit_mixture(family, data: Any, n_components: int = 2, weights=None, *, init="k-means++",
                 n_init: int = 1, max_iter: int = 1000, tol: float = 1e-8, rng=None,
                 pseudo_count: float | None = None, column=None, **fixed) -> MixtureResult:
@@ -113,11 +123,10 @@ def fit_mixture(family, data: Any, n_components: int = 2, weights=None, *, init=
                          f"{specs[0][0].__name__} components; got {x.shape}")
     n = x.shape[0]
     wt = np.ones(n) if weights is None else np.array(check_weights(weights, (n,)), dtype=float)
-    distinct = len(np.unique(x.reshape(n, -1)[wt > 0], axis=0))
+    distinct = _distinct(x.reshape(n, -1)[wt > 0], K, rng := as_rng(rng))
     if distinct < K:
         raise DataError(f"data: {distinct} distinct observation(s) with positive weight, fewer "
                         f"than n_components={K}: a mixture of {K} components is not identifiable")
-    rng = as_rng(rng)
 
     starts: list[tuple[Mixture | None, np.ndarray | None]] = []
     if isinstance(init, Mixture):
