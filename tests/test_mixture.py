@@ -176,3 +176,19 @@ def test_choose_k():
     assert np.all(res.diff_to_best[:2] > 4 * res.diff_se[:2])
     h = integrate.quad(lambda t: -np.exp(truth.logpdf(t)) * truth.logpdf(t), -20, 20)[0]
     assert abs(res.cv_cross_entropy[2] - h) < 4 * res.cv_se[2] + 0.02
+
+
+def test_mixed_families_and_beta():
+    # a Gamma and a LogNormal component in one mixture: the log-likelihood is the sum of
+    # SciPy's mixture log densities; parameters within Z se of the truth
+    rng = np.random.default_rng(12)
+    x = np.concatenate([rng.gamma(2.0, 1.0, 1000), rng.lognormal(2.5, 0.2, 1000)])
+    r = expfam.fit_mixture(["gamma", "lognormal"], x, 2, rng=0)
+    g, ln = r.components
+    ref = (r.weights[0] * stats.gamma.pdf(x, g.shape, scale=1 / g.rate)
+           + r.weights[1] * stats.lognorm.pdf(x, ln.sigma, scale=np.exp(ln.mu)))
+    assert r.loglik == pytest.approx(np.log(ref).sum(), rel=1e-10)
+    _within(r, [0.5, 0.5], [{"shape": 2.0, "rate": 1.0}, {"mu": 2.5, "sigma": 0.2}])
+    b = np.concatenate([rng.beta(2, 8, 1000), rng.beta(8, 2, 1000)])
+    r = expfam.fit_mixture("beta", b, 2, rng=0)
+    _within(r, [0.5, 0.5], [{"a": 2.0, "b": 8.0}, {"a": 8.0, "b": 2.0}])
