@@ -40,7 +40,9 @@ __all__ += [name for name in _family_exports if name not in __all__]
 #: public names served from subpackages imported on first use (they import scipy.stats)
 _LAZY = {"select": "selection", "SelectionResult": "selection", "GroupedSelection": "selection",
          "gof": "goodness", "GofResult": "goodness",
-         "from_scipy": "interop", "from_json": "interop", "DistributionEstimator": "interop"}
+         "from_scipy": "interop", "from_json": "interop", "DistributionEstimator": "interop",
+         "fit_mixture": "mixture", "Mixture": "mixture", "MixtureResult": "mixture",
+         "choose_k": "mixture"}
 __all__ += list(_LAZY)
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time see __getattr__
     from .goodness import GofResult as GofResult
@@ -48,6 +50,10 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time see __getattr__
     from .interop import DistributionEstimator as DistributionEstimator
     from .interop import from_json as from_json
     from .interop import from_scipy as from_scipy
+    from .mixture import Mixture as Mixture
+    from .mixture import MixtureResult as MixtureResult
+    from .mixture import choose_k as choose_k
+    from .mixture import fit_mixture as fit_mixture
     from .selection import GroupedSelection as GroupedSelection
     from .selection import SelectionResult as SelectionResult
     from .selection import select as select

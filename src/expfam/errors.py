@@ -25,6 +25,8 @@ __all__ = [
     "FloatRangeError",
     "DefinitionError",
     "NotFittedError",
+    "DegenerateComponentError",
+    "MonotonicityError",
     "ConvergenceWarning",
 ]
 
@@ -120,6 +122,18 @@ class DefinitionError(ExpfamError, ValueError):
 class NotFittedError(ExpfamError, ValueError, AttributeError):
     """An estimator (:class:`expfam.DistributionEstimator`) is used before ``fit``; a
     ValueError and AttributeError, as scikit-learn's own ``NotFittedError``."""
+
+
+class DegenerateComponentError(ExpfamError, ValueError):
+    """A mixture component degenerated during EM: it collapsed onto a point (its
+    maximum-likelihood estimate left the mean domain) or lost all its weight.  The message
+    names the component, the start and the iteration; pass ``pseudo_count`` (MAP-EM with a
+    conjugate prior) to regularise."""
+
+
+class MonotonicityError(ExpfamError, RuntimeError):
+    """The EM objective decreased by more than rounding between two iterations.  EM never
+    decreases it, so this is a bug (please report it with the data)."""
 
 
 class ConvergenceWarning(UserWarning):

@@ -1,0 +1,184 @@
+"""Exact EM for finite mixtures of exponential families.
+
+E-step: responsibilities ``r_nk = w_k p_k(x_n) / sum_j w_j p_j(x_n)`` (log-sum-exp).
+M-step: each component is the weighted moment-matching fit (:func:`expfam.fit`) with
+weights ``r_nk`` (times the observation weights): it solves
+``grad A(eta_k) = sum_n r_nk u(x_n) / sum_n r_nk``, the seed's residual set to zero with
+the responsibilities as weights; the mixing weights are ``w_k = N_k / W``.
+
+With ``pseudo_count = nu`` (MAP-EM) each component gets the conjugate prior of
+:func:`expfam.fit` (``nu`` pseudo-observations at the family's reference mean ``mu0``) and
+the weights a Dirichlet prior with ``alpha_k - 1 = nu / K``; the objective is then the
+log posterior ``loglik + sum_k nu (eta_k . mu0 - A(eta_k)) + (nu / K) sum_k log w_k``.
+EM never decreases its objective (Dempster, Laird and Rubin 1977): it is checked every
+iteration.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import logsumexp
+
+from ..errors import (
+    BoundaryError,
+    DegenerateComponentError,
+    EmptyDataError,
+    ExpfamError,
+    FloatRangeError,
+    MonotonicityError,
+)
+from ..families import MultivariateNormal
+from ..fitting import fit, prior_mean_params
+from ._gauss import gaussian_em_step, gaussian_responsibilities
+from .model import Mixture
+
+#: a decrease of the objective by more than this fraction of (|objective| + weight sum)
+#: is not rounding (the M-step's Newton solvers stop at a relative residual ~1e-12)
+MONOTONE_RTOL = 1e-9
+#: a component whose responsibility sum falls below this fraction of W has lost its weight
+MIN_WEIGHT = 1e-10
+
+
+def _groups(specs):
+    """Indices of the components that share a family and fixed parameters."""
+    out: list[tuple[type, dict, list[int]]] = []
+    for i, (cls, fixed) in enumerate(specs):
+        for c, f, idx in out:
+            if c is cls and f == fixed:
+                idx.append(i)
+                break
+        else:
+            out.append((cls, fixed, [i]))
+    return out
+
+
+def m_step(specs, x, wt, R, pseudo_count, start, iteration) -> Mixture:
+    """Weighted moment matching of every component, responsibilities as weights."""
+    K = len(specs)
+    W = float(wt.sum())
+    Wr = wt[:, None] * R
+    Nk = Wr.sum(axis=0)
+    if pseudo_count is None:
+        lost = np.flatnonzero(Nk < MIN_WEIGHT * W)
+        if lost.size:
+            raise DegenerateComponentError(
+                f"component {int(lost[0])} lost all its weight (responsibility sum "
+                f"{Nk[lost[0]]:.3g} of {W:.6g}) at iteration {iteration} of start {start}; "
+                f"try fewer components or pass pseudo_count=")
+    comps = [None] * K
+    for cls, fixed, idx in _groups(specs):
+        xb = np.broadcast_to(x[(slice(None), None)], (x.shape[0], len(idx)) + x.shape[1:])
+        try:
+            with np.errstate(all="ignore"):
+                res = fit(cls, xb, weights=Wr[:, idx], pseudo_count=pseudo_count, **fixed)
+        except (BoundaryError, FloatRangeError, EmptyDataError) as exc:
+            raise DegenerateComponentError(
+                f"a {cls.__name__} component among {idx} collapsed at iteration {iteration} "
+                f"of start {start} (its weighted MLE does not exist: {exc}); try fewer "
+                f"components, another start, or pass pseudo_count=") from exc
+        for j, i in enumerate(idx):
+            comps[i] = res.model[j]
+    w = Nk / W if pseudo_count is None else (Nk + pseudo_count / K) / (W + pseudo_count)
+    return Mixture(w, comps)
+
+
+def log_prior(mix: Mixture, pseudo_count) -> float:
+    """The MAP-EM penalty: conjugate priors of the components and Dirichlet weights."""
+    if pseudo_count is None:
+        return 0.0
+    total = pseudo_count / mix.n_components * float(np.sum(np.log(mix.weights)))
+    for c in mix.components:
+        cls, fixed = type(c), c.fixed
+        mu0 = prior_mean_params(cls, fixed, None, np.shape(c.natural))
+        total += pseudo_count * float(np.dot(c.natural, mu0) - cls.log_partition(c.natural, fixed))
+    return total
+
+
+def e_step(mix: Mixture, x, wt):
+    """Responsibilities and the weighted log-likelihood ``sum_n wt_n log p(x_n)``."""
+    j = mix.joint_logpdf(x)
+    lse = logsumexp(j, axis=1)
+    return np.exp(j - lse[:, None]), float(np.dot(wt, lse))
+
+
+def _check_step(obj, new, W, it, start):
+    if not np.isfinite(new):
+        raise DegenerateComponentError(
+            f"the log-likelihood became {new} at iteration {it} of start {start}: a "
+            f"component collapsed onto a point; pass pseudo_count=")
+    if new < obj - MONOTONE_RTOL * (abs(obj) + W):
+        raise MonotonicityError(
+            f"EM objective decreased from {obj!r} to {new!r} at iteration {it} of start "
+            f"{start}: EM never decreases it, this is a bug")
+
+
+def _gaussian_mixture(N, W, means, covs, start, it) -> Mixture:
+    lost = np.flatnonzero(~(N >= MIN_WEIGHT * W))
+    if lost.size:
+        raise DegenerateComponentError(
+            f"component {int(lost[0])} lost all its weight at iteration {it} of start {start}; "
+            f"try fewer components or pass pseudo_count=")
+    try:
+        comps = [MultivariateNormal(mean=m, cov=c) for m, c in zip(means, covs)]
+    except ExpfamError as exc:
+        raise DegenerateComponentError(
+            f"a component collapsed (singular covariance) at iteration {it} of start {start}: "
+            f"{exc}; pass pseudo_count=") from exc
+    return Mixture(N / W, comps)
+
+
+def _run_gaussian(x, wt, mix, *, max_iter, tol, start):
+    """The EM loop of a full-covariance normal mixture with the fused compiled pass."""
+    W = float(wt.sum())
+
+    def params(m):
+        return (m.weights, np.array([c.params["mean"] for c in m.components]),
+                np.array([c.params["cov"] for c in m.components]))
+
+    obj, N, means, covs = gaussian_em_step(x, wt, *params(mix))
+    trace = [obj]
+    converged, rel, it = False, np.inf, 0
+    for it in range(1, max_iter + 1):
+        mix = _gaussian_mixture(N, W, means, covs, start, it)
+        new, N, means, covs = gaussian_em_step(x, wt, *params(mix))
+        _check_step(obj, new, W, it, start)
+        rel = abs(new - obj) / max(abs(new), 1.0)
+        obj = new
+        trace.append(obj)
+        if rel < tol:
+            converged = True
+            break
+    R, lse = gaussian_responsibilities(x, *params(mix))
+    return mix, R, float(np.dot(wt, lse)), obj, np.array(trace), it, converged, rel
+
+
+def run_em(specs, x, wt, start_mix, start_resp, *, max_iter, tol, pseudo_count, start):
+    """One EM run from a mixture or from responsibilities.
+
+    Full-covariance normal mixtures without ``pseudo_count`` use the fused compiled pass
+    (:mod:`expfam.mixture._gauss`); everything else the generic E- and M-steps.
+
+    Returns ``(mixture, R, loglik, objective, trace, n_iter, converged, rel_change)``;
+    ``trace`` holds the objective after every E-step.
+    """
+    W = float(wt.sum())
+    mix = start_mix if start_mix is not None else m_step(specs, x, wt, start_resp, pseudo_count, start, 0)
+    if pseudo_count is None and all(cls is MultivariateNormal for cls, _ in specs):
+        return _run_gaussian(x, wt, mix, max_iter=max_iter, tol=tol, start=start)
+    R, ll = e_step(mix, x, wt)
+    obj = ll + log_prior(mix, pseudo_count)
+    trace = [obj]
+    converged, rel = False, np.inf
+    it = 0
+    for it in range(1, max_iter + 1):
+        mix = m_step(specs, x, wt, R, pseudo_count, start, it)
+        R, ll = e_step(mix, x, wt)
+        new = ll + log_prior(mix, pseudo_count)
+        _check_step(obj, new, W, it, start)
+        rel = abs(new - obj) / max(abs(new), 1.0)
+        obj = new
+        trace.append(obj)
+        if rel < tol:
+            converged = True
+            break
+    return mix, R, ll, obj, np.array(trace), it, converged, rel

@@ -1,0 +1,181 @@
+"""``fit_mixture``: validation, starts, the best EM run kept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._validation import as_float_array, as_rng, check_finite, check_int, check_nonempty, check_weights
+from ..errors import (
+    DataError,
+    DegenerateComponentError,
+    FamilyMismatchError,
+    InputTypeError,
+    ModelCapabilityError,
+    ParameterError,
+    ShapeError,
+)
+from ..families import resolve_family
+from ..families._base import check_support
+from ..fitting import check_pseudo_count
+from .em import run_em
+from .init import kmeanspp, random_resp
+from .model import Mixture
+from .result import MixtureResult
+
+__all__ = ["fit_mixture"]
+
+
+def _specs(family, K, x, fixed):
+    """``[(class, fixed)]`` per component, validated against the data."""
+    fams = list(family) if isinstance(family, (list, tuple)) else [family] * K
+    if len(fams) != K:
+        raise ShapeError(f"{len(fams)} families given for n_components={K}")
+    specs = []
+    for i, f in enumerate(fams):
+        cls = resolve_family(f)
+        if not cls.has_log_partition:
+            raise ModelCapabilityError(f"component {i}: {cls.__name__} has no tractable log "
+                                       f"partition; exact EM needs one")
+        fx = dict(f.fixed) if hasattr(f, "fixed") and not isinstance(f, type) else dict(fixed)
+        fx = cls.check_fixed(cls.infer_fixed(x, fx))
+        specs.append((cls, fx))
+    if len({cls.event_ndim for cls, _ in specs}) != 1:
+        raise FamilyMismatchError("the component families have observations of different shapes")
+    for i, (cls, fx) in enumerate(specs):
+        check_support(cls, x, fx, name=f"data (support of component {i}, {cls.__name__})")
+    return specs
+
+
+def _distinct(rows, K, rng) -> int:
+    """The number of distinct rows, or a number >= K (a random subset of 20 K rows holds
+    K distinct ones: the full sort is skipped)."""
+    if rows.shape[0] > 20 * K:
+        sub = rows[rng.choice(rows.shape[0], 20 * K, replace=False)]
+        if len(np.unique(sub, axis=0)) >= K:
+            return K
+    return len(np.unique(rows, axis=0))
+
+
+def fit_mixture(family, data: Any, n_components: int = 2, weights=None, *, init="k-means++",
+                n_init: int = 1, max_iter: int = 1000, tol: float = 1e-8, rng=None,
+                pseudo_count: float | None = None, column=None, **fixed) -> MixtureResult:
+    """Maximum-likelihood finite mixture of exponential-family members, by exact EM.
+
+    Parameters
+    ----------
+    family : family (class, instance or name), or a list of ``n_components`` of them
+        The components' family; a list mixes families whose supports agree.
+    data : array_like, shape (n,) or (n, d) for vector families
+    n_components : int
+        ``K``, at most the number of distinct observations.
+    weights : array_like, shape (n,), optional
+        Non-negative observation weights.
+    init : {"k-means++", "random"}, Mixture or array of shape (n, K)
+        Starting point: k-means++ seeding with Lloyd steps (on standardised data),
+        random (Dirichlet) responsibilities, a given :class:`Mixture` (EM starts with an
+        E-step), or given responsibilities (EM starts with an M-step).
+    n_init : int
+        Number of starts (for the string inits); the highest objective is kept and every
+        start is reported in ``result.runs``.
+    max_iter : int
+        Maximum EM iterations per start.
+    tol : float
+        Convergence: the relative change of the objective falls below ``tol``.
+    rng : numpy.random.Generator or int, optional
+    pseudo_count : float, optional
+        MAP-EM: conjugate priors of strength ``nu`` on every component (as in
+        :func:`expfam.fit`) and a Dirichlet prior ``alpha_k = 1 + nu / K`` on the weights.
+    column : str or int, optional
+        Column of a DataFrame / 2-D array holding scalar observations.
+    **fixed
+        Fixed parameters shared by the components (e.g. ``k`` for a Weibull).
+
+    Returns
+    -------
+    MixtureResult
+
+    Raises
+    ------
+    expfam.errors.DataError
+        NaN / inf, values outside a component's support, empty data, fewer distinct
+        observations than components, bad weights.
+    expfam.errors.DegenerateComponentError
+        A component collapsed onto a point or lost its weight in every start (without
+        ``pseudo_count``).
+    expfam.errors.MonotonicityError
+        The objective decreased (a bug).
+    """
+    K = check_int(n_components, "n_components", 1)
+    n_init = check_int(n_init, "n_init", 1)
+    max_iter = check_int(max_iter, "max_iter", 1)
+    if not (isinstance(tol, (int, float, np.floating)) and np.isfinite(tol) and tol > 0):
+        raise ParameterError(f"tol must be a finite number > 0; got {tol!r}")
+    nu = check_pseudo_count(pseudo_count)
+    x = as_float_array(data, name="data", column=column)
+    check_nonempty(x, name="data")
+    check_finite(x, name="data")
+    specs = _specs(family, K, x, fixed)
+    ev = specs[0][0].event_ndim
+    if x.ndim != ev + 1:
+        raise ShapeError(f"data: expected shape (n,{' d' if ev else ''}) for "
+                         f"{specs[0][0].__name__} components; got {x.shape}")
+    n = x.shape[0]
+    wt = np.ones(n) if weights is None else np.array(check_weights(weights, (n,)), dtype=float)
+    distinct = _distinct(x.reshape(n, -1)[wt > 0], K, rng := as_rng(rng))
+    if distinct < K:
+        raise DataError(f"data: {distinct} distinct observation(s) with positive weight, fewer "
+                        f"than n_components={K}: a mixture of {K} components is not identifiable")
+
+    starts: list[tuple[Mixture | None, np.ndarray | None]] = []
+    if isinstance(init, Mixture):
+        if init.n_components != K:
+            raise ShapeError(f"init has {init.n_components} components; n_components={K}")
+        starts.append((init, None))
+    elif isinstance(init, str):
+        if init not in ("k-means++", "random"):
+            raise ParameterError(f"init must be 'k-means++', 'random', a Mixture or an (n, K) "
+                                 f"array; got {init!r}")
+        for _ in range(n_init):
+            R0 = kmeanspp(x, K, rng, ev) if init == "k-means++" else random_resp(n, K, rng)
+            starts.append((None, R0))
+    else:
+        R0 = as_float_array(init, name="init", invalid=InputTypeError)
+        if R0.shape != (n, K) or not np.all(np.isfinite(R0)) or np.any(R0 < 0):
+            raise ShapeError(f"init: responsibilities must be finite, >= 0, of shape {(n, K)}; "
+                             f"got shape {R0.shape}")
+        starts.append((None, R0 / R0.sum(axis=1, keepdims=True)))
+
+    best, runs, errors = None, [], []
+    for s, (mix0, R0) in enumerate(starts):
+        try:
+            out = run_em(specs, x, wt, mix0, R0, max_iter=max_iter, tol=tol, pseudo_count=nu, start=s)
+        except DegenerateComponentError as exc:
+            runs.append({"start": s, "error": str(exc)})
+            errors.append(exc)
+            continue
+        runs.append({"start": s, "objective": out[3], "loglik": out[2], "n_iter": out[5],
+                     "converged": out[6]})
+        if best is None or out[3] > best[3]:
+            best = out
+    if best is None:
+        raise errors[0]
+    mix, R, ll, obj, trace, n_iter, converged, rel = best
+    p = mix.ordering()
+    mix = Mixture(mix.weights[p], [mix.components[i] for i in p])
+    R = R[:, p]
+    W = float(wt.sum())
+    resid = np.empty(K)
+    for k, c in enumerate(mix.components):
+        cls, fx = type(c), c.fixed
+        Nk = float(np.dot(wt, R[:, k]))
+        mu_r = (wt * R[:, k]) @ cls.sufficient_statistics(x, fx) / Nk
+        resid[k] = np.linalg.norm(mu_r - cls.mean_from_natural(c.natural, fx)) / max(
+            np.linalg.norm(mu_r), 1e-300)
+    n_params = sum(cls.natural_dim(fx) for cls, fx in specs) + K - 1
+    return MixtureResult(mixture=mix, loglik=ll, objective=obj, converged=converged, n_iter=n_iter,
+                         rel_change=rel, residual_norm=resid, trace=trace, runs=runs, n=n,
+                         weight_sum=W, n_params=n_params,
+                         regularization=None if nu is None else {"pseudo_count": nu},
+                         _data=(x, wt, R))
