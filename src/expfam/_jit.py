@@ -579,6 +579,35 @@ def _ol_run_stats(xs, ws, i0, i1, el, p, c, dom):
 
 
 @njit(**_OPTS)
+def _map_block(xs, m, el, p, dom, c, buf):
+    """Statistics of ``xs[:m]`` into ``buf[:, :m]``; returns the number of values outside
+    the support (NaN and inf included).  Not parallel: the element is inlined here, where
+    LLVM vectorises the loop."""
+    nbad = 0
+    for j in range(m):
+        v = xs[j]
+        u, lh = call(el, (v, p, c))
+        _store(buf, j, u, lh, el)
+        nbad += _outside(v, dom)
+    return nbad
+
+
+def _block(blk, el, xs, m, p, dom, c, buf):
+    """The statistics of a block: the family's own block map when it has one (``blk`` a
+    :class:`Compiled` token), else the element map value by value."""
+
+
+@overload(_block, inline="always")
+def _ol_block(blk, el, xs, m, p, dom, c, buf):
+    if isinstance(blk, types.NoneType):
+        return lambda blk, el, xs, m, p, dom, c, buf: _map_block(xs, m, el, p, dom, c, buf)
+    if isinstance(blk, CompiledType):
+        fn = _DISPATCHERS[blk.fn_key]
+        return lambda blk, el, xs, m, p, dom, c, buf: fn(xs, m, p, dom, buf)
+    return None
+
+
+@njit(**_OPTS)
 def _map_row_segment(xs, w, el, p, dom, cs, buf):
     """Statistics of one row segment ``xs[:w]`` with per-column pivots ``cs[:w]`` into
     ``buf[:, :w]``; returns the number of values outside the support.  (The index is the
@@ -638,10 +667,18 @@ def sums_1d(x, w, el, p, dom, c, nchunks):
 
 
 @njit(parallel=True, **_OPTS)
-def sums_1d_blocks(x, w, el, blk, p, dom, nchunks):
-    """Like :func:`sums_1d`, by the family's own block map ``blk`` (a :class:`Compiled`
-    ``block_element(xs, m, p, bounds, buf) -> n_bad``), a block of ``BLOCK`` values at a
-    time."""
+def sums_1d_buffered(x, w, el, blk, p, dom, c, nchunks):
+    """Like :func:`sums_1d`, in blocks of ``BLOCK`` values: each block's statistics are
+    mapped into a buffer (by the family's block map ``blk`` where it has one, ``None``: its
+    element map ``el``, checking the support) and the buffer's rows are then summed in runs.
+    Faster than the fused loop where every value is checked (the check's comparisons and
+    the reassociated sums do not share one vectorised loop well).
+
+    Returns ``(S, C, bad)``: per chunk the sums ``S[c, :ns]`` and their compensations
+    ``C[c, :ns]`` (the total is ``fsum(S[:, s]) + fsum(C[:, s])``), and the number of
+    values outside the support per chunk.  The ``ns`` sums are the element's statistics,
+    then ``log h`` unless it is constant.
+    """
     n = x.shape[0]
     nblk = (n + BLOCK - 1) // BLOCK
     ns = n_sums(el)
@@ -656,8 +693,8 @@ def sums_1d_blocks(x, w, el, blk, p, dom, nchunks):
         for b in range(ch * nblk // nchunks, (ch + 1) * nblk // nchunks):
             i0 = b * BLOCK
             m = min(BLOCK, n - i0)
-            nbad += call(blk, (x[i0:i0 + m], m, p, dom, buf))
-            if nbad > 0:
+            nbad += _block(blk, el, x[i0:i0 + m], m, p, dom, c, buf)
+            if nbad > 0:  # the result will be discarded: stop early
                 break
             if weighted:
                 ws = w[i0:i0 + m]

@@ -167,17 +167,19 @@ def fused_sums(family, x, fixed, *, weights=None, shift=None, min_size: int = MI
         w = np.zeros(0) if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
         nblk = -(-n // jit.BLOCK)
         block = getattr(family, "block_element", None)
-        if block is not None:
-            S, C, bad = jit.run(jit.sums_1d_blocks, x.reshape(n), w, tok, compiled(block), p,
-                                bounds, _n_chunks(nblk))
-            if bad.sum() != 0:
-                return None
-        else:
-            out = _checked(family, lambda dom: jit.run(jit.sums_1d, x.reshape(n), w, tok, p, dom,
-                                                       c, _n_chunks(nblk)), bounds)
-            if out is None:
-                return None
-            S, C = out
+        blk = None if block is None else compiled(block)
+        xs = x.reshape(n)
+
+        def launch(dom):
+            # unchecked: the fused loop; checked: the buffered one, faster with the check
+            if dom is None and blk is None:
+                return jit.run(jit.sums_1d, xs, w, tok, p, None, c, _n_chunks(nblk))
+            return jit.run(jit.sums_1d_buffered, xs, w, tok, blk, p, dom, c, _n_chunks(nblk))
+
+        out = _checked(family, launch, bounds)
+        if out is None:
+            return None
+        S, C = out
         raw = [math.fsum(np.concatenate([S[:, s], C[:, s]])) for s in range(S.shape[1])]
         k = tok.n_stats
         total = float(n) if weights is None else math.fsum(w)
