@@ -161,7 +161,7 @@ class _Input:
 
 
 def _npy(path: str, column: str | None) -> np.ndarray:
-    from .cli import _read_npy
+    from ._cli_args import _read_npy
 
     if column is not None:
         raise _UsageError("--column, --by and --weights need a table (Parquet, CSV, Arrow), "
@@ -397,7 +397,7 @@ def run(args) -> None:
 
 def add_parsers(sub, parents, epilog: str) -> None:
     """Register the commands' parsers on ``sub`` (the ``expfam`` subparsers)."""
-    from .cli import _family, _param, _positive_int
+    from ._cli_args import _family, _param, _positive_int
 
     common = {"parents": parents, "epilog": epilog,
               "formatter_class": argparse.RawDescriptionHelpFormatter}

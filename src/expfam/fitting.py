@@ -135,9 +135,9 @@ class FitResult:
 
     def to_json(self, *, indent=None) -> str:
         """This result as JSON (versioned schema; :func:`expfam.from_json` reads it)."""
-        from .interop import to_json
+        from ._json import fit_result_json
 
-        return to_json(self, indent=indent)
+        return fit_result_json(self, indent)
 
     def summary(self) -> str:
         """A short human-readable report."""

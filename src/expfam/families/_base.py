@@ -740,9 +740,9 @@ class ExponentialFamily(SufficientStatisticModel):
 
     def to_json(self, *, indent=None) -> str:
         """This distribution as JSON (versioned schema; :func:`expfam.from_json` reads it)."""
-        from ..interop import to_json
+        from .._json import distribution_json
 
-        return to_json(self, indent=indent)
+        return distribution_json(self, indent)
 
     def mean(self) -> np.ndarray:
         """``E[x]``."""
