@@ -55,22 +55,25 @@ def test_pivoted_merges_in_any_order_agree_with_two_pass_variance():
 
 
 def test_compensated_merges_stay_at_rounding_where_naive_accumulation_drifts():
-    """20,000 chunks: the merged sum equals math.fsum to 1 ulp; adding the chunk sums in
-    plain float64 drifts by many ulps."""
+    """2^40, then 2,000 chunks of values near 1/3: every plain float64 addition of a chunk
+    sum to the running total rounds the same way (drifting by hundreds of ulps); the
+    compensated merges equal math.fsum of all values to 1 ulp."""
     rng = np.random.default_rng(2)
-    chunks = 0.1 + 1e-3 * rng.random((20_000, 50))
-    acc = SufficientStats.zeros("gamma")
-    acc2 = SufficientStats.zeros("rayleigh")
-    naive = 0.0
+    head = np.array([2.0**40])
+    chunks = 1 / 3 + 1e-9 * rng.random((2_000, 50))
+    acc = SufficientStats.zeros("gamma").update(head)
+    acc2 = SufficientStats.zeros("rayleigh").update(head)
+    naive = float(head[0])
     for chunk in chunks:
         acc.update(chunk)
         acc2.update(chunk)
         naive += chunk.sum()
-    exact = math.fsum(math.fsum(c) for c in chunks)
+    values = np.concatenate([head, chunks.ravel()])
+    exact = math.fsum(values)
     ulp = np.spacing(exact)
     assert abs(acc.sum_u[0] - exact) <= ulp
-    assert abs(naive - exact) > 10 * ulp
-    exact_sq = math.fsum(math.fsum(c * c) for c in chunks)  # x*x rounded as the code does
+    assert abs(naive - exact) > 100 * ulp
+    exact_sq = math.fsum(values * values)  # x*x rounded as the code does
     assert abs(acc2.sum_u[0] - exact_sq) <= 2 * np.spacing(exact_sq)
 
 
