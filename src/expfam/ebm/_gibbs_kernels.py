@@ -9,10 +9,8 @@ Heat-bath update of spin ``i`` of a ``{-1,+1}`` Ising model
   ``n`` additions only when the spin changes; the fields are recomputed from scratch at
   every call (parameters may have changed between calls: persistent chains);
 - sparse couplings (CSR neighbour lists): the same, over the neighbours;
-- the periodic ``L x L`` lattice with uniform coupling and field: the local field takes
-  five values, so ``P(s = +1)`` comes from a table of five 64-bit thresholds compared with
-  one 64-bit random word (exact to ``2^-64``), in checkerboard order (the two colour classes
-  in turn).
+- the periodic lattice with uniform coupling and field: multi-spin coded, in
+  :mod:`._multispin`.
 
 Optionally (``flip``) every sweep ends with the Metropolis move ``s -> -s`` of the whole
 configuration (accepted with probability ``min(1, exp(-2 h.s))``: the couplings do not
@@ -34,7 +32,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ._rng import below, next_u64, uniform
+from ._rng import below, uniform
 
 SEQUENTIAL, RANDOM, ORDERED = 0, 1, 2
 
@@ -142,32 +140,3 @@ sweep_sparse = njit(parallel=True, cache=True)(_sweep_sparse)
 sweep_sparse_serial = njit(cache=True)(_sweep_sparse)
 #: updates per call below which the serial kernels run (threads cost more than they save)
 PARALLEL_UPDATES = 2_000_000
-
-
-@njit(parallel=True, cache=True)
-def sweep_lattice(S, L, thresholds, rs, n_sweeps, out, record_every):
-    """Checkerboard sweeps of periodic ``L x L`` lattices (``S``: int8 ``(C, L*L)``, row
-    major) with uniform coupling and field: ``thresholds[(k + 4) // 2]`` is
-    ``floor(P(s = +1 | neighbour sum k) * 2^64)`` for ``k = -4, -2, 0, 2, 4``."""
-    C = S.shape[0]
-    R = out.shape[1]
-    for c in prange(C):
-        s = S[c]
-        s0, s1, s2, s3 = rs[c, 0], rs[c, 1], rs[c, 2], rs[c, 3]
-        r = 0
-        for sweep in range(n_sweeps):
-            for colour in range(2):
-                for row in range(L):
-                    up = ((row - 1 + L) % L) * L
-                    down = ((row + 1) % L) * L
-                    here = row * L
-                    for col in range((row + colour) % 2, L, 2):
-                        left = col - 1 if col > 0 else L - 1
-                        right = col + 1 if col < L - 1 else 0
-                        k = s[up + col] + s[down + col] + s[here + left] + s[here + right]
-                        x, s0, s1, s2, s3 = next_u64(s0, s1, s2, s3)
-                        s[here + col] = np.int8(1) if x < thresholds[(k + 4) >> 1] else np.int8(-1)
-            if R > 0 and (sweep + 1) % record_every == 0 and r < R:
-                out[c, r, :] = s
-                r += 1
-        rs[c, 0], rs[c, 1], rs[c, 2], rs[c, 3] = s0, s1, s2, s3
