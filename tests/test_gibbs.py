@@ -180,3 +180,85 @@ def test_parallel_and_serial_kernels_give_the_same_chains():
         outs.append((S, rs, out))
     for a, b in zip(*outs):
         np.testing.assert_array_equal(a, b)
+
+
+# ----------------------------------------------------------------------------------
+# Multi-spin coded lattice kernel (64 chains per word)
+# ----------------------------------------------------------------------------------
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def test_multispin_rectangular_lattice_frequencies():
+    """3 x 4 periodic lattice (4096 states), a chain count that is not a multiple of 64."""
+    edges = lattice_edges(3, cols=4)
+    assert len(edges) == 24
+    model = Ising(fields=np.full(12, -0.15), couplings=np.full(len(edges), 0.3), edges=edges)
+    g = GibbsSampler(60_001, scan="checkerboard", burn_in=40, seed=11)
+    assert frequencies_pvalue(model, g) > LEVEL
+
+
+def test_multispin_one_sweep_is_heat_bath_not_metropolis():
+    """From all spins +1, one checkerboard sweep of a 4 x 4 lattice: a site of the first
+    colour becomes +1 with the heat-bath probability sigma(2 (h + 4 J)); a site of the
+    second colour with k neighbours at +1 with sigma(2 (h + J (2k - 4))).  Binomial tests
+    at level 1e-3; the Metropolis probabilities (1 - min(1, exp(-2 f)) of staying +1) are
+    rejected by the same counts."""
+    L, h, Jc, C = 4, 0.05, 0.1, 6400
+    edges = lattice_edges(L)
+    model = Ising(fields=np.full(L * L, h), couplings=np.full(len(edges), Jc), edges=edges)
+    g = GibbsSampler(C, scan="checkerboard", burn_in=0, seed=12)
+    g.run(Ising, model.natural, model.fixed, 1)  # start the chains
+    g.states[:] = 1
+    x = g.run(Ising, model.natural, model.fixed, 1)[:, 0, :].reshape(C, L, L)
+    colour = np.add.outer(np.arange(L), np.arange(L)) % 2
+    first = x[:, colour == 0]
+    hb, metropolis = sigmoid(2 * (h + 4 * Jc)), 1 - np.exp(-2 * (h + 4 * Jc))
+    plus, total = int((first > 0).sum()), first.size
+    assert stats.binomtest(plus, total, hb).pvalue > LEVEL
+    assert stats.binomtest(plus, total, metropolis).pvalue < 1e-12
+    k = sum((np.roll(x, s, a) > 0) for s in (1, -1) for a in (1, 2))  # +1 neighbours
+    second = colour == 1
+    for kk in range(5):
+        sel = x[:, second][k[:, second] == kk]
+        if sel.size < 200:
+            continue
+        f = h + Jc * (2 * kk - 4)
+        assert stats.binomtest(int((sel > 0).sum()), sel.size, sigmoid(2 * f)).pvalue > LEVEL
+        assert stats.binomtest(int((sel > 0).sum()), sel.size,
+                               1 - min(1.0, np.exp(-2 * f))).pvalue < 1e-6
+
+
+def test_multispin_reproducible_whatever_the_threads():
+    import numba
+
+    edges = lattice_edges(8)
+    model = Ising(fields=np.full(64, 0.1), couplings=np.full(len(edges), 0.42), edges=edges)
+    runs = []
+    for threads in (1, numba.config.NUMBA_NUM_THREADS):
+        old = numba.get_num_threads()
+        numba.set_num_threads(threads)
+        try:
+            runs.append(GibbsSampler(300, scan="checkerboard", burn_in=5, seed=13).sample_model(model, 1200))
+        finally:
+            numba.set_num_threads(old)
+    np.testing.assert_array_equal(runs[0], runs[1])
+    other = GibbsSampler(300, scan="checkerboard", burn_in=5, seed=14).sample_model(model, 1200)
+    assert np.mean(other != runs[0]) > 0.3  # another seed, other chains
+
+
+def test_multispin_pack_roundtrip_and_digits():
+    from expfam.ebm import _multispin as MS
+
+    rng = np.random.default_rng(15)
+    S = np.where(rng.random((130, 7)) < 0.5, 1, -1).astype(np.int8)
+    W = MS.pack(S, 3)
+    back = np.zeros_like(S)
+    MS.unpack(W, back)
+    np.testing.assert_array_equal(back, S)
+    assert int(W[2, 0]) >> 2 == 0  # lanes beyond the chains are -1
+    t = np.array([0, 2**63, 2**64 - 1, 3 * 2**62, 12345], dtype=np.uint64)
+    D = MS.digit_masks(t)
+    for k, v in enumerate(t.tolist()):
+        digits = [int(b) for b in format(v, "064b")]
+        np.testing.assert_array_equal(D[:, k] != 0, np.array(digits, dtype=bool))
