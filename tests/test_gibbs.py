@@ -176,7 +176,7 @@ def test_parallel_and_serial_kernels_give_the_same_chains():
     for kernel in (K.sweep_dense, K.sweep_dense_serial):
         S, rs = S0.copy(), seed_streams(3, 64)
         out = np.zeros((64, 5, 12), np.int8)
-        kernel(S, h, J, rs, 10, 1, np.arange(12), out, 2, True)
+        kernel(S, h, J, rs, 10, 1, np.arange(12), out, 2, True, K.SIGMA)
         outs.append((S, rs, out))
     for a, b in zip(*outs):
         np.testing.assert_array_equal(a, b)
@@ -262,3 +262,51 @@ def test_multispin_pack_roundtrip_and_digits():
     for k, v in enumerate(t.tolist()):
         digits = [int(b) for b in format(v, "064b")]
         np.testing.assert_array_equal(D[:, k] != 0, np.array(digits, dtype=bool))
+
+
+# ----------------------------------------------------------------------------------
+# Dense and sparse kernels: the bracketing table of heat-bath probabilities
+# ----------------------------------------------------------------------------------
+def test_heat_bath_table_decisions_equal_the_formula():
+    """Decisions of the table look-up against 1[u < 1 / (1 + exp(-2 f))] evaluated here,
+    for fields on and off the grid, inside and outside the table (ties within 1e-14 of
+    the probability excepted: the rounding of P)."""
+    from numba import njit
+
+    from expfam.ebm import _gibbs_kernels as K
+
+    @njit
+    def decide(f, u, T):
+        out = np.zeros(f.size, np.bool_)
+        for k in range(f.size):
+            out[k] = K.heat_bath_up(f[k], u[k], T)
+        return out
+
+    rng = np.random.default_rng(16)
+    f = np.concatenate([rng.uniform(-25, 25, 200_000), np.arange(-1280, 1281) / 64.0,
+                        [-np.inf, np.inf, 20.0, -20.0, 19.999999]])
+    u = rng.random(f.size)
+    grid = rng.random(3000)  # u exactly at the probabilities of grid fields
+    f = np.concatenate([f, np.full(3000, 0.5)])
+    u = np.concatenate([u, np.where(grid < 0.5, 1 / (1 + np.exp(-1.0)), grid)])
+    p = 1.0 / (1.0 + np.exp(-2.0 * f))
+    got = decide(f, u, K.SIGMA)
+    clear = np.abs(u - p) > 1e-14
+    np.testing.assert_array_equal(got[clear], (u < p)[clear])
+    assert np.all(np.diff(K.SIGMA) >= 0)  # non-decreasing (1.0 at the top, in float64)
+
+
+def test_dense_one_sweep_is_heat_bath():
+    """From all spins +1, the first site of a sequential sweep becomes +1 with probability
+    sigma(2 (h_0 + sum_j J_0j)) (binomial test); the Metropolis probability is rejected."""
+    model = sk(7, 17)
+    C = 40_000
+    g = GibbsSampler(C, scan="sequential", burn_in=0, seed=17, global_flip=False)
+    g.run(Ising, model.natural, model.fixed, 1)
+    g.states[:] = 1
+    x = g.run(Ising, model.natural, model.fixed, 1)[:, 0, :]
+    f = model.fields[0] + model.couplings[0].sum()
+    plus = int((x[:, 0] > 0).sum())
+    assert stats.binomtest(plus, C, sigmoid(2 * f)).pvalue > LEVEL
+    metropolis = 1 - min(1.0, np.exp(-2 * f)) if f > 0 else 0.0
+    assert stats.binomtest(plus, C, metropolis).pvalue < 1e-6

@@ -5,8 +5,10 @@ Heat-bath update of spin ``i`` of a ``{-1,+1}`` Ising model
 ``f_i = h_i + sum_j J_ij s_j``, ``P(s_i = +1 | rest) = 1 / (1 + exp(-2 f_i))``.
 
 - dense couplings: the local fields of every spin are kept and updated when a spin flips
-  (``f += 2 s_i J[i, :]``, contiguous and vectorised), so an update costs one ``exp`` and
-  ``n`` additions only when the spin changes; the fields are recomputed from scratch at
+  (``f += 2 s_i J[i, :]``, contiguous and vectorised), so an update costs one random
+  number, a look-up in a table of ``P(s = +1 | f)`` that brackets the probability
+  (:func:`heat_bath_up`; ``exp`` for under 1% of the updates) and ``n`` additions only
+  when the spin changes; the fields are recomputed from scratch at
   every call (parameters may have changed between calls: persistent chains);
 - sparse couplings (CSR neighbour lists): the same, over the neighbours;
 - the periodic lattice with uniform coupling and field: multi-spin coded, in
@@ -36,6 +38,42 @@ from ._rng import below, uniform
 
 SEQUENTIAL, RANDOM, ORDERED = 0, 1, 2
 
+#: cells per unit of the local field in the table of heat-bath probabilities
+STEPS = 64
+#: the table covers local fields in ``[-FMAX, FMAX]``
+FMAX = 20.0
+
+
+def sigma_table() -> np.ndarray:
+    """``P(s = +1 | f) = 1 / (1 + exp(-2 f))`` at the grid ``f_k = -FMAX + k / STEPS``
+    (exact binary fractions), increasing in ``k``."""
+    f = np.arange(-FMAX * STEPS, FMAX * STEPS + 1) / STEPS
+    return 1.0 / (1.0 + np.exp(-2.0 * f))
+
+
+#: the table passed to the kernels (41 KB: stays in cache)
+SIGMA = sigma_table()
+
+
+@njit(inline="always", cache=True)
+def heat_bath_up(f, u, T):
+    """``True`` with probability ``P(s = +1 | f)``, given ``u`` uniform on ``[0, 1)``.
+
+    ``P`` increases with ``f``, so for ``f_k <= f < f_{k+1}`` the grid values bracket it:
+    ``u < T[k]`` means ``u < P`` and ``u >= T[k + 1]`` means ``u >= P``; only a ``u``
+    between the two (probability ``T[k+1] - T[k] <= 1 / (2 STEPS)``, under 1% of the
+    updates) needs ``exp``.  The result is that of ``u (1 + exp(-2 f)) < 1`` up to the
+    rounding of ``P`` (``~1e-16``).
+    """
+    y = (f + FMAX) * STEPS
+    if 0.0 <= y < T.shape[0] - 1:
+        k = int(y)
+        if u < T[k]:
+            return True
+        if u >= T[k + 1]:
+            return False
+    return u * (1.0 + math.exp(-2.0 * f)) < 1.0
+
 
 @njit(inline="always", cache=True)
 def _global_flip(s, F, h, s0, s1, s2, s3):
@@ -52,12 +90,13 @@ def _global_flip(s, F, h, s0, s1, s2, s3):
     return s0, s1, s2, s3
 
 
-def _sweep_dense(S, h, J, rs, n_sweeps, scan, order, out, record_every, flip):
+def _sweep_dense(S, h, J, rs, n_sweeps, scan, order, out, record_every, flip, T):
     """``n_sweeps`` sweeps of every chain of ``S`` (int8, shape ``(C, n)``), in place.
 
     ``out`` (int8, ``(C, R, n)``) receives the state after every ``record_every``-th sweep
     (``R`` records; ``R = 0``: nothing recorded).  ``order``: the site order of the ordered
-    scan.  ``rs``: the chains' random streams ``(C, 4)``, advanced in place.
+    scan.  ``rs``: the chains' random streams ``(C, 4)``, advanced in place.  ``T``:
+    :data:`SIGMA`, the table of :func:`heat_bath_up`.
     """
     C, n = S.shape
     R = out.shape[1]
@@ -78,9 +117,8 @@ def _sweep_dense(S, h, J, rs, n_sweeps, scan, order, out, record_every, flip):
                     i = order[t]
                 else:
                     i = t
-                f = h[i] + F[i]
                 u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
-                new = np.int8(1) if u * (1.0 + math.exp(-2.0 * f)) < 1.0 else np.int8(-1)
+                new = np.int8(1) if heat_bath_up(h[i] + F[i], u, T) else np.int8(-1)
                 if new != s[i]:
                     d = 2.0 * new
                     Ji = J[i]
@@ -96,7 +134,7 @@ def _sweep_dense(S, h, J, rs, n_sweeps, scan, order, out, record_every, flip):
 
 
 def _sweep_sparse(S, h, indptr, indices, values, rs, n_sweeps, scan, order, out, record_every,
-                  flip):
+                  flip, T):
     """As :func:`sweep_dense`, with the couplings as CSR neighbour lists (both directions)."""
     C, n = S.shape
     R = out.shape[1]
@@ -118,9 +156,8 @@ def _sweep_sparse(S, h, indptr, indices, values, rs, n_sweeps, scan, order, out,
                     i = order[t]
                 else:
                     i = t
-                f = h[i] + F[i]
                 u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
-                new = np.int8(1) if u * (1.0 + math.exp(-2.0 * f)) < 1.0 else np.int8(-1)
+                new = np.int8(1) if heat_bath_up(h[i] + F[i], u, T) else np.int8(-1)
                 if new != s[i]:
                     d = 2.0 * new
                     for p in range(indptr[i], indptr[i + 1]):

@@ -166,12 +166,12 @@ class GibbsSampler(Sampler):
                 Jm = cls.coupling_matrix(eta_pm, {**fixed, "spins": "+-1"})
                 kernel = K.sweep_dense_serial if small else K.sweep_dense
                 kernel(self.states, h, Jm, self.streams, n_sweeps, scan, order, out, every,
-                       self.global_flip)
+                       self.global_flip, K.SIGMA)
             else:
                 indptr, indices, values = csr_of(n, I, J, couplings)
                 kernel = K.sweep_sparse_serial if small else K.sweep_sparse
                 kernel(self.states, h, indptr, indices, values, self.streams, n_sweeps, scan,
-                       order, out, every, self.global_flip)
+                       order, out, every, self.global_flip, K.SIGMA)
         self.sweeps += n_sweeps
         return out
 
