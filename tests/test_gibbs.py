@@ -247,6 +247,35 @@ def test_multispin_reproducible_whatever_the_threads():
     assert np.mean(other != runs[0]) > 0.3  # another seed, other chains
 
 
+def test_multispin_checkpoint_resume(tmp_path):
+    edges = lattice_edges(6)
+    model = Ising(fields=np.full(36, -0.2), couplings=np.full(len(edges), 0.3), edges=edges)
+    g = GibbsSampler(130, scan="checkerboard", burn_in=3, seed=18)
+    g.sample_model(model, 130)
+    g.save(tmp_path / "lattice.npz")
+    cont = g.sample_model(model, 650)
+    np.testing.assert_array_equal(GibbsSampler.load(tmp_path / "lattice.npz").sample_model(model, 650), cont)
+
+
+def test_lattice_detection():
+    """The multi-spin kernel runs for uniform periodic rows x cols lattices only."""
+    from expfam.ebm.gibbs import _uniform_lattice
+
+    def detect(edges, n, h=0.1, J=0.2):
+        return _uniform_lattice(n, edges, np.full(n, h), np.full(len(edges), J))
+
+    assert detect(lattice_edges(3, cols=4), 12) == (3, 4)
+    assert detect(lattice_edges(4, cols=3), 12) == (4, 3)
+    assert detect(lattice_edges(5), 25) == (5, 5)
+    e = lattice_edges(4)
+    assert _uniform_lattice(16, e, np.full(16, 0.1), np.r_[0.3, np.full(len(e) - 1, 0.2)]) is None
+    assert _uniform_lattice(16, e, np.r_[0.0, np.full(15, 0.1)], np.full(len(e), 0.2)) is None
+    assert detect(lattice_edges(4, periodic=False), 16) is None
+    ring2 = tuple(sorted({(min(i, (i + d) % 16), max(i, (i + d) % 16)) for i in range(16) for d in (1, 3)}))
+    assert len(ring2) == 32 and detect(ring2, 16) is None  # 2n edges, not a lattice
+    assert _uniform_lattice(16, None, np.full(16, 0.1), np.full(32, 0.2)) is None
+
+
 def test_multispin_pack_roundtrip_and_digits():
     from expfam.ebm import _multispin as MS
 

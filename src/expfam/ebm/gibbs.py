@@ -245,10 +245,13 @@ def _uniform_lattice(n, edges, h, couplings):
     if edges is None or couplings.size != 2 * n or np.any(couplings != couplings[0]) \
             or np.any(h != h[0]):
         return None
+    first = {j for i, j in edges[:4] if i == 0}  # site 0's neighbours (edges are sorted)
     for rows in range(3, n // 3 + 1):
         if n % rows or n // rows < 3:
             continue
         shape = (rows, n // rows)
+        if first != {1, shape[1] - 1, shape[1], n - shape[1]}:
+            continue
         if shape not in _LATTICE_CACHE:
             _LATTICE_CACHE[shape] = lattice_edges(rows, cols=shape[1])
         if edges == _LATTICE_CACHE[shape]:
