@@ -81,11 +81,11 @@ class GibbsSampler(Sampler):
 
     def reset(self) -> None:
         """Forget the chains (the next call starts them again, with a burn-in)."""
-        self.states = None
-        self.streams = None
+        self.states: np.ndarray | None = None
+        self.streams: np.ndarray | None = None
         self.sweeps = 0
-        self.chains = None
-        self._kind = None
+        self.chains: np.ndarray | None = None
+        self._kind: str | None = None
 
     # ------------------------------------------------------------------
     def _start(self, n_vars: int, rng, kind: str) -> None:
