@@ -176,7 +176,207 @@ def test_parallel_and_serial_kernels_give_the_same_chains():
     for kernel in (K.sweep_dense, K.sweep_dense_serial):
         S, rs = S0.copy(), seed_streams(3, 64)
         out = np.zeros((64, 5, 12), np.int8)
-        kernel(S, h, J, rs, 10, 1, np.arange(12), out, 2, True)
+        kernel(S, h, J, rs, 10, 1, np.arange(12), out, 2, True, K.SIGMA)
         outs.append((S, rs, out))
     for a, b in zip(*outs):
         np.testing.assert_array_equal(a, b)
+
+
+# ----------------------------------------------------------------------------------
+# Multi-spin coded lattice kernel (64 chains per word)
+# ----------------------------------------------------------------------------------
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def test_multispin_rectangular_lattice_frequencies():
+    """3 x 4 periodic lattice (4096 states), a chain count that is not a multiple of 64."""
+    edges = lattice_edges(3, cols=4)
+    assert len(edges) == 24
+    model = Ising(fields=np.full(12, -0.15), couplings=np.full(len(edges), 0.3), edges=edges)
+    g = GibbsSampler(60_001, scan="checkerboard", burn_in=40, seed=11)
+    assert frequencies_pvalue(model, g) > LEVEL
+
+
+def test_multispin_one_sweep_is_heat_bath_not_metropolis():
+    """From all spins +1, one checkerboard sweep of a 4 x 4 lattice: a site of the first
+    colour becomes +1 with the heat-bath probability sigma(2 (h + 4 J)); a site of the
+    second colour with k neighbours at +1 with sigma(2 (h + J (2k - 4))).  Binomial tests
+    at level 1e-3; the Metropolis probabilities (1 - min(1, exp(-2 f)) of staying +1) are
+    rejected by the same counts."""
+    L, h, Jc, C = 4, 0.05, 0.1, 6400
+    edges = lattice_edges(L)
+    model = Ising(fields=np.full(L * L, h), couplings=np.full(len(edges), Jc), edges=edges)
+    g = GibbsSampler(C, scan="checkerboard", burn_in=0, seed=12)
+    g.run(Ising, model.natural, model.fixed, 1)  # start the chains
+    g.states[:] = 1
+    x = g.run(Ising, model.natural, model.fixed, 1)[:, 0, :].reshape(C, L, L)
+    colour = np.add.outer(np.arange(L), np.arange(L)) % 2
+    first = x[:, colour == 0]
+    hb, metropolis = sigmoid(2 * (h + 4 * Jc)), 1 - np.exp(-2 * (h + 4 * Jc))
+    plus, total = int((first > 0).sum()), first.size
+    assert stats.binomtest(plus, total, hb).pvalue > LEVEL
+    assert stats.binomtest(plus, total, metropolis).pvalue < 1e-12
+    k = sum((np.roll(x, s, a) > 0) for s in (1, -1) for a in (1, 2))  # +1 neighbours
+    second = colour == 1
+    for kk in range(5):
+        sel = x[:, second][k[:, second] == kk]
+        if sel.size < 200:
+            continue
+        f = h + Jc * (2 * kk - 4)
+        assert stats.binomtest(int((sel > 0).sum()), sel.size, sigmoid(2 * f)).pvalue > LEVEL
+        assert stats.binomtest(int((sel > 0).sum()), sel.size,
+                               1 - min(1.0, np.exp(-2 * f))).pvalue < 1e-6
+
+
+def test_multispin_reproducible_whatever_the_threads():
+    import numba
+
+    edges = lattice_edges(8)
+    model = Ising(fields=np.full(64, 0.1), couplings=np.full(len(edges), 0.42), edges=edges)
+    runs = []
+    for threads in (1, numba.config.NUMBA_NUM_THREADS):
+        old = numba.get_num_threads()
+        numba.set_num_threads(threads)
+        try:
+            runs.append(GibbsSampler(300, scan="checkerboard", burn_in=5, seed=13).sample_model(model, 1200))
+        finally:
+            numba.set_num_threads(old)
+    np.testing.assert_array_equal(runs[0], runs[1])
+    other = GibbsSampler(300, scan="checkerboard", burn_in=5, seed=14).sample_model(model, 1200)
+    assert np.mean(other != runs[0]) > 0.3  # another seed, other chains
+
+
+def test_multispin_checkpoint_resume(tmp_path):
+    edges = lattice_edges(6)
+    model = Ising(fields=np.full(36, -0.2), couplings=np.full(len(edges), 0.3), edges=edges)
+    g = GibbsSampler(130, scan="checkerboard", burn_in=3, seed=18)
+    g.sample_model(model, 130)
+    g.save(tmp_path / "lattice.npz")
+    cont = g.sample_model(model, 650)
+    np.testing.assert_array_equal(GibbsSampler.load(tmp_path / "lattice.npz").sample_model(model, 650), cont)
+
+
+def test_lattice_detection():
+    """The multi-spin kernel runs for uniform periodic rows x cols lattices only."""
+    from expfam.ebm.gibbs import _uniform_lattice
+
+    def detect(edges, n, h=0.1, J=0.2):
+        return _uniform_lattice(n, edges, np.full(n, h), np.full(len(edges), J))
+
+    assert detect(lattice_edges(3, cols=4), 12) == (3, 4)
+    assert detect(lattice_edges(4, cols=3), 12) == (4, 3)
+    assert detect(lattice_edges(5), 25) == (5, 5)
+    e = lattice_edges(4)
+    assert _uniform_lattice(16, e, np.full(16, 0.1), np.r_[0.3, np.full(len(e) - 1, 0.2)]) is None
+    assert _uniform_lattice(16, e, np.r_[0.0, np.full(15, 0.1)], np.full(len(e), 0.2)) is None
+    assert detect(lattice_edges(4, periodic=False), 16) is None
+    ring2 = tuple(sorted({(min(i, (i + d) % 16), max(i, (i + d) % 16)) for i in range(16) for d in (1, 3)}))
+    assert len(ring2) == 32 and detect(ring2, 16) is None  # 2n edges, not a lattice
+    assert _uniform_lattice(16, None, np.full(16, 0.1), np.full(32, 0.2)) is None
+
+
+def test_multispin_pack_roundtrip_and_digits():
+    from expfam.ebm import _multispin as MS
+
+    rng = np.random.default_rng(15)
+    S = np.where(rng.random((130, 7)) < 0.5, 1, -1).astype(np.int8)
+    W = MS.pack(S, 3)
+    back = np.zeros_like(S)
+    MS.unpack(W, back)
+    np.testing.assert_array_equal(back, S)
+    assert int(W[2, 0]) >> 2 == 0  # lanes beyond the chains are -1
+    t = np.array([0, 2**63, 2**64 - 1, 3 * 2**62, 12345], dtype=np.uint64)
+    D = MS.digit_masks(t)
+    for k, v in enumerate(t.tolist()):
+        digits = [int(b) for b in format(v, "064b")]
+        np.testing.assert_array_equal(D[:, k] != 0, np.array(digits, dtype=bool))
+
+
+# ----------------------------------------------------------------------------------
+# Dense and sparse kernels: the bracketing table of heat-bath probabilities
+# ----------------------------------------------------------------------------------
+def test_heat_bath_table_decisions_equal_the_formula():
+    """Decisions of the table look-up against 1[u < 1 / (1 + exp(-2 f))] evaluated here,
+    for fields on and off the grid, inside and outside the table (ties within 1e-14 of
+    the probability excepted: the rounding of P)."""
+    from numba import njit
+
+    from expfam.ebm import _gibbs_kernels as K
+
+    @njit
+    def decide(f, u, T):
+        out = np.zeros(f.size, np.bool_)
+        for k in range(f.size):
+            out[k] = K.heat_bath_sign(f[k], u[k], T) > 0
+        return out
+
+    rng = np.random.default_rng(16)
+    f = np.concatenate([rng.uniform(-25, 25, 200_000), np.arange(-1280, 1281) / 64.0,
+                        [-np.inf, np.inf, 20.0, -20.0, 19.999999]])
+    u = rng.random(f.size)
+    grid = rng.random(3000)  # u exactly at the probabilities of grid fields
+    f = np.concatenate([f, np.full(3000, 0.5)])
+    u = np.concatenate([u, np.where(grid < 0.5, 1 / (1 + np.exp(-1.0)), grid)])
+    p = 1.0 / (1.0 + np.exp(-2.0 * f))
+    got = decide(f, u, K.SIGMA)
+    clear = np.abs(u - p) > 1e-14
+    np.testing.assert_array_equal(got[clear], (u < p)[clear])
+    assert np.all(np.diff(K.SIGMA) >= 0)  # non-decreasing (1.0 at the top, in float64)
+
+
+def test_dense_one_sweep_is_heat_bath():
+    """From all spins +1, the first site of a sequential sweep becomes +1 with probability
+    sigma(2 (h_0 + sum_j J_0j)) (binomial test); the Metropolis probability is rejected."""
+    model = sk(7, 17)
+    C = 40_000
+    g = GibbsSampler(C, scan="sequential", burn_in=0, seed=17, global_flip=False)
+    g.run(Ising, model.natural, model.fixed, 1)
+    g.states[:] = 1
+    x = g.run(Ising, model.natural, model.fixed, 1)[:, 0, :]
+    f = model.fields[0] + model.couplings[0].sum()
+    plus = int((x[:, 0] > 0).sum())
+    assert stats.binomtest(plus, C, sigmoid(2 * f)).pvalue > LEVEL
+    metropolis = 1 - min(1.0, np.exp(-2 * f)) if f > 0 else 0.0
+    assert stats.binomtest(plus, C, metropolis).pvalue < 1e-6
+
+
+def test_xoshiro256pp_matches_the_reference_algorithm_and_every_bit_is_fair():
+    """next_u64_pp against xoshiro256++ written here on Python integers (Blackman & Vigna
+    2018), and every bit of its words fair (binomial tests, Bonferroni over 64 bits): the
+    multi-spin kernel uses all 64."""
+    from numba import njit
+
+    from expfam.ebm._rng import next_u64_pp, seed_streams
+
+    @njit
+    def draws(st, m):
+        s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
+        out = np.empty(m, np.uint64)
+        for k in range(m):
+            out[k], s0, s1, s2, s3 = next_u64_pp(s0, s1, s2, s3)
+        return out
+
+    mask = (1 << 64) - 1
+
+    def rotl(x, k):
+        return ((x << k) | (x >> (64 - k))) & mask
+
+    st = seed_streams(19, 1)[0]
+    s = [int(v) for v in st]
+    ref = []
+    for _ in range(1000):
+        ref.append((rotl((s[0] + s[3]) & mask, 23) + s[0]) & mask)
+        t = (s[1] << 17) & mask
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = rotl(s[3], 45)
+    assert [int(v) for v in draws(st, 1000)] == ref
+    m = 40_000
+    w = draws(st, m)
+    ones = ((w[:, None] >> np.arange(64, dtype=np.uint64)) & np.uint64(1)).sum(0)
+    p = [stats.binomtest(int(k), m, 0.5).pvalue for k in ones]
+    assert min(p) > LEVEL / 64

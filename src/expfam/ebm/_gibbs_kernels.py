@@ -5,14 +5,14 @@ Heat-bath update of spin ``i`` of a ``{-1,+1}`` Ising model
 ``f_i = h_i + sum_j J_ij s_j``, ``P(s_i = +1 | rest) = 1 / (1 + exp(-2 f_i))``.
 
 - dense couplings: the local fields of every spin are kept and updated when a spin flips
-  (``f += 2 s_i J[i, :]``, contiguous and vectorised), so an update costs one ``exp`` and
-  ``n`` additions only when the spin changes; the fields are recomputed from scratch at
+  (``f += 2 s_i J[i, :]``, contiguous and vectorised), so an update costs one random
+  number, a look-up in a table of ``P(s = +1 | f)`` that brackets the probability
+  (:func:`heat_bath_sign`; ``exp`` for under 1% of the updates) and ``n`` additions only
+  when the spin changes; the fields are recomputed from scratch at
   every call (parameters may have changed between calls: persistent chains);
 - sparse couplings (CSR neighbour lists): the same, over the neighbours;
-- the periodic ``L x L`` lattice with uniform coupling and field: the local field takes
-  five values, so ``P(s = +1)`` comes from a table of five 64-bit thresholds compared with
-  one 64-bit random word (exact to ``2^-64``), in checkerboard order (the two colour classes
-  in turn).
+- the periodic lattice with uniform coupling and field: multi-spin coded, in
+  :mod:`._multispin`.
 
 Optionally (``flip``) every sweep ends with the Metropolis move ``s -> -s`` of the whole
 configuration (accepted with probability ``min(1, exp(-2 h.s))``: the couplings do not
@@ -34,42 +34,81 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ._rng import below, next_u64, uniform
+from ._rng import below, uniform
 
 SEQUENTIAL, RANDOM, ORDERED = 0, 1, 2
 
+#: cells per unit of the local field in the table of heat-bath probabilities
+STEPS = 64
+#: the table covers local fields in ``[-FMAX, FMAX]``
+FMAX = 20.0
+
+
+def sigma_table() -> np.ndarray:
+    """``P(s = +1 | f) = 1 / (1 + exp(-2 f))`` at the grid ``f_k = -FMAX + k / STEPS``
+    (exact binary fractions), increasing in ``k``."""
+    f = np.arange(-FMAX * STEPS, FMAX * STEPS + 1) / STEPS
+    return 1.0 / (1.0 + np.exp(-2.0 * f))
+
+
+#: the table passed to the kernels (20 KB: stays in cache)
+SIGMA = sigma_table()
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def heat_bath_sign(f, u, T):
+    """``+1.0`` with probability ``P(s = +1 | f)``, else ``-1.0``, given ``u`` uniform on
+    ``[0, 1)``.
+
+    ``P`` increases with ``f``, so for ``f_k <= f < f_{k+1}`` the grid values bracket it:
+    ``u < T[k]`` means ``u < P`` and ``u >= T[k + 1]`` means ``u >= P``; only a ``u``
+    between the two (probability ``T[k+1] - T[k] <= 1 / (2 STEPS)``, under 1% of the
+    updates) or a field outside the table needs ``exp``.  Both comparisons are made
+    before the one (well predicted) branch: no misprediction on the random outcome.  The
+    result is that of ``u (1 + exp(-2 f)) < 1`` up to the rounding of ``P`` (``~1e-16``).
+    """
+    y = (f + FMAX) * STEPS
+    yc = min(max(y, 0.0), T.shape[0] - 2.0)
+    k = int(yc)
+    lo = u < T[k]
+    hi = u >= T[k + 1]
+    if lo == hi or y != yc:
+        return 1.0 if u * (1.0 + math.exp(-2.0 * f)) < 1.0 else -1.0
+    return 2.0 * lo - 1.0
+
 
 @njit(inline="always", cache=True)
-def _global_flip(s, F, h, s0, s1, s2, s3):
+def _global_flip(x, F, h, s0, s1, s2, s3):
     """Metropolis move ``s -> -s``: the pair energy is unchanged, so it is accepted with
     probability ``min(1, exp(-2 h.s))``; the coupling fields ``F = J s`` change sign."""
     hs = 0.0
-    for i in range(s.shape[0]):
-        hs += h[i] * s[i]
+    for i in range(x.shape[0]):
+        hs += h[i] * x[i]
     u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
     if hs <= 0.0 or u < math.exp(-2.0 * hs):
-        for i in range(s.shape[0]):
-            s[i] = -s[i]
+        for i in range(x.shape[0]):
+            x[i] = -x[i]
             F[i] = -F[i]
     return s0, s1, s2, s3
 
 
-def _sweep_dense(S, h, J, rs, n_sweeps, scan, order, out, record_every, flip):
+def _sweep_dense(S, h, J, rs, n_sweeps, scan, order, out, record_every, flip, T):
     """``n_sweeps`` sweeps of every chain of ``S`` (int8, shape ``(C, n)``), in place.
 
     ``out`` (int8, ``(C, R, n)``) receives the state after every ``record_every``-th sweep
     (``R`` records; ``R = 0``: nothing recorded).  ``order``: the site order of the ordered
-    scan.  ``rs``: the chains' random streams ``(C, 4)``, advanced in place.
+    scan.  ``rs``: the chains' random streams ``(C, 4)``, advanced in place.  ``T``:
+    :data:`SIGMA`, the table of :func:`heat_bath_sign`.
     """
     C, n = S.shape
     R = out.shape[1]
     for c in prange(C):
-        s = S[c]
+        x = S[c].astype(np.float64)  # the spins as floats: no conversion in the loop
         F = np.zeros(n)
         for j in range(n):
-            if s[j] != 0:
+            if x[j] != 0.0:
                 for i in range(n):
-                    F[i] += J[j, i] * s[j]
+                    F[i] += J[j, i] * x[j]
         s0, s1, s2, s3 = rs[c, 0], rs[c, 1], rs[c, 2], rs[c, 3]
         r = 0
         for sweep in range(n_sweeps):
@@ -80,35 +119,37 @@ def _sweep_dense(S, h, J, rs, n_sweeps, scan, order, out, record_every, flip):
                     i = order[t]
                 else:
                     i = t
-                f = h[i] + F[i]
                 u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
-                new = np.int8(1) if u * (1.0 + math.exp(-2.0 * f)) < 1.0 else np.int8(-1)
-                if new != s[i]:
+                new = heat_bath_sign(h[i] + F[i], u, T)
+                if new != x[i]:
                     d = 2.0 * new
                     Ji = J[i]
                     for j in range(n):
                         F[j] += d * Ji[j]
-                    s[i] = new
+                    x[i] = new
             if flip:
-                s0, s1, s2, s3 = _global_flip(s, F, h, s0, s1, s2, s3)
+                s0, s1, s2, s3 = _global_flip(x, F, h, s0, s1, s2, s3)
             if R > 0 and (sweep + 1) % record_every == 0 and r < R:
-                out[c, r, :] = s
+                for j in range(n):
+                    out[c, r, j] = np.int8(x[j])
                 r += 1
+        for j in range(n):
+            S[c, j] = np.int8(x[j])
         rs[c, 0], rs[c, 1], rs[c, 2], rs[c, 3] = s0, s1, s2, s3
 
 
 def _sweep_sparse(S, h, indptr, indices, values, rs, n_sweeps, scan, order, out, record_every,
-                  flip):
+                  flip, T):
     """As :func:`sweep_dense`, with the couplings as CSR neighbour lists (both directions)."""
     C, n = S.shape
     R = out.shape[1]
     for c in prange(C):
-        s = S[c]
+        x = S[c].astype(np.float64)
         F = np.zeros(n)
         for i in range(n):
             acc = 0.0
             for p in range(indptr[i], indptr[i + 1]):
-                acc += values[p] * s[indices[p]]
+                acc += values[p] * x[indices[p]]
             F[i] = acc
         s0, s1, s2, s3 = rs[c, 0], rs[c, 1], rs[c, 2], rs[c, 3]
         r = 0
@@ -120,54 +161,27 @@ def _sweep_sparse(S, h, indptr, indices, values, rs, n_sweeps, scan, order, out,
                     i = order[t]
                 else:
                     i = t
-                f = h[i] + F[i]
                 u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
-                new = np.int8(1) if u * (1.0 + math.exp(-2.0 * f)) < 1.0 else np.int8(-1)
-                if new != s[i]:
+                new = heat_bath_sign(h[i] + F[i], u, T)
+                if new != x[i]:
                     d = 2.0 * new
                     for p in range(indptr[i], indptr[i + 1]):
                         F[indices[p]] += d * values[p]
-                    s[i] = new
+                    x[i] = new
             if flip:
-                s0, s1, s2, s3 = _global_flip(s, F, h, s0, s1, s2, s3)
+                s0, s1, s2, s3 = _global_flip(x, F, h, s0, s1, s2, s3)
             if R > 0 and (sweep + 1) % record_every == 0 and r < R:
-                out[c, r, :] = s
+                for j in range(n):
+                    out[c, r, j] = np.int8(x[j])
                 r += 1
+        for j in range(n):
+            S[c, j] = np.int8(x[j])
         rs[c, 0], rs[c, 1], rs[c, 2], rs[c, 3] = s0, s1, s2, s3
 
 
-sweep_dense = njit(parallel=True, cache=True)(_sweep_dense)
-sweep_dense_serial = njit(cache=True)(_sweep_dense)
-sweep_sparse = njit(parallel=True, cache=True)(_sweep_sparse)
-sweep_sparse_serial = njit(cache=True)(_sweep_sparse)
+sweep_dense = njit(parallel=True, cache=True, error_model="numpy")(_sweep_dense)
+sweep_dense_serial = njit(cache=True, error_model="numpy")(_sweep_dense)
+sweep_sparse = njit(parallel=True, cache=True, error_model="numpy")(_sweep_sparse)
+sweep_sparse_serial = njit(cache=True, error_model="numpy")(_sweep_sparse)
 #: updates per call below which the serial kernels run (threads cost more than they save)
 PARALLEL_UPDATES = 2_000_000
-
-
-@njit(parallel=True, cache=True)
-def sweep_lattice(S, L, thresholds, rs, n_sweeps, out, record_every):
-    """Checkerboard sweeps of periodic ``L x L`` lattices (``S``: int8 ``(C, L*L)``, row
-    major) with uniform coupling and field: ``thresholds[(k + 4) // 2]`` is
-    ``floor(P(s = +1 | neighbour sum k) * 2^64)`` for ``k = -4, -2, 0, 2, 4``."""
-    C = S.shape[0]
-    R = out.shape[1]
-    for c in prange(C):
-        s = S[c]
-        s0, s1, s2, s3 = rs[c, 0], rs[c, 1], rs[c, 2], rs[c, 3]
-        r = 0
-        for sweep in range(n_sweeps):
-            for colour in range(2):
-                for row in range(L):
-                    up = ((row - 1 + L) % L) * L
-                    down = ((row + 1) % L) * L
-                    here = row * L
-                    for col in range((row + colour) % 2, L, 2):
-                        left = col - 1 if col > 0 else L - 1
-                        right = col + 1 if col < L - 1 else 0
-                        k = s[up + col] + s[down + col] + s[here + left] + s[here + right]
-                        x, s0, s1, s2, s3 = next_u64(s0, s1, s2, s3)
-                        s[here + col] = np.int8(1) if x < thresholds[(k + 4) >> 1] else np.int8(-1)
-            if R > 0 and (sweep + 1) % record_every == 0 and r < R:
-                out[c, r, :] = s
-                r += 1
-        rs[c, 0], rs[c, 1], rs[c, 2], rs[c, 3] = s0, s1, s2, s3

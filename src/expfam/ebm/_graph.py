@@ -94,17 +94,19 @@ def colouring(n: int, I: np.ndarray, J: np.ndarray) -> np.ndarray:
     return colour
 
 
-def lattice_edges(L: int, periodic: bool = True) -> tuple:
-    """Edges of the ``L x L`` square lattice, sites numbered row-major (``i = row * L +
-    col``), with periodic boundaries by default (``L >= 3``)."""
+def lattice_edges(L: int, periodic: bool = True, cols: int | None = None) -> tuple:
+    """Edges of the ``L x L`` square lattice (``L x cols`` when ``cols`` is given), sites
+    numbered row-major (``i = row * cols + col``), with periodic boundaries by default
+    (``L, cols >= 3``)."""
+    M = L if cols is None else cols
     edges = set()
     for r in range(L):
-        for c in range(L):
-            i = r * L + c
+        for c in range(M):
+            i = r * M + c
             for rr, cc in ((r, c + 1), (r + 1, c)):
-                if not periodic and (rr >= L or cc >= L):
+                if not periodic and (rr >= L or cc >= M):
                     continue
-                j = (rr % L) * L + (cc % L)
+                j = (rr % L) * M + (cc % M)
                 if i != j:
                     edges.add((min(i, j), max(i, j)))
     return tuple(sorted(edges))

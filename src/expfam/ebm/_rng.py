@@ -7,7 +7,10 @@ thread runs it or on how many threads there are: the same seed gives the same ch
 The generator functions take and return the state as four ``uint64`` scalars (kept in
 registers inside the compiled loops).  ``uniform`` takes the top 53 bits (a double in
 ``[0, 1)`` on the grid ``2^-53``); ``below`` draws an integer in ``[0, m)`` without bias
-(Lemire's multiply-and-reject on 32-bit halves).
+(Lemire's multiply-and-reject on 32-bit halves).  The low bits of xoshiro256+ are weak
+(low linear complexity), which the float conversions drop; ``next_u64_pp`` is the
+xoshiro256++ output of the same state transition, whose 64 bits are all usable, for the
+bit-sliced kernels that use every bit of a word (:mod:`._multispin`).
 """
 
 from __future__ import annotations
@@ -15,12 +18,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["seed_streams", "next_u64", "uniform", "below"]
+__all__ = ["seed_streams", "next_u64", "next_u64_pp", "uniform", "below"]
 
 _U11 = np.uint64(11)
 _U17 = np.uint64(17)
 _U45 = np.uint64(45)
 _U19 = np.uint64(19)
+_U23 = np.uint64(23)
+_U41 = np.uint64(41)
 _U32 = np.uint64(32)
 _MASK32 = np.uint64(0xFFFFFFFF)
 _TWO_M53 = 1.0 / 9007199254740992.0
@@ -50,6 +55,21 @@ def seed_streams(seed, n_streams: int) -> np.ndarray:
 def next_u64(s0, s1, s2, s3):
     """One 64-bit output and the next state."""
     result = s0 + s3
+    t = s1 << _U17
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = (s3 << _U45) | (s3 >> _U19)
+    return result, s0, s1, s2, s3
+
+
+@njit(inline="always", cache=True)
+def next_u64_pp(s0, s1, s2, s3):
+    """One 64-bit xoshiro256++ output, ``rotl(s0 + s3, 23) + s0``, and the next state."""
+    x = s0 + s3
+    result = ((x << _U23) | (x >> _U41)) + s0
     t = s1 << _U17
     s2 ^= s0
     s3 ^= s1

@@ -9,8 +9,10 @@ same seed gives the same chains whatever the number of threads.
 
 Scans: ``"random"`` (``n`` uniformly drawn sites per sweep), ``"sequential"`` (sites
 ``0..n-1``) and ``"checkerboard"`` (the colour classes of a greedy graph colouring in
-turn; the checkerboard of a lattice).  A periodic ``L x L`` lattice Ising model with
-uniform coupling and field in checkerboard order uses a table of five thresholds.
+turn; the checkerboard of a lattice).  A periodic ``rows x cols`` lattice Ising model
+with uniform coupling and field in checkerboard order runs multi-spin coded
+(:mod:`._multispin`: 64 chains per machine word, heat-bath probabilities from a table of
+five thresholds).
 
 Usage::
 
@@ -32,6 +34,7 @@ from ..errors import FileFormatError, ParameterError
 from ..moments import Sampler
 from . import _gibbs_kernels as K
 from . import _hooks
+from . import _multispin as MS
 from ._graph import colouring, csr_of, lattice_edges
 from ._rng import seed_streams
 
@@ -78,11 +81,11 @@ class GibbsSampler(Sampler):
 
     def reset(self) -> None:
         """Forget the chains (the next call starts them again, with a burn-in)."""
-        self.states = None
-        self.streams = None
+        self.states: np.ndarray | None = None
+        self.streams: np.ndarray | None = None
         self.sweeps = 0
-        self.chains = None
-        self._kind = None
+        self.chains: np.ndarray | None = None
+        self._kind: str | None = None
 
     # ------------------------------------------------------------------
     def _start(self, n_vars: int, rng, kind: str) -> None:
@@ -145,12 +148,17 @@ class GibbsSampler(Sampler):
         I, J = cls.pairs(fixed)
         couplings = eta_pm[n:]
         scan = SCANS[self.scan]
-        L = _uniform_lattice(n, fixed["edges"], h, couplings) if self.scan == "checkerboard" else None
-        if L is not None:
-            k = np.arange(-4, 5, 2)
-            p = 1.0 / (1.0 + np.exp(-2.0 * (h[0] + couplings[0] * k)))
+        shape = _uniform_lattice(n, fixed["edges"], h, couplings) if self.scan == "checkerboard" else None
+        if shape is not None:
+            # P(s = +1 | k neighbours at +1) = sigma(2 (h + J (2k - 4))), 64-bit fixed point
+            k = np.arange(5)
+            p = 1.0 / (1.0 + np.exp(-2.0 * (h[0] + couplings[0] * (2 * k - 4))))
             th = np.array([min(int(v * 2.0**64), 2**64 - 1) for v in p], dtype=np.uint64)
-            K.sweep_lattice(self.states, L, th, self.streams, n_sweeps, out, every)
+            groups = -(-self.n_chains // 64)
+            W = MS.pack(self.states, groups)
+            MS.sweep_lattice_packed(W, shape[0], shape[1], MS.digit_masks(th),
+                                    self.streams[:groups], n_sweeps, out, every)
+            MS.unpack(W, self.states)
         else:
             order = _order(n, I, J, self.scan)
             small = self.n_chains * n * n_sweeps < K.PARALLEL_UPDATES
@@ -158,12 +166,12 @@ class GibbsSampler(Sampler):
                 Jm = cls.coupling_matrix(eta_pm, {**fixed, "spins": "+-1"})
                 kernel = K.sweep_dense_serial if small else K.sweep_dense
                 kernel(self.states, h, Jm, self.streams, n_sweeps, scan, order, out, every,
-                       self.global_flip)
+                       self.global_flip, K.SIGMA)
             else:
                 indptr, indices, values = csr_of(n, I, J, couplings)
                 kernel = K.sweep_sparse_serial if small else K.sweep_sparse
                 kernel(self.states, h, indptr, indices, values, self.streams, n_sweeps, scan,
-                       order, out, every, self.global_flip)
+                       order, out, every, self.global_flip, K.SIGMA)
         self.sweeps += n_sweeps
         return out
 
@@ -232,18 +240,23 @@ def _order(n, I, J, scan):
 
 
 def _uniform_lattice(n, edges, h, couplings):
-    """``L`` when the model is a periodic ``L x L`` lattice (row-major sites) with one
-    coupling value and one field value; else ``None``."""
-    L = int(round(np.sqrt(n)))
-    if edges is None or L * L != n or L < 3 or couplings.size != 2 * n:
+    """``(rows, cols)`` when the model is a periodic ``rows x cols`` lattice (row-major
+    sites, both sides >= 3) with one coupling value and one field value; else ``None``."""
+    if edges is None or couplings.size != 2 * n or np.any(couplings != couplings[0]) \
+            or np.any(h != h[0]):
         return None
-    if L not in _LATTICE_CACHE:
-        _LATTICE_CACHE[L] = lattice_edges(L)
-    if edges != _LATTICE_CACHE[L]:
-        return None
-    if np.any(couplings != couplings[0]) or np.any(h != h[0]):
-        return None
-    return L
+    first = {j for i, j in edges[:4] if i == 0}  # site 0's neighbours (edges are sorted)
+    for rows in range(3, n // 3 + 1):
+        if n % rows or n // rows < 3:
+            continue
+        shape = (rows, n // rows)
+        if first != {1, shape[1] - 1, shape[1], n - shape[1]}:
+            continue
+        if shape not in _LATTICE_CACHE:
+            _LATTICE_CACHE[shape] = lattice_edges(rows, cols=shape[1])
+        if edges == _LATTICE_CACHE[shape]:
+            return shape
+    return None
 
 
 _hooks.provide("gibbs_sampler", GibbsSampler)
