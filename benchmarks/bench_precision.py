@@ -11,12 +11,14 @@ Run: ``.venv/bin/python benchmarks/bench_precision.py`` (from the repository roo
 from __future__ import annotations
 
 import importlib
+import os
 import pathlib
 import pkgutil
 import sys
 from collections import defaultdict
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+os.environ.setdefault("EXPFAM_PRECISION_FULL", "1")  # every grid point (the suite thins the slow ones)
 
 import tests.precision as precision  # noqa: E402
 from tests.precision._harness import ABS, REL  # noqa: E402

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import mpmath as mp
@@ -41,6 +42,20 @@ class Check:
     @property
     def ok(self) -> bool:
         return self.rel_error <= REL or self.abs_error <= ABS
+
+
+#: ``EXPFAM_PRECISION_FULL=1`` (set by ``benchmarks/bench_precision.py``) checks every
+#: point of the grids whose oracle is slow (sums of thousands of terms, quadrature at
+#: hundreds of digits); the test suite checks every third point of those, ends included
+FULL = os.environ.get("EXPFAM_PRECISION_FULL") == "1"
+
+
+def thin(values: np.ndarray, every: int = 3) -> np.ndarray:
+    """Every ``every``-th value and the last one (all of them when :data:`FULL`)."""
+    values = np.asarray(values)
+    if FULL or values.size <= 2:
+        return values
+    return np.unique(np.concatenate([values[::every], values[-1:]]))
 
 
 def loggrid(lo: float, hi: float, per_decade: int = 2) -> np.ndarray:
