@@ -26,9 +26,11 @@ from ..errors import (
     ExpfamError,
     FloatRangeError,
     MonotonicityError,
+    WeightError,
 )
 from ..families import MultivariateNormal
-from ..fitting import fit, prior_mean_params
+from ..fitting import fit_stats, prior_mean_params
+from ..stats import SufficientStats
 from ._gauss import gaussian_em_step, gaussian_responsibilities
 from .model import Mixture
 
@@ -52,25 +54,43 @@ def _groups(specs):
     return out
 
 
-def m_step(specs, x, wt, R, pseudo_count, start, iteration) -> Mixture:
-    """Weighted moment matching of every component, responsibilities as weights."""
-    K = len(specs)
-    W = float(wt.sum())
+def resp_stats(specs, x, wt, R) -> list:
+    """The M-step's data: per group of components sharing a family (:func:`_groups`), the
+    :class:`~expfam.stats.SufficientStats` of ``x`` weighted by ``wt_n r_nk`` (batch axis:
+    the group's components).  Additive over chunks of the data (merge)."""
     Wr = wt[:, None] * R
-    Nk = Wr.sum(axis=0)
-    if pseudo_count is None:
-        lost = np.flatnonzero(Nk < MIN_WEIGHT * W)
-        if lost.size:
-            raise DegenerateComponentError(
-                f"component {int(lost[0])} lost all its weight (responsibility sum "
-                f"{Nk[lost[0]]:.3g} of {W:.6g}) at iteration {iteration} of start {start}; "
-                f"try fewer components or pass pseudo_count=")
-    comps = [None] * K
+    out = []
     for cls, fixed, idx in _groups(specs):
         xb = np.broadcast_to(x[(slice(None), None)], (x.shape[0], len(idx)) + x.shape[1:])
+        with np.errstate(all="ignore"):
+            out.append(SufficientStats.from_data(cls, xb, weights=Wr[:, idx], **fixed))
+    return out
+
+
+def _check_lost(Nk, W, start, iteration) -> None:
+    lost = np.flatnonzero(~(Nk >= MIN_WEIGHT * W))
+    if lost.size:
+        raise DegenerateComponentError(
+            f"component {int(lost[0])} lost all its weight (responsibility sum "
+            f"{Nk[lost[0]]:.3g} of {W:.6g}) at iteration {iteration} of start {start}; "
+            f"try fewer components or pass pseudo_count=")
+
+
+def m_step_stats(specs, stats, W, pseudo_count, start, iteration) -> Mixture:
+    """Weighted moment matching of every component from :func:`resp_stats`' statistics
+    (``W``: the total observation weight)."""
+    K = len(specs)
+    groups = _groups(specs)
+    Nk = np.empty(K)
+    for (_, _, idx), st in zip(groups, stats):
+        Nk[idx] = st.weight_sum
+    if pseudo_count is None:
+        _check_lost(Nk, W, start, iteration)
+    comps = [None] * K
+    for (cls, _, idx), st in zip(groups, stats):
         try:
             with np.errstate(all="ignore"):
-                res = fit(cls, xb, weights=Wr[:, idx], pseudo_count=pseudo_count, **fixed)
+                res = fit_stats(st, pseudo_count=pseudo_count)
         except (BoundaryError, FloatRangeError, EmptyDataError) as exc:
             raise DegenerateComponentError(
                 f"a {cls.__name__} component among {idx} collapsed at iteration {iteration} "
@@ -80,6 +100,20 @@ def m_step(specs, x, wt, R, pseudo_count, start, iteration) -> Mixture:
             comps[i] = res.model[j]
     w = Nk / W if pseudo_count is None else (Nk + pseudo_count / K) / (W + pseudo_count)
     return Mixture(w, comps)
+
+
+def m_step(specs, x, wt, R, pseudo_count, start, iteration) -> Mixture:
+    """Weighted moment matching of every component, responsibilities as weights."""
+    W = float(wt.sum())
+    if pseudo_count is None:
+        _check_lost((wt[:, None] * R).sum(axis=0), W, start, iteration)
+    try:
+        stats = resp_stats(specs, x, wt, R)
+    except (EmptyDataError, WeightError) as exc:
+        raise DegenerateComponentError(
+            f"a component lost its weight at iteration {iteration} of start {start}: {exc}; "
+            f"try fewer components or pass pseudo_count=") from exc
+    return m_step_stats(specs, stats, W, pseudo_count, start, iteration)
 
 
 def log_prior(mix: Mixture, pseudo_count) -> float:
