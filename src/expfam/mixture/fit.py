@@ -30,8 +30,9 @@ from .streamed import fit_source, resolve_first
 __all__ = ["fit_mixture"]
 
 
-def _specs(family, K, x, fixed):
-    """``[(class, fixed)]`` per component, validated against the data."""
+def _specs(family, K, x, fixed, check=True):
+    """``[(class, fixed)]`` per component, validated against the data (the support only
+    with ``check``)."""
     fams = list(family) if isinstance(family, (list, tuple)) else [family] * K
     if len(fams) != K:
         raise ShapeError(f"{len(fams)} families given for n_components={K}")
@@ -47,7 +48,8 @@ def _specs(family, K, x, fixed):
     if len({cls.event_ndim for cls, _ in specs}) != 1:
         raise FamilyMismatchError("the component families have observations of different shapes")
     for i, (cls, fx) in enumerate(specs):
-        check_support(cls, x, fx, name=f"data (support of component {i}, {cls.__name__})")
+        if check:
+            check_support(cls, x, fx, name=f"data (support of component {i}, {cls.__name__})")
     return specs
 
 

@@ -203,6 +203,11 @@ class FileSource:
             raise EmptyDataError(f"{self.path}: no data rows (empty file)")
         return n, W, res.x, res.wt
 
+    def scan(self, specs) -> None:
+        """Validate every value against ``specs`` (raises at the first bad one)."""
+        for _ in self.chunks(specs):
+            pass
+
     def estep(self, mix, specs) -> PassSums:
         total = None
         for x, wt in self.chunks(specs):
@@ -369,6 +374,10 @@ class DaskSource:
         if n == 0:
             raise EmptyDataError("data: no observations (empty data)")
         return n, W, res.x, res.wt
+
+    def scan(self, specs) -> None:
+        """Validate every value against ``specs`` (raises at the first bad one)."""
+        self.first_pass(specs, 1, np.random.default_rng(0))
 
     def estep(self, mix, specs) -> PassSums:
         import dask

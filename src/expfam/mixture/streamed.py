@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DataError, ParameterError
+from ..errors import DataError, ParameterError, SupportError
 from ..families import resolve_family
 from .em import _check_step, _groups, log_prior, m_step_stats
 from .model import Mixture
@@ -35,7 +35,12 @@ def fit_source(family, source, K, *, init, n_init, max_iter, tol, rng, pseudo_co
     n, W, xs, ws = source.first_pass([], sample_size, rng)
     if not W > 0:
         raise DataError("data: the weights sum to 0")
-    specs = _specs(family, K, xs, fixed)
+    specs = _specs(family, K, xs, fixed, check=False)
+    try:
+        _specs(family, K, xs, fixed)
+    except SupportError:
+        source.scan(specs)  # raises, naming the file's / block's row
+        raise
     ev = specs[0][0].event_ndim
     if xs.ndim != ev + 1:
         raise DataError(f"data: expected {'vectors' if ev else 'scalars'} for "
