@@ -7,8 +7,9 @@ loop), ``se`` (Louis' standard errors), ``result``, ``fit``, ``select``.
 """
 
 from .fit import fit_mixture
+from .online import OnlineMixture
 from .model import Mixture
 from .result import MixtureResult
 from .select import ChooseKResult, choose_k
 
-__all__ = ["fit_mixture", "Mixture", "MixtureResult", "choose_k", "ChooseKResult"]
+__all__ = ["fit_mixture", "Mixture", "MixtureResult", "choose_k", "ChooseKResult", "OnlineMixture"]

@@ -17,7 +17,6 @@ iteration.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import logsumexp
 
 from ..errors import (
     BoundaryError,
@@ -54,17 +53,78 @@ def _groups(specs):
     return out
 
 
-def resp_stats(specs, x, wt, R) -> list:
+class _Terms:
+    """Per group of components (:func:`_groups`), what the E-step and the statistics share
+    on one chunk: ``u(x)`` and ``log h(x)`` for families without a location pivot."""
+
+    def __init__(self, specs, x):
+        self.x = x
+        self.groups = _groups(specs)
+        self.u, self.lh = [], []
+        for cls, fixed, _ in self.groups:
+            plain = not cls.pivot
+            self.u.append(cls.sufficient_statistics(x, fixed) if plain else None)
+            self.lh.append(cls.log_base_measure(x, fixed) if plain else None)
+
+
+def _lse(j):
+    """Row-wise log-sum-exp of ``(n, K)`` log terms."""
+    m = j.max(axis=1)
+    m = np.where(np.isfinite(m), m, 0.0)
+    return m + np.log(np.exp(j - m[:, None]).sum(axis=1))
+
+
+def estep(mix: Mixture, specs, x, wt, terms: _Terms | None = None):
+    """E-step on (a chunk of) the data: responsibilities ``R`` and ``log p(x_n)``.
+
+    Components of a family without a location pivot are evaluated in the exponential-family
+    form ``log w_k + log h(x) + u(x) . eta_k - A(eta_k)``, one matrix product per family
+    (``u`` and ``log h`` computed once and shared with the statistics); its rounding is a
+    few ulps of the largest term.  Pivot families (normal, log-normal) use their own
+    ``logpdf``, evaluated about each component's location.  The data must lie in every
+    component's support (checked by the caller)."""
+    terms = _Terms(specs, x) if terms is None else terms
+    n, K = x.shape[0], mix.n_components
+    j = np.empty((n, K))
+    with np.errstate(divide="ignore"):
+        logw = np.log(mix.weights)
+    for (cls, fixed, idx), u, lh in zip(terms.groups, terms.u, terms.lh):
+        eta = np.stack([mix.components[i].natural for i in idx])
+        if u is not None:
+            j[:, idx] = lh[:, None] + u @ eta.T - cls.log_partition(eta, fixed)
+        else:
+            xe = x[(slice(None), None) + (slice(None),) * cls.event_ndim]
+            j[:, idx] = cls.from_natural(eta, **fixed).logpdf(xe)
+        j[:, idx] += logw[idx]
+    lse = _lse(j)
+    return np.exp(j - lse[:, None]), lse
+
+
+def resp_stats(specs, x, wt, R, terms: _Terms | None = None) -> list:
     """The M-step's data: per group of components sharing a family (:func:`_groups`), the
     :class:`~expfam.stats.SufficientStats` of ``x`` weighted by ``wt_n r_nk`` (batch axis:
     the group's components).  Additive over chunks of the data (merge)."""
+    terms = _Terms(specs, x) if terms is None else terms
     Wr = wt[:, None] * R
     out = []
-    for cls, fixed, idx in _groups(specs):
+    for (cls, fixed, idx), u, lh in zip(terms.groups, terms.u, terms.lh):
+        if u is not None:  # weighted sums as matrix products
+            wk = Wr[:, idx]
+            out.append(SufficientStats(cls, fixed, np.full(len(idx), x.shape[0]), wk.sum(axis=0),
+                                       wk.T @ u, wk.T @ lh))
+            continue
         xb = np.broadcast_to(x[(slice(None), None)], (x.shape[0], len(idx)) + x.shape[1:])
         with np.errstate(all="ignore"):
             out.append(SufficientStats.from_data(cls, xb, weights=Wr[:, idx], **fixed))
     return out
+
+
+def estep_stats(mix: Mixture, specs, x, wt):
+    """E-step and the responsibility statistics of (a chunk of) the data:
+    ``(sum_n wt_n log p(x_n), resp_stats, R)``."""
+    terms = _Terms(specs, x)
+    R, lse = estep(mix, specs, x, wt, terms)
+    return float(np.dot(wt, lse)), resp_stats(specs, x, wt, R, terms), R
 
 
 def _check_lost(Nk, W, start, iteration) -> None:
@@ -126,13 +186,6 @@ def log_prior(mix: Mixture, pseudo_count) -> float:
         mu0 = prior_mean_params(cls, fixed, None, np.shape(c.natural))
         total += pseudo_count * float(np.dot(c.natural, mu0) - cls.log_partition(c.natural, fixed))
     return total
-
-
-def e_step(mix: Mixture, x, wt):
-    """Responsibilities and the weighted log-likelihood ``sum_n wt_n log p(x_n)``."""
-    j = mix.joint_logpdf(x)
-    lse = logsumexp(j, axis=1)
-    return np.exp(j - lse[:, None]), float(np.dot(wt, lse))
 
 
 def _check_step(obj, new, W, it, start):
@@ -199,14 +252,14 @@ def run_em(specs, x, wt, start_mix, start_resp, *, max_iter, tol, pseudo_count, 
     mix = start_mix if start_mix is not None else m_step(specs, x, wt, start_resp, pseudo_count, start, 0)
     if pseudo_count is None and all(cls is MultivariateNormal for cls, _ in specs):
         return _run_gaussian(x, wt, mix, max_iter=max_iter, tol=tol, start=start)
-    R, ll = e_step(mix, x, wt)
+    ll, stats, R = estep_stats(mix, specs, x, wt)
     obj = ll + log_prior(mix, pseudo_count)
     trace = [obj]
     converged, rel = False, np.inf
     it = 0
     for it in range(1, max_iter + 1):
-        mix = m_step(specs, x, wt, R, pseudo_count, start, it)
-        R, ll = e_step(mix, x, wt)
+        mix = m_step_stats(specs, stats, W, pseudo_count, start, it)
+        ll, stats, R = estep_stats(mix, specs, x, wt)
         new = ll + log_prior(mix, pseudo_count)
         _check_step(obj, new, W, it, start)
         rel = abs(new - obj) / max(abs(new), 1.0)

@@ -21,10 +21,9 @@ import os
 from contextlib import closing
 
 import numpy as np
-from scipy.special import logsumexp
 
 from ..errors import EmptyDataError, NonFiniteError, ShapeError, SupportError, WeightError
-from .em import resp_stats
+from .em import estep, estep_stats
 from .se import information_terms
 
 __all__ = ["FileSource", "DaskSource", "is_dask", "PassSums"]
@@ -55,18 +54,15 @@ def estep_sums(mix, specs, x, wt) -> PassSums | None:
     """E-step on one chunk: responsibilities (log-sum-exp) and the sums of :class:`PassSums`."""
     if x.shape[0] == 0:
         return None
-    j = mix.joint_logpdf(x)
-    lse = logsumexp(j, axis=1)
-    R = np.exp(j - lse[:, None])
-    return PassSums(float(np.dot(wt, lse)), resp_stats(specs, x, wt, R), x.shape[0], float(wt.sum()))
+    ll, stats, _ = estep_stats(mix, specs, x, wt)
+    return PassSums(ll, stats, x.shape[0], float(wt.sum()))
 
 
-def info_sums(mix, x, wt):
+def info_sums(mix, specs, x, wt):
     """Louis' observed-information terms of one chunk (see :mod:`expfam.mixture.se`)."""
     if x.shape[0] == 0:
         return None
-    j = mix.joint_logpdf(x)
-    R = np.exp(j - logsumexp(j, axis=1)[:, None])
+    R, _ = estep(mix, specs, x, wt)
     return information_terms(mix, x, wt, R)
 
 
@@ -218,7 +214,7 @@ class FileSource:
     def information(self, mix, specs):
         total = None
         for x, wt in self.chunks(specs):
-            total = _add_info(total, info_sums(mix, x, wt))
+            total = _add_info(total, info_sums(mix, specs, x, wt))
         return total
 
 
@@ -278,7 +274,7 @@ def _dask_merge(*parts):
 
 def _dask_info(x, w, mix, specs, where):
     x, wt = _block(x, w, specs, where)
-    return info_sums(mix, x, wt)
+    return info_sums(mix, specs, x, wt)
 
 
 def _dask_info_merge(*parts):
