@@ -3,8 +3,8 @@
 Oracle: batch EM to a relative change of 1e-12, with Louis' standard errors.  Online EM's
 averaged estimate is a stochastic approximation of the same fixed point; after a few
 passes its distance from the batch optimum is a fraction of the batch estimate's standard
-error.  Tolerance: 1 standard error for every parameter and weight (the distance observed
-is a few hundredths of one).
+error.  Tolerance: 0.5 standard errors for every parameter and weight (observed: at most
+0.11 with this seed).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import expfam
 from expfam.errors import ParameterError, SupportError
 from expfam.learn.trace import SGDTrace
 from expfam.mixture import OnlineMixture
+
+TOL = 0.5  # in standard errors of the batch estimate
 
 
 @pytest.fixture(scope="module")
@@ -31,19 +33,19 @@ def data():
 
 def test_online_em_reaches_batch_em(data):
     x, exact = data
-    om = OnlineMixture("gamma", 2, step_exponent=0.6, average_from=10, rng=2)
-    om.fit(x, batch_size=5000, n_epochs=4)
-    assert om.n_steps_ == 80
+    om = OnlineMixture("gamma", 2, step_exponent=0.6, average_from=10, rng=2, trace_every=20)
+    om.fit(x, batch_size=2000, n_epochs=4)
+    assert om.n_steps_ == 200 and len(om.trace_) == 10
     got = om.mixture_
     se = exact.se
     z_w = (got.weights - exact.weights) / se["weights"]
-    assert np.all(np.abs(z_w) < 1.0), z_w
+    assert np.all(np.abs(z_w) < TOL), z_w
     for c, e, s in zip(got.components, exact.components, se["params"]):
         for name in ("shape", "rate"):
             z = (c.params[name] - e.params[name]) / s[name]
-            assert abs(z) < 1.0, (name, z)
+            assert abs(z) < TOL, (name, z)
     # far closer than a single minibatch EM fit would be: the averaging works
-    one = expfam.fit_mixture("gamma", x[:5000], 2, init=exact.mixture, tol=1e-10)
+    one = expfam.fit_mixture("gamma", x[::20], 2, init=exact.mixture, tol=1e-10)
     d_one = abs(one.components[1].params["shape"] - exact.components[1].params["shape"])
     d_online = abs(got.components[1].params["shape"] - exact.components[1].params["shape"])
     assert d_online < d_one

@@ -26,7 +26,7 @@ from .._validation import as_float_array, as_rng, check_finite, check_int, check
 from ..errors import ParameterError, ShapeError
 from ..learn.trace import SGDTrace, TraceRecorder
 from ..stats import SufficientStats
-from .em import _groups, estep_stats, m_step_stats
+from .em import _groups, _Terms, estep, m_step_stats, resp_stats
 from .model import Mixture
 
 __all__ = ["OnlineMixture"]
@@ -143,8 +143,9 @@ class OnlineMixture:
         t = self.n_steps_ + 1
         gamma = float(t) ** -self.a
         Wb = float(wt.sum())
-        _, s_hat, _ = estep_stats(mix, self.specs, x, wt / Wb)  # per unit weight
-        lse = mix.logpdf(x)
+        terms = _Terms(self.specs, x)
+        R, lse = estep(mix, self.specs, x, wt, terms)
+        s_hat = resp_stats(self.specs, x, wt / Wb, R, terms)  # per unit weight
         resid = np.empty(self.K)
         for (cls, fx, idx), st in zip(_groups(self.specs), s_hat):
             mu = st.mean
