@@ -7,8 +7,8 @@ loop), ``se`` (Louis' standard errors), ``result``, ``fit``, ``select``.
 """
 
 from .fit import fit_mixture
-from .online import OnlineMixture
 from .model import Mixture
+from .online import OnlineMixture
 from .result import MixtureResult
 from .select import ChooseKResult, choose_k
 

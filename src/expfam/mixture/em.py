@@ -30,6 +30,7 @@ from ..errors import (
 from ..families import MultivariateNormal
 from ..fitting import fit_stats, prior_mean_params
 from ..stats import SufficientStats
+from ._fused import fused_estep
 from ._gauss import gaussian_em_step, gaussian_responsibilities
 from .model import Mixture
 
@@ -119,10 +120,22 @@ def resp_stats(specs, x, wt, R, terms: _Terms | None = None) -> list:
     return out
 
 
-def estep_stats(mix: Mixture, specs, x, wt):
+def estep_stats(mix: Mixture, specs, x, wt, need_resp: bool = True):
     """E-step and the responsibility statistics of (a chunk of) the data:
-    ``(sum_n wt_n log p(x_n), resp_stats, R)``."""
+    ``(sum_n wt_n log p(x_n), resp_stats, R)``.
+
+    Without ``need_resp``, components all of one family without a location pivot take the
+    fused compiled pass (:mod:`expfam.mixture._fused`) and ``R`` is ``None``."""
     terms = _Terms(specs, x)
+    if not need_resp and len(terms.groups) == 1 and terms.u[0] is not None:
+        cls, fixed, idx = terms.groups[0]
+        eta = np.stack([mix.components[i].natural for i in idx])
+        with np.errstate(divide="ignore"):
+            const = np.log(mix.weights[idx]) - cls.log_partition(eta, fixed)
+        u = np.ascontiguousarray(terms.u[0], dtype=np.float64)
+        ll, N, S, H = fused_estep(u, np.ascontiguousarray(terms.lh[0], dtype=np.float64),
+                                  np.ascontiguousarray(wt, dtype=np.float64), eta, const)
+        return ll, [SufficientStats(cls, fixed, np.full(len(idx), x.shape[0]), N, S, H)], None
     R, lse = estep(mix, specs, x, wt, terms)
     return float(np.dot(wt, lse)), resp_stats(specs, x, wt, R, terms), R
 
@@ -252,14 +265,14 @@ def run_em(specs, x, wt, start_mix, start_resp, *, max_iter, tol, pseudo_count, 
     mix = start_mix if start_mix is not None else m_step(specs, x, wt, start_resp, pseudo_count, start, 0)
     if pseudo_count is None and all(cls is MultivariateNormal for cls, _ in specs):
         return _run_gaussian(x, wt, mix, max_iter=max_iter, tol=tol, start=start)
-    ll, stats, R = estep_stats(mix, specs, x, wt)
+    ll, stats, _ = estep_stats(mix, specs, x, wt, need_resp=False)
     obj = ll + log_prior(mix, pseudo_count)
     trace = [obj]
     converged, rel = False, np.inf
     it = 0
     for it in range(1, max_iter + 1):
         mix = m_step_stats(specs, stats, W, pseudo_count, start, it)
-        ll, stats, R = estep_stats(mix, specs, x, wt)
+        ll, stats, _ = estep_stats(mix, specs, x, wt, need_resp=False)
         new = ll + log_prior(mix, pseudo_count)
         _check_step(obj, new, W, it, start)
         rel = abs(new - obj) / max(abs(new), 1.0)
@@ -268,4 +281,5 @@ def run_em(specs, x, wt, start_mix, start_resp, *, max_iter, tol, pseudo_count, 
         if rel < tol:
             converged = True
             break
+    R, _ = estep(mix, specs, x, wt)
     return mix, R, ll, obj, np.array(trace), it, converged, rel

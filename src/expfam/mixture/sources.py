@@ -54,7 +54,7 @@ def estep_sums(mix, specs, x, wt) -> PassSums | None:
     """E-step on one chunk: responsibilities (log-sum-exp) and the sums of :class:`PassSums`."""
     if x.shape[0] == 0:
         return None
-    ll, stats, _ = estep_stats(mix, specs, x, wt)
+    ll, stats, _ = estep_stats(mix, specs, x, wt, need_resp=False)
     return PassSums(ll, stats, x.shape[0], float(wt.sum()))
 
 

@@ -10,10 +10,14 @@ Starts: the first pass validates the data, counts them and draws a uniform reser
 sample of at most ``sample_size`` rows; :func:`expfam.fit_mixture` runs in memory on that
 sample (with ``init``, ``n_init``, ``rng``) and its best fit starts the streamed EM (a
 given :class:`Mixture` is used as it is).  Standard errors (Louis' method) take one more
-pass, on first access of ``result.se``.
+pass, on first access of ``result.se``.  ``result.runs`` lists the sample's starts
+(``"on": "reservoir sample of m rows"``) and the streamed run, with its number of passes
+and their wall time (``"passes"``, ``"seconds"``).
 """
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 
@@ -64,10 +68,12 @@ def fit_source(family, source, K, *, init, n_init, max_iter, tol, rng, pseudo_co
     else:
         raise ParameterError("init: a file or Dask collection takes 'k-means++', 'random' or a "
                              "Mixture (not responsibilities)")
+    t0 = time.perf_counter()
     mix, sums, obj, trace, it, converged, rel = _em(specs, source, mix, W, max_iter=max_iter,
                                                    tol=tol, pseudo_count=pseudo_count)
     runs.append({"start": "streamed", "objective": obj, "loglik": sums.loglik, "n_iter": it,
-                 "converged": converged})
+                 "converged": converged, "passes": it + 1,
+                 "seconds": time.perf_counter() - t0})
     # the responsibility-weighted residual of every component at the final E-step
     resid = np.empty(K)
     for (cls, fx, idx), st in zip(_groups(specs), sums.stats):
