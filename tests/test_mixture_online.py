@@ -70,7 +70,7 @@ def test_bad_input():
         OnlineMixture("gamma", 2, step_exponent=0.5)
     om = OnlineMixture("gamma", 2, rng=0)
     with pytest.raises(ParameterError, match="no step yet"):
-        om.mixture_
+        _ = om.mixture_
     om.partial_fit(np.random.default_rng(0).gamma(2.0, 1.0, 200) + np.repeat([0.0, 10.0], 100))
     with pytest.raises(SupportError, match="index 1"):
         om.partial_fit([1.0, -1.0])
