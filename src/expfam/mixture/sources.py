@@ -12,7 +12,7 @@ where the starts are computed.
 
 Values are validated in every pass (null, non-numeric, NaN/inf, outside a component's
 support, bad weight), with a typed error naming the file, column and row (Dask: the block
-or partition and the global row).
+or partition and the row inside it).
 """
 
 from __future__ import annotations
