@@ -42,7 +42,7 @@ def test_dataset_is_the_published_one(faithful):
 def _sklearn(x):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return GaussianMixture(2, covariance_type="full", n_init=5, tol=1e-12, max_iter=5000,
+        return GaussianMixture(2, covariance_type="full", n_init=3, tol=1e-12, max_iter=5000,
                                reg_covar=0.0, random_state=0).fit(x)
 
 
