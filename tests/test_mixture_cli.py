@@ -89,19 +89,16 @@ def test_cli_table_in_process(faithful_csv, capsys):
     assert f"BIC = {want.bic:.8g}" in out
 
 
-def test_cli_bad_input_exit_codes(faithful_csv, tmp_path):
-    path, _, _ = faithful_csv
-    bad = tmp_path / "bad.csv"
-    bad.write_text("x\n1.0\n2.0\n-3.0\n")
-    code, out, err = run_expfam("mixture", bad, "--family", "gamma", "-k", "2")
-    assert code == 1 and out == ""
-    assert err.count("\n") == 1 and "row 2 (line 4)" in err and err.startswith("expfam: error:")
-
-
-def test_cli_more_bad_input_in_process(faithful_csv, tmp_path, capsys):
+def test_cli_bad_input_exit_codes(faithful_csv, tmp_path, capsys):
     from expfam.cli import main
 
     path, _, _ = faithful_csv
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x\n1.0\n2.0\n-3.0\n")
+    assert main(["mixture", str(bad), "--family", "gamma", "-k", "2"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and err.startswith("expfam: error:")
+    assert "row 2 (line 4)" in err and "outside the support" in err
     assert main(["mixture", str(path), "--family", "nosuchfamily"]) == 2
     assert capsys.readouterr().err.count("\n") == 1
     assert main(["mixture", str(tmp_path / "none.csv"), "--family", "gamma"]) == 1
