@@ -11,56 +11,20 @@ from .._validation import as_float_array, as_rng, check_finite, check_int, check
 from ..errors import (
     DataError,
     DegenerateComponentError,
-    FamilyMismatchError,
     InputTypeError,
-    ModelCapabilityError,
     ParameterError,
     ShapeError,
 )
-from ..families import resolve_family
-from ..families._base import check_support
 from ..fitting import check_pseudo_count
 from .em import run_em
 from .init import kmeanspp, random_resp
 from .model import Mixture
 from .result import MixtureResult
 from .sources import SAMPLE_SIZE, DaskSource, FileSource, is_dask
+from .specs import _distinct, _specs
 from .streamed import fit_source, resolve_first
 
 __all__ = ["fit_mixture"]
-
-
-def _specs(family, K, x, fixed, check=True):
-    """``[(class, fixed)]`` per component, validated against the data (the support only
-    with ``check``)."""
-    fams = list(family) if isinstance(family, (list, tuple)) else [family] * K
-    if len(fams) != K:
-        raise ShapeError(f"{len(fams)} families given for n_components={K}")
-    specs = []
-    for i, f in enumerate(fams):
-        cls = resolve_family(f)
-        if not cls.has_log_partition:
-            raise ModelCapabilityError(f"component {i}: {cls.__name__} has no tractable log "
-                                       f"partition; exact EM needs one")
-        fx = dict(f.fixed) if hasattr(f, "fixed") and not isinstance(f, type) else dict(fixed)
-        fx = cls.check_fixed(cls.infer_fixed(x, fx))
-        specs.append((cls, fx))
-    if len({cls.event_ndim for cls, _ in specs}) != 1:
-        raise FamilyMismatchError("the component families have observations of different shapes")
-    for i, (cls, fx) in enumerate(specs):
-        if check:
-            check_support(cls, x, fx, name=f"data (support of component {i}, {cls.__name__})")
-    return specs
-
-
-def _distinct(rows, K, rng) -> int:
-    """The number of distinct rows, or a number >= K (a random subset of 20 K rows holds
-    K distinct ones: the full sort is skipped)."""
-    if rows.shape[0] > 20 * K:
-        sub = rows[rng.choice(rows.shape[0], 20 * K, replace=False)]
-        if len(np.unique(sub, axis=0)) >= K:
-            return K
-    return len(np.unique(rows, axis=0))
 
 
 def fit_mixture(family, data: Any, n_components: int = 2, weights=None, *, init="k-means++",
@@ -142,9 +106,15 @@ def fit_mixture(family, data: Any, n_components: int = 2, weights=None, *, init=
         source = (FileSource(resolve_first(family), data, column, weights,
                              check_int(chunksize, "chunksize", 1), format)
                   if isinstance(data, (str, os.PathLike)) else DaskSource(data, column, weights))
-        return fit_source(family, source, K, init=init, n_init=n_init, max_iter=max_iter,
-                          tol=tol, rng=as_rng(rng), pseudo_count=nu, sample_size=sample_size,
-                          fixed=fixed)
+        rng = as_rng(rng)
+
+        def fit_sample(xs, ws):  # the starts: EM in memory on the reservoir sample
+            return fit_mixture(family, xs, K, weights=ws, init=init, n_init=n_init,
+                               max_iter=max_iter, tol=tol, rng=rng, pseudo_count=nu, **fixed)
+
+        return fit_source(family, source, K, init=init, max_iter=max_iter, tol=tol, rng=rng,
+                          pseudo_count=nu, sample_size=sample_size, fixed=fixed,
+                          fit_sample=fit_sample)
     x = as_float_array(data, name="data", column=column)
     check_nonempty(x, name="data")
     check_finite(x, name="data")

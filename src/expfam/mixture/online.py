@@ -112,7 +112,7 @@ class OnlineMixture:
 
     # ------------------------------------------------------------------
     def _batch(self, batch, weights):
-        from .fit import _specs
+        from .specs import _specs
 
         x = as_float_array(batch, name="batch")
         check_nonempty(x, name="batch")

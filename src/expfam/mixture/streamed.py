@@ -27,15 +27,15 @@ from .em import _check_step, _groups, log_prior, m_step_stats
 from .model import Mixture
 from .result import MixtureResult
 from .se import information_from_terms
+from .specs import _distinct, _specs
 
 __all__ = ["fit_source"]
 
 
-def fit_source(family, source, K, *, init, n_init, max_iter, tol, rng, pseudo_count,
-               sample_size, fixed) -> MixtureResult:
-    """Streamed EM over ``source`` (see the module docstring)."""
-    from .fit import _distinct, _specs, fit_mixture
-
+def fit_source(family, source, K, *, init, max_iter, tol, rng, pseudo_count, sample_size,
+               fixed, fit_sample) -> MixtureResult:
+    """Streamed EM over ``source`` (see the module docstring); ``fit_sample(x, weights)``
+    fits the starts in memory on the reservoir sample."""
     n, W, xs, ws = source.first_pass([], sample_size, rng)
     if not W > 0:
         raise DataError("data: the weights sum to 0")
@@ -60,9 +60,7 @@ def fit_source(family, source, K, *, init, n_init, max_iter, tol, rng, pseudo_co
             raise DataError(f"data: fewer than n_components={K} distinct observations with "
                             f"positive weight in a uniform sample of {int(keep.sum())} rows: a "
                             f"mixture of {K} components is not identifiable")
-        start = fit_mixture(family, xs, K, weights=ws, init=init,
-                            n_init=n_init, max_iter=max_iter, tol=tol, rng=rng,
-                            pseudo_count=pseudo_count, **fixed)
+        start = fit_sample(xs, ws)
         runs = [dict(r, on=f"reservoir sample of {xs.shape[0]} rows") for r in start.runs]
         mix = start.mixture
     else:
