@@ -42,7 +42,7 @@ _LAZY = {"select": "selection", "SelectionResult": "selection", "GroupedSelectio
          "gof": "goodness", "GofResult": "goodness",
          "from_scipy": "interop", "from_json": "interop", "DistributionEstimator": "interop",
          "fit_mixture": "mixture", "Mixture": "mixture", "MixtureResult": "mixture",
-         "choose_k": "mixture"}
+         "choose_k": "mixture", "OnlineMixture": "mixture"}
 __all__ += list(_LAZY)
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time see __getattr__
     from .goodness import GofResult as GofResult
@@ -52,6 +52,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time see __getattr__
     from .interop import from_scipy as from_scipy
     from .mixture import Mixture as Mixture
     from .mixture import MixtureResult as MixtureResult
+    from .mixture import OnlineMixture as OnlineMixture
     from .mixture import choose_k as choose_k
     from .mixture import fit_mixture as fit_mixture
     from .selection import GroupedSelection as GroupedSelection

@@ -220,6 +220,9 @@ def _parser() -> _Parser:
 
     add_parsers(sub, [debug], _EPILOG)
     _register_ebm(sub, debug)  # expfam ising fit / expfam potts fit
+    from .cli_mixture import register as _register_mixture
+
+    _register_mixture(sub, debug, _EPILOG)  # expfam mixture
     return parser
 
 
@@ -236,6 +239,10 @@ def _run(args) -> None:
             print(f"{name:20s} {cls.__name__}({', '.join(cls.param_names)}){fixed}  support {cls.support}")
     elif args.command == "fit":
         _fit_command(args)
+    elif args.command == "mixture":
+        from .cli_mixture import run as _run_mixture
+
+        _run_mixture(args)
     elif args.command in ("ising", "potts"):
         from .cli_ebm import run as _run_ebm
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from .errors import InputTypeError, ModelCapabilityError, ShapeError
 
-__all__ = ["plot_fit", "plot_qq", "plot_ranking", "save"]
+__all__ = ["plot_fit", "plot_qq", "plot_ranking", "plot_mixture", "save"]
 
 
 def _figure(size):
@@ -126,6 +126,81 @@ def plot_ranking(selection: Any, *, size=(6.4, 4.0)):
                 fmt="o", capsize=3)
     ax.set_yticks(y, [r.family for r in rows])
     ax.set_xlabel("held-out cross-entropy (nats/observation), +- 2 se")
+    fig.tight_layout()
+    return fig
+
+
+def plot_mixture(result: Any, data: Any, *, bins: int | str = "auto", size=(6.4, 4.0),
+                 labels=None):
+    """A fitted mixture over its data.
+
+    Scalar observations: a histogram (density) of the data, each weighted component density
+    ``w_k p_k(x)`` and the mixture density.  Two-dimensional observations: a scatter plot of
+    the data coloured by hard label and, per component, the ellipses of 1 and 2 standard
+    deviations (Mahalanobis radius) of its mean and covariance.
+
+    Parameters
+    ----------
+    result : MixtureResult or Mixture
+    data : array_like, shape (n,) or (n, 2)
+    bins : int or str
+        Histogram bins (scalar data), as :func:`numpy.histogram_bin_edges`.
+    size : (float, float)
+        Figure size in inches (100 dpi).
+    labels : sequence of str, optional
+        Axis labels (one for scalar data, two for 2-D data).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from ._validation import as_float_array, check_finite, check_nonempty
+
+    mix = getattr(result, "mixture", result)
+    if not hasattr(mix, "components") or not hasattr(mix, "weights"):
+        raise InputTypeError(f"expected a MixtureResult or Mixture; got {type(result).__name__}")
+    x = as_float_array(data)
+    check_nonempty(x)
+    check_finite(x)
+    fig = _figure(size)
+    ax = fig.add_subplot()
+    if mix.event_ndim == 0:
+        if x.ndim != 1:
+            raise ShapeError(f"data: expected shape (n,) for a mixture of scalar laws; got {x.shape}")
+        edges = np.histogram_bin_edges(x, bins=bins)
+        ax.hist(x, bins=edges, density=True, alpha=0.4, color="0.6", label="data (density)")
+        grid = np.linspace(edges[0], edges[-1], 500)
+        if all(c.discrete for c in mix.components):
+            grid = np.unique(np.round(grid))
+        comp = np.exp(mix.joint_logpdf(grid))
+        ax.plot(grid, comp.sum(axis=1), color="C3", lw=3, alpha=0.5, label="mixture")
+        for k, c in enumerate(mix.components):  # on top: where they do not overlap, they
+            ax.plot(grid, comp[:, k], "--", lw=1.5, color=f"C{k}",  # equal the mixture
+                    label=f"{mix.weights[k]:.3f} x {type(c).__name__}")
+        ax.set_xlabel(labels[0] if labels else "x")
+        ax.set_ylabel("density")
+    else:
+        if x.ndim != 2 or x.shape[1] != 2:
+            raise ShapeError(f"data: 2-D plots need shape (n, 2); got {x.shape}")
+        z = mix.predict(x)
+        for k, c in enumerate(mix.components):
+            ax.scatter(x[z == k, 0], x[z == k, 1], s=8, alpha=0.6, color=f"C{k}",
+                       label=f"component {k} (w = {mix.weights[k]:.3f})")
+            mean = np.asarray(c.mean(), dtype=float)
+            cov = np.asarray(c.params.get("cov")) if "cov" in c.params else None
+            if cov is None or cov.shape != (2, 2):
+                continue
+            vals, vecs = np.linalg.eigh(cov)
+            t = np.linspace(0, 2 * np.pi, 200)
+            circle = np.stack([np.cos(t), np.sin(t)])
+            for r in (1.0, 2.0):  # points at Mahalanobis distance r from the mean
+                pts = mean[:, None] + r * vecs @ (np.sqrt(vals)[:, None] * circle)
+                ax.plot(pts[0], pts[1], color=f"C{k}", lw=1.5 if r == 1 else 0.8)
+            ax.plot(*mean, "x", color="k")
+        ax.set_xlabel(labels[0] if labels else "x[0]")
+        ax.set_ylabel(labels[1] if labels else "x[1]")
+    ax.legend(fontsize=8)
+    ax.set_title(f"mixture of {mix.n_components} components")
     fig.tight_layout()
     return fig
 

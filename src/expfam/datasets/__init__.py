@@ -4,6 +4,9 @@
   Philosophical Magazine 20 (1910) 698-707: 2608 intervals (public domain, published 1910).
 - ``horse_kicks()``: deaths by horse kick per Prussian army corps and year, Bortkiewicz,
   *Das Gesetz der kleinen Zahlen* (1898): 200 corps-years (public domain, published 1898).
+- ``old_faithful()``: eruption durations and waiting times of the Old Faithful geyser,
+  Azzalini & Bowman, Applied Statistics 39 (1990) 357-365, as in R's ``datasets::faithful``:
+  272 eruptions (returns the two columns, not frequencies).
 
 Each returns ``(values, frequencies)``: the distinct counts and how often each occurred,
 ready for ``expfam.fit(family, values, weights=frequencies)``.
@@ -47,3 +50,17 @@ def horse_kicks() -> tuple[np.ndarray, np.ndarray]:
         Number of corps-years with that many deaths (200 in all).
     """
     return _load("bortkiewicz_1898.csv")
+
+
+def old_faithful() -> tuple[np.ndarray, np.ndarray]:
+    """Old Faithful geyser eruptions (Azzalini & Bowman, Applied Statistics 39 (1990)
+    357-365; R's ``datasets::faithful``), 272 rows.
+
+    Returns
+    -------
+    eruptions : ndarray
+        Eruption duration in minutes.
+    waiting : ndarray
+        Waiting time to the next eruption in minutes.
+    """
+    return _load("old_faithful.csv")

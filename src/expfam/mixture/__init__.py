@@ -8,7 +8,8 @@ loop), ``se`` (Louis' standard errors), ``result``, ``fit``, ``select``.
 
 from .fit import fit_mixture
 from .model import Mixture
+from .online import OnlineMixture
 from .result import MixtureResult
 from .select import ChooseKResult, choose_k
 
-__all__ = ["fit_mixture", "Mixture", "MixtureResult", "choose_k", "ChooseKResult"]
+__all__ = ["fit_mixture", "Mixture", "MixtureResult", "choose_k", "ChooseKResult", "OnlineMixture"]

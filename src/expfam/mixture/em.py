@@ -17,7 +17,6 @@ iteration.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import logsumexp
 
 from ..errors import (
     BoundaryError,
@@ -26,9 +25,12 @@ from ..errors import (
     ExpfamError,
     FloatRangeError,
     MonotonicityError,
+    WeightError,
 )
 from ..families import MultivariateNormal
-from ..fitting import fit, prior_mean_params
+from ..fitting import fit_stats, prior_mean_params
+from ..stats import SufficientStats
+from ._fused import fused_estep
 from ._gauss import gaussian_em_step, gaussian_responsibilities
 from .model import Mixture
 
@@ -52,25 +54,116 @@ def _groups(specs):
     return out
 
 
-def m_step(specs, x, wt, R, pseudo_count, start, iteration) -> Mixture:
-    """Weighted moment matching of every component, responsibilities as weights."""
-    K = len(specs)
-    W = float(wt.sum())
+class _Terms:
+    """Per group of components (:func:`_groups`), what the E-step and the statistics share
+    on one chunk: ``u(x)`` and ``log h(x)`` for families without a location pivot."""
+
+    def __init__(self, specs, x):
+        self.x = x
+        self.groups = _groups(specs)
+        self.u, self.lh = [], []
+        for cls, fixed, _ in self.groups:
+            plain = not cls.pivot
+            self.u.append(cls.sufficient_statistics(x, fixed) if plain else None)
+            self.lh.append(cls.log_base_measure(x, fixed) if plain else None)
+
+
+def _lse(j):
+    """Row-wise log-sum-exp of ``(n, K)`` log terms."""
+    m = j.max(axis=1)
+    m = np.where(np.isfinite(m), m, 0.0)
+    return m + np.log(np.exp(j - m[:, None]).sum(axis=1))
+
+
+def estep(mix: Mixture, specs, x, wt, terms: _Terms | None = None):
+    """E-step on (a chunk of) the data: responsibilities ``R`` and ``log p(x_n)``.
+
+    Components of a family without a location pivot are evaluated in the exponential-family
+    form ``log w_k + log h(x) + u(x) . eta_k - A(eta_k)``, one matrix product per family
+    (``u`` and ``log h`` computed once and shared with the statistics); its rounding is a
+    few ulps of the largest term.  Pivot families (normal, log-normal) use their own
+    ``logpdf``, evaluated about each component's location.  The data must lie in every
+    component's support (checked by the caller)."""
+    terms = _Terms(specs, x) if terms is None else terms
+    n, K = x.shape[0], mix.n_components
+    j = np.empty((n, K))
+    with np.errstate(divide="ignore"):
+        logw = np.log(mix.weights)
+    for (cls, fixed, idx), u, lh in zip(terms.groups, terms.u, terms.lh):
+        eta = np.stack([mix.components[i].natural for i in idx])
+        if u is not None:
+            j[:, idx] = lh[:, None] + u @ eta.T - cls.log_partition(eta, fixed)
+        else:
+            xe = x[(slice(None), None) + (slice(None),) * cls.event_ndim]
+            j[:, idx] = cls.from_natural(eta, **fixed).logpdf(xe)
+        j[:, idx] += logw[idx]
+    lse = _lse(j)
+    return np.exp(j - lse[:, None]), lse
+
+
+def resp_stats(specs, x, wt, R, terms: _Terms | None = None) -> list:
+    """The M-step's data: per group of components sharing a family (:func:`_groups`), the
+    :class:`~expfam.stats.SufficientStats` of ``x`` weighted by ``wt_n r_nk`` (batch axis:
+    the group's components).  Additive over chunks of the data (merge)."""
+    terms = _Terms(specs, x) if terms is None else terms
     Wr = wt[:, None] * R
-    Nk = Wr.sum(axis=0)
-    if pseudo_count is None:
-        lost = np.flatnonzero(Nk < MIN_WEIGHT * W)
-        if lost.size:
-            raise DegenerateComponentError(
-                f"component {int(lost[0])} lost all its weight (responsibility sum "
-                f"{Nk[lost[0]]:.3g} of {W:.6g}) at iteration {iteration} of start {start}; "
-                f"try fewer components or pass pseudo_count=")
-    comps = [None] * K
-    for cls, fixed, idx in _groups(specs):
+    out = []
+    for (cls, fixed, idx), u, lh in zip(terms.groups, terms.u, terms.lh):
+        if u is not None:  # weighted sums as matrix products
+            wk = Wr[:, idx]
+            out.append(SufficientStats(cls, fixed, np.full(len(idx), x.shape[0]), wk.sum(axis=0),
+                                       wk.T @ u, wk.T @ lh))
+            continue
         xb = np.broadcast_to(x[(slice(None), None)], (x.shape[0], len(idx)) + x.shape[1:])
+        with np.errstate(all="ignore"):
+            out.append(SufficientStats.from_data(cls, xb, weights=Wr[:, idx], **fixed))
+    return out
+
+
+def estep_stats(mix: Mixture, specs, x, wt, need_resp: bool = True):
+    """E-step and the responsibility statistics of (a chunk of) the data:
+    ``(sum_n wt_n log p(x_n), resp_stats, R)``.
+
+    Without ``need_resp``, components all of one family without a location pivot take the
+    fused compiled pass (:mod:`expfam.mixture._fused`) and ``R`` is ``None``."""
+    terms = _Terms(specs, x)
+    if not need_resp and len(terms.groups) == 1 and terms.u[0] is not None:
+        cls, fixed, idx = terms.groups[0]
+        eta = np.stack([mix.components[i].natural for i in idx])
+        with np.errstate(divide="ignore"):
+            const = np.log(mix.weights[idx]) - cls.log_partition(eta, fixed)
+        u = np.ascontiguousarray(terms.u[0], dtype=np.float64)
+        ll, N, S, H = fused_estep(u, np.ascontiguousarray(terms.lh[0], dtype=np.float64),
+                                  np.ascontiguousarray(wt, dtype=np.float64), eta, const)
+        return ll, [SufficientStats(cls, fixed, np.full(len(idx), x.shape[0]), N, S, H)], None
+    R, lse = estep(mix, specs, x, wt, terms)
+    return float(np.dot(wt, lse)), resp_stats(specs, x, wt, R, terms), R
+
+
+def _check_lost(Nk, W, start, iteration) -> None:
+    lost = np.flatnonzero(~(Nk >= MIN_WEIGHT * W))
+    if lost.size:
+        raise DegenerateComponentError(
+            f"component {int(lost[0])} lost all its weight (responsibility sum "
+            f"{Nk[lost[0]]:.3g} of {W:.6g}) at iteration {iteration} of start {start}; "
+            f"try fewer components or pass pseudo_count=")
+
+
+def m_step_stats(specs, stats, W, pseudo_count, start, iteration) -> Mixture:
+    """Weighted moment matching of every component from :func:`resp_stats`' statistics
+    (``W``: the total observation weight)."""
+    K = len(specs)
+    groups = _groups(specs)
+    Nk = np.empty(K)
+    for (_, _, idx), st in zip(groups, stats):
+        Nk[idx] = st.weight_sum
+    if pseudo_count is None:
+        _check_lost(Nk, W, start, iteration)
+    comps = [None] * K
+    for (cls, _, idx), st in zip(groups, stats):
         try:
             with np.errstate(all="ignore"):
-                res = fit(cls, xb, weights=Wr[:, idx], pseudo_count=pseudo_count, **fixed)
+                res = fit_stats(st, pseudo_count=pseudo_count)
         except (BoundaryError, FloatRangeError, EmptyDataError) as exc:
             raise DegenerateComponentError(
                 f"a {cls.__name__} component among {idx} collapsed at iteration {iteration} "
@@ -80,6 +173,20 @@ def m_step(specs, x, wt, R, pseudo_count, start, iteration) -> Mixture:
             comps[i] = res.model[j]
     w = Nk / W if pseudo_count is None else (Nk + pseudo_count / K) / (W + pseudo_count)
     return Mixture(w, comps)
+
+
+def m_step(specs, x, wt, R, pseudo_count, start, iteration) -> Mixture:
+    """Weighted moment matching of every component, responsibilities as weights."""
+    W = float(wt.sum())
+    if pseudo_count is None:
+        _check_lost((wt[:, None] * R).sum(axis=0), W, start, iteration)
+    try:
+        stats = resp_stats(specs, x, wt, R)
+    except (EmptyDataError, WeightError) as exc:
+        raise DegenerateComponentError(
+            f"a component lost its weight at iteration {iteration} of start {start}: {exc}; "
+            f"try fewer components or pass pseudo_count=") from exc
+    return m_step_stats(specs, stats, W, pseudo_count, start, iteration)
 
 
 def log_prior(mix: Mixture, pseudo_count) -> float:
@@ -92,13 +199,6 @@ def log_prior(mix: Mixture, pseudo_count) -> float:
         mu0 = prior_mean_params(cls, fixed, None, np.shape(c.natural))
         total += pseudo_count * float(np.dot(c.natural, mu0) - cls.log_partition(c.natural, fixed))
     return total
-
-
-def e_step(mix: Mixture, x, wt):
-    """Responsibilities and the weighted log-likelihood ``sum_n wt_n log p(x_n)``."""
-    j = mix.joint_logpdf(x)
-    lse = logsumexp(j, axis=1)
-    return np.exp(j - lse[:, None]), float(np.dot(wt, lse))
 
 
 def _check_step(obj, new, W, it, start):
@@ -165,14 +265,14 @@ def run_em(specs, x, wt, start_mix, start_resp, *, max_iter, tol, pseudo_count, 
     mix = start_mix if start_mix is not None else m_step(specs, x, wt, start_resp, pseudo_count, start, 0)
     if pseudo_count is None and all(cls is MultivariateNormal for cls, _ in specs):
         return _run_gaussian(x, wt, mix, max_iter=max_iter, tol=tol, start=start)
-    R, ll = e_step(mix, x, wt)
+    ll, stats, _ = estep_stats(mix, specs, x, wt, need_resp=False)
     obj = ll + log_prior(mix, pseudo_count)
     trace = [obj]
     converged, rel = False, np.inf
     it = 0
     for it in range(1, max_iter + 1):
-        mix = m_step(specs, x, wt, R, pseudo_count, start, it)
-        R, ll = e_step(mix, x, wt)
+        mix = m_step_stats(specs, stats, W, pseudo_count, start, it)
+        ll, stats, _ = estep_stats(mix, specs, x, wt, need_resp=False)
         new = ll + log_prior(mix, pseudo_count)
         _check_step(obj, new, W, it, start)
         rel = abs(new - obj) / max(abs(new), 1.0)
@@ -181,4 +281,5 @@ def run_em(specs, x, wt, start_mix, start_resp, *, max_iter, tol, pseudo_count, 
         if rel < tol:
             converged = True
             break
+    R, _ = estep(mix, specs, x, wt)
     return mix, R, ll, obj, np.array(trace), it, converged, rel

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -10,68 +11,46 @@ from .._validation import as_float_array, as_rng, check_finite, check_int, check
 from ..errors import (
     DataError,
     DegenerateComponentError,
-    FamilyMismatchError,
     InputTypeError,
-    ModelCapabilityError,
     ParameterError,
     ShapeError,
 )
-from ..families import resolve_family
-from ..families._base import check_support
 from ..fitting import check_pseudo_count
 from .em import run_em
 from .init import kmeanspp, random_resp
 from .model import Mixture
 from .result import MixtureResult
+from .sources import SAMPLE_SIZE, DaskSource, FileSource, is_dask
+from .specs import _distinct, _specs
+from .streamed import fit_source, resolve_first
 
 __all__ = ["fit_mixture"]
 
 
-def _specs(family, K, x, fixed):
-    """``[(class, fixed)]`` per component, validated against the data."""
-    fams = list(family) if isinstance(family, (list, tuple)) else [family] * K
-    if len(fams) != K:
-        raise ShapeError(f"{len(fams)} families given for n_components={K}")
-    specs = []
-    for i, f in enumerate(fams):
-        cls = resolve_family(f)
-        if not cls.has_log_partition:
-            raise ModelCapabilityError(f"component {i}: {cls.__name__} has no tractable log "
-                                       f"partition; exact EM needs one")
-        fx = dict(f.fixed) if hasattr(f, "fixed") and not isinstance(f, type) else dict(fixed)
-        fx = cls.check_fixed(cls.infer_fixed(x, fx))
-        specs.append((cls, fx))
-    if len({cls.event_ndim for cls, _ in specs}) != 1:
-        raise FamilyMismatchError("the component families have observations of different shapes")
-    for i, (cls, fx) in enumerate(specs):
-        check_support(cls, x, fx, name=f"data (support of component {i}, {cls.__name__})")
-    return specs
-
-
-def _distinct(rows, K, rng) -> int:
-    """The number of distinct rows, or a number >= K (a random subset of 20 K rows holds
-    K distinct ones: the full sort is skipped)."""
-    if rows.shape[0] > 20 * K:
-        sub = rows[rng.choice(rows.shape[0], 20 * K, replace=False)]
-        if len(np.unique(sub, axis=0)) >= K:
-            return K
-    return len(np.unique(rows, axis=0))
-
-
 def fit_mixture(family, data: Any, n_components: int = 2, weights=None, *, init="k-means++",
                 n_init: int = 1, max_iter: int = 1000, tol: float = 1e-8, rng=None,
-                pseudo_count: float | None = None, column=None, **fixed) -> MixtureResult:
+                pseudo_count: float | None = None, column=None, chunksize: int = 262_144,
+                format: str | None = None, sample_size: int = SAMPLE_SIZE,
+                **fixed) -> MixtureResult:
     """Maximum-likelihood finite mixture of exponential-family members, by exact EM.
 
     Parameters
     ----------
     family : family (class, instance or name), or a list of ``n_components`` of them
         The components' family; a list mixes families whose supports agree.
-    data : array_like, shape (n,) or (n, d) for vector families
+    data : array_like, shape (n,) or (n, d) for vector families; a file path; a Dask collection
+        In memory: an array, pandas Series or DataFrame (``column=``).  A path to a
+        Parquet, CSV or Arrow IPC file (see :func:`expfam.io.stats_from_file`) is read
+        in chunks of ``chunksize`` rows, one streamed pass per EM iteration (memory bounded
+        by the chunk and the start sample, :mod:`expfam.mixture.streamed`).  A dask
+        array, DataFrame column (``column=``) or Series is fitted on the active Dask
+        scheduler, one reduction per iteration (:mod:`expfam.mixture.sources`).
+        Both give the in-memory answer up to the order of the floating-point sums.
     n_components : int
         ``K``, at most the number of distinct observations.
     weights : array_like, shape (n,), optional
-        Non-negative observation weights.
+        Non-negative observation weights (for a file: the name of a weight column; for a
+        dask DataFrame: an aligned dask Series).
     init : {"k-means++", "random"}, Mixture or array of shape (n, K)
         Starting point: k-means++ seeding with Lloyd steps (on standardised data),
         random (Dirichlet) responsibilities, a given :class:`Mixture` (EM starts with an
@@ -89,6 +68,13 @@ def fit_mixture(family, data: Any, n_components: int = 2, weights=None, *, init=
         :func:`expfam.fit`) and a Dirichlet prior ``alpha_k = 1 + nu / K`` on the weights.
     column : str or int, optional
         Column of a DataFrame / 2-D array holding scalar observations.
+    chunksize : int
+        Rows per chunk of a file.
+    format : {"parquet", "csv", "ipc"}, optional
+        A file's format (default: from its suffix).
+    sample_size : int
+        Files and Dask collections: the starts are computed in memory on a uniform
+        reservoir sample of at most this many rows, drawn in the first pass.
     **fixed
         Fixed parameters shared by the components (e.g. ``k`` for a Weibull).
 
@@ -113,6 +99,22 @@ def fit_mixture(family, data: Any, n_components: int = 2, weights=None, *, init=
     if not (isinstance(tol, (int, float, np.floating)) and np.isfinite(tol) and tol > 0):
         raise ParameterError(f"tol must be a finite number > 0; got {tol!r}")
     nu = check_pseudo_count(pseudo_count)
+    if isinstance(data, (str, os.PathLike)) or is_dask(data):
+        if weights is not None and isinstance(data, (str, os.PathLike)) and not isinstance(weights, str):
+            raise InputTypeError("weights: for a file, the name of its weight column")
+        sample_size = check_int(sample_size, "sample_size", 1)
+        source = (FileSource(resolve_first(family), data, column, weights,
+                             check_int(chunksize, "chunksize", 1), format)
+                  if isinstance(data, (str, os.PathLike)) else DaskSource(data, column, weights))
+        rng = as_rng(rng)
+
+        def fit_sample(xs, ws):  # the starts: EM in memory on the reservoir sample
+            return fit_mixture(family, xs, K, weights=ws, init=init, n_init=n_init,
+                               max_iter=max_iter, tol=tol, rng=rng, pseudo_count=nu, **fixed)
+
+        return fit_source(family, source, K, init=init, max_iter=max_iter, tol=tol, rng=rng,
+                          pseudo_count=nu, sample_size=sample_size, fixed=fixed,
+                          fit_sample=fit_sample)
     x = as_float_array(data, name="data", column=column)
     check_nonempty(x, name="data")
     check_finite(x, name="data")

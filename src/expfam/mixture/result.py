@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -58,6 +59,8 @@ class MixtureResult:
     n_params: int
     regularization: dict | None
     _data: tuple = field(default=(None, None, None), repr=False, compare=False)
+    #: streamed fits: computes the observed information in one more pass over the data
+    _info_fn: Any = field(default=None, repr=False, compare=False)
 
     @property
     def mean_loglik(self) -> float:
@@ -82,13 +85,15 @@ class MixtureResult:
     @cached_property
     def _se(self) -> dict:
         x, wt, R = self._data
-        return mixture_standard_errors(self.mixture, x, wt, R)
+        info = None if self._info_fn is None else self._info_fn()
+        return mixture_standard_errors(self.mixture, x, wt, R, info=info)
 
     @property
     def se(self) -> dict:
         """Standard errors from the observed information (Louis' method, see
         :mod:`expfam.mixture.se`): ``{"weights": (K,), "params": [dict per component],
-        "natural": [array per component]}``; computed on first access.  With
+        "natural": [array per component]}``; computed on first access (for a file or a
+        Dask collection: in one more streamed pass).  With
         ``pseudo_count`` they are those of the likelihood at the MAP estimate."""
         return {k: v for k, v in self._se.items() if k != "covariance"}
 

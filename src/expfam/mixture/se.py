@@ -33,41 +33,64 @@ def _param_jacobians(cls, eta, fixed):
     return jac
 
 
-def observed_information(mix, x, wt, R) -> np.ndarray:
-    """Louis' observed information of ``theta`` (see the module docstring), ``(P, P)``."""
-    K = mix.n_components
+def _layout(mix):
     dims = [c.natural.shape[-1] for c in mix.components]
-    offs = np.concatenate([[0], np.cumsum(dims)])
-    P = int(offs[-1]) + K - 1
+    offs = np.concatenate([[0], np.cumsum(dims)]).astype(int)
+    return offs, int(offs[-1]) + mix.n_components - 1
+
+
+def information_terms(mix, x, wt, R):
+    """The data sums of Louis' information over one chunk of observations:
+    ``(sum_n [S_n S_n' - E(g g' | x_n)], N_k, W)``; additive over chunks."""
+    K = mix.n_components
+    offs, P = _layout(mix)
     n = x.shape[0]
     w = mix.weights
-    info = np.zeros((P, P))
+    M = np.zeros((P, P))
     S = np.zeros((n, P))
     WR = wt[:, None] * R
-    Nk = WR.sum(axis=0)
-    W = float(wt.sum())
     for k, c in enumerate(mix.components):
         cls, fixed = type(c), c.fixed
         sl = slice(offs[k], offs[k + 1])
-        # E(I_c | x): the eta block of component k, weighted by N_k
-        info[sl, sl] += Nk[k] * cls.fisher_from_natural(c.natural, fixed)
         G = np.zeros((n, P))
         G[:, sl] = cls.sufficient_statistics(x, fixed) - cls.mean_from_natural(c.natural, fixed)
         G[:, offs[-1]:] = -w[: K - 1]
         if k < K - 1:
             G[:, offs[-1] + k] += 1.0
-        info -= G.T @ (WR[:, k:k + 1] * G)  # - E(g g' | x)
+        M -= G.T @ (WR[:, k:k + 1] * G)  # - E(g g' | x)
         S += R[:, k:k + 1] * G
+    M += S.T @ (wt[:, None] * S)  # + S S'
+    return M, WR.sum(axis=0), float(wt.sum())
+
+
+def information_from_terms(mix, terms) -> np.ndarray:
+    """Louis' observed information from the (summed) :func:`information_terms`: adds the
+    expected complete-data information ``sum_k N_k F_k`` and ``W (diag(w) - w w')``."""
+    M, Nk, W = terms
+    K = mix.n_components
+    offs, P = _layout(mix)
+    w = mix.weights
+    info = M.copy()
+    for k, c in enumerate(mix.components):
+        sl = slice(offs[k], offs[k + 1])
+        # E(I_c | x): the eta block of component k, weighted by N_k
+        info[sl, sl] += Nk[k] * type(c).fisher_from_natural(c.natural, c.fixed)
     a = slice(int(offs[-1]), P)
     info[a, a] += W * (np.diag(w[: K - 1]) - np.outer(w[: K - 1], w[: K - 1]))
-    info += S.T @ (wt[:, None] * S)  # + S S'
     return info
 
 
-def mixture_standard_errors(mix, x, wt, R) -> dict:
-    """Standard errors of the weights, the natural and the familiar parameters."""
+def observed_information(mix, x, wt, R) -> np.ndarray:
+    """Louis' observed information of ``theta`` (see the module docstring), ``(P, P)``."""
+    return information_from_terms(mix, information_terms(mix, x, wt, R))
+
+
+def mixture_standard_errors(mix, x, wt, R, info=None) -> dict:
+    """Standard errors of the weights, the natural and the familiar parameters (from
+    ``info``, the observed information, when given; else computed from ``x, wt, R``)."""
     K = mix.n_components
-    info = observed_information(mix, x, wt, R)
+    if info is None:
+        info = observed_information(mix, x, wt, R)
     try:
         cov = np.linalg.inv(info)
     except np.linalg.LinAlgError:
