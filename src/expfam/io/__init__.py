@@ -30,6 +30,7 @@ from .accumulate import SKIP_REASONS, _Accumulator
 from .chunks import _Chunk, _prefetch
 from .readers import _Csv, _format, _head, _Ipc, _Parquet, _unreadable
 from .selection import _select
+from .small_csv import _SmallCsv
 
 __all__ = ["stats_from_file", "fit_file", "FileFormatError", "SKIP_REASONS"]
 
@@ -104,13 +105,22 @@ def stats_from_file(family, path, *, column=None, by=None, weights=None,
             "Categorical from a file needs n_categories=K: the number of categories cannot "
             "be inferred from the first chunk")
     fmt = _format(path, format)
+    show = sys.stderr.isatty() if progress is None else bool(progress)
     source = acc = None
     try:
+        if fmt == "csv" and by is None and not show:  # a small file: no pyarrow, no thread
+            small = _SmallCsv.open(path)
+            if small is not None:
+                columns, _, weights = _select(family, small, column, None, weights)
+                acc = _Accumulator(family, path, columns, None, weights, fixed, skip_invalid,
+                                   csv=True)
+                for chunk in small.chunks(columns, weights, chunksize):
+                    acc.add(chunk)
+                return acc.result()
         source = {"parquet": _Parquet, "csv": _Csv, "ipc": _Ipc}[fmt](path, chunksize)
         columns, by, weights = _select(family, source, column, by, weights)
         acc = _Accumulator(family, path, columns, by, weights, fixed, skip_invalid,
                            csv=fmt == "csv", missing_group=missing_labels == "group")
-        show = sys.stderr.isatty() if progress is None else bool(progress)
         from tqdm.auto import tqdm
 
         numeric = columns + ([weights] if weights else [])
