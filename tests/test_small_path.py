@@ -95,7 +95,10 @@ def _write(tmp_path, text, name="d.csv"):
 def test_small_csv_takes_the_small_reader(tmp_path, monkeypatch):
     path = _write(tmp_path, "x\n1.5\n2.5\n")
     assert small_csv._SmallCsv.open(path) is not None
+    st = expfam.stats_from_file("gamma", path, progress=True)  # a bar asked for: Arrow
+    assert list(st.sum_u) == [4.0, math.log(1.5) + math.log(2.5)]
     monkeypatch.setattr(small_csv._SmallCsv, "chunks", None)  # the Arrow path never calls it
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)  # a terminal: still no bar
     with pytest.raises(TypeError):
         expfam.stats_from_file("gamma", path)
 

@@ -67,7 +67,8 @@ def stats_from_file(family, path, *, column=None, by=None, weights=None,
         Drop invalid rows instead of raising; the counts by reason are attached as
         ``.skipped`` to the result.
     progress : bool, optional
-        Show a tqdm progress bar (rows; bytes for CSV).  Default: when stderr is a TTY.
+        Show a tqdm progress bar (rows; bytes for CSV).  Default: when stderr is a TTY
+        (not for a small CSV file, read at once: :mod:`expfam.io.small_csv`).
     missing_labels : {"error", "group"}
         Rows whose ``by`` label is missing (null, NaN): ``"error"`` raises
         :class:`~expfam.errors.LabelError` naming the file and row (with
@@ -105,10 +106,10 @@ def stats_from_file(family, path, *, column=None, by=None, weights=None,
             "Categorical from a file needs n_categories=K: the number of categories cannot "
             "be inferred from the first chunk")
     fmt = _format(path, format)
-    show = sys.stderr.isatty() if progress is None else bool(progress)
     source = acc = None
     try:
-        if fmt == "csv" and by is None and not show:  # a small file: no pyarrow, no thread
+        # a small file (read at once: no progress bar unless asked for): no pyarrow, no thread
+        if fmt == "csv" and by is None and progress is not True:
             small = _SmallCsv.open(path)
             if small is not None:
                 columns, _, weights = _select(family, small, column, None, weights)
@@ -121,6 +122,7 @@ def stats_from_file(family, path, *, column=None, by=None, weights=None,
         columns, by, weights = _select(family, source, column, by, weights)
         acc = _Accumulator(family, path, columns, by, weights, fixed, skip_invalid,
                            csv=fmt == "csv", missing_group=missing_labels == "group")
+        show = sys.stderr.isatty() if progress is None else bool(progress)
         from tqdm.auto import tqdm
 
         numeric = columns + ([weights] if weights else [])
