@@ -22,8 +22,6 @@ from .families import (
 )
 from .families import __all__ as _family_exports
 from .fitting import FitResult, fit
-from .io import fit_file, stats_from_file
-from .learn import SGDResult, SGDTrace, StochasticFitter, fit_sgd
 from .stats import SufficientStats
 
 __version__ = "0.1.0"
@@ -37,19 +35,32 @@ __all__ = [
 ]
 __all__ += [name for name in _family_exports if name not in __all__]
 
-#: public names served from subpackages imported on first use (they import scipy.stats)
-_LAZY = {"select": "selection", "SelectionResult": "selection", "GroupedSelection": "selection",
+#: public names served from subpackages imported on first use (they import scipy.stats, or
+#: are not needed by a small fit: the file readers, the stochastic learner)
+_LAZY = {"fit_file": "io", "stats_from_file": "io",
+         "fit_sgd": "learn", "StochasticFitter": "learn", "SGDResult": "learn", "SGDTrace": "learn",
+         "select": "selection", "SelectionResult": "selection", "GroupedSelection": "selection",
          "gof": "goodness", "GofResult": "goodness",
          "from_scipy": "interop", "from_json": "interop", "DistributionEstimator": "interop",
          "fit_mixture": "mixture", "Mixture": "mixture", "MixtureResult": "mixture",
          "choose_k": "mixture", "OnlineMixture": "mixture"}
-__all__ += list(_LAZY)
+__all__ += [name for name in _LAZY if name not in __all__]
+#: subpackages imported on first attribute access (``expfam.io``, ``expfam.learn``...)
+_LAZY_MODULES = frozenset({"io", "learn", "selection", "goodness", "interop", "mixture"})
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time see __getattr__
+    from . import io as io
+    from . import learn as learn
     from .goodness import GofResult as GofResult
     from .goodness import gof as gof
     from .interop import DistributionEstimator as DistributionEstimator
     from .interop import from_json as from_json
     from .interop import from_scipy as from_scipy
+    from .io import fit_file as fit_file
+    from .io import stats_from_file as stats_from_file
+    from .learn import SGDResult as SGDResult
+    from .learn import SGDTrace as SGDTrace
+    from .learn import StochasticFitter as StochasticFitter
+    from .learn import fit_sgd as fit_sgd
     from .mixture import Mixture as Mixture
     from .mixture import MixtureResult as MixtureResult
     from .mixture import OnlineMixture as OnlineMixture
@@ -65,8 +76,10 @@ def __getattr__(name):
         value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
         globals()[name] = value
         return value
+    if name in _LAZY_MODULES:  # importing a subpackage sets it as an attribute here
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | _LAZY_MODULES)

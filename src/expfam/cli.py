@@ -172,7 +172,22 @@ def _fit_command(args) -> None:
         print(f"skipped {total} invalid row(s): {detail}")
 
 
-def _parser() -> _Parser:
+#: commands defined in this module; the others' parsers live in cli_commands / cli_ebm
+_LOCAL_COMMANDS = ("demo", "families", "fit")
+
+
+def _command_of(argv) -> str | None:
+    """The command named on the command line (the first word after the global options),
+    or ``None`` (``--help``, an unknown option, no command)."""
+    for token in argv:
+        if token != "--debug":
+            return None if token.startswith("-") else token
+    return None
+
+
+def _parser(command: str | None = None) -> _Parser:
+    """The argument parser; for a command of this module (``command``) the other
+    commands' modules are not imported (start-up time: ``expfam fit`` of a small file)."""
     debug = argparse.ArgumentParser(add_help=False)
     debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                        help="on an error, also print the Python traceback")
@@ -215,6 +230,8 @@ def _parser() -> _Parser:
                             "support) and report how many, instead of stopping at the first")
     p_fit.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                        help="progress bar (default: when stderr is a terminal)")
+    if command in _LOCAL_COMMANDS:  # the other sub-parsers cannot be reached
+        return parser
     from .cli_commands import add_parsers
     from .cli_ebm import register as _register_ebm
 
@@ -255,8 +272,9 @@ def _run(args) -> None:
 
 def main(argv=None) -> int:
     """Run the command line; returns the exit code (see ``expfam --help``)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        args = _parser().parse_args(argv)
+        args = _parser(_command_of(argv)).parse_args(argv)
     except SystemExit as exc:  # --help, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     debug = args.debug

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import special as _special
 
+from ._lazy import special as _special
 from ._validation import as_float_array, as_rng, check_finite, check_int, check_nonempty, check_weights
 from .errors import FamilyMismatchError, InputTypeError, ParameterError, ShapeError
 

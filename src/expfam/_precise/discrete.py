@@ -7,8 +7,8 @@ Part of :mod:`expfam._precise`; accuracy against mpmath in ``tests/precision``.
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
+from .._lazy import special
 from .._special import (
     HALF_LOG_2PI,
 )

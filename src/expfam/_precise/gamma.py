@@ -7,9 +7,11 @@ Part of :mod:`expfam._precise`; accuracy against mpmath in ``tests/precision``.
 
 from __future__ import annotations
 
-import numpy as np
-from scipy import special
+import functools
 
+import numpy as np
+
+from .._lazy import special
 from .._special import (
     EULER_GAMMA,
     HALF_LOG_2PI,
@@ -358,8 +360,11 @@ def product_pair(x, y):
     return np.where(ok, p, np.asarray(x) * np.asarray(y)), np.where(ok, e, 0.0)
 
 
-#: (-1)^k zeta(k) / k, k = 2..60, for lgamma(1 + a) = -euler_gamma a + sum_k ... a^k
-_LGAMMA1P = [(-1) ** k * float(special.zeta(k)) / k for k in range(2, 61)]
+@functools.cache
+def _lgamma1p_coefficients() -> tuple:
+    """(-1)^k zeta(k) / k, k = 2..60, for lgamma(1 + a) = -euler_gamma a + sum_k ... a^k
+    (computed on first use: SciPy is not imported with expfam)."""
+    return tuple((-1) ** k * float(special.zeta(k)) / k for k in range(2, 61))
 
 
 def lgamma1p(a):
@@ -367,7 +372,7 @@ def lgamma1p(a):
     to full relative precision for small ``a`` (where ``gammaln(1 + a)`` loses it)."""
     a = np.asarray(a, dtype=np.float64)
     acc = np.zeros_like(a)
-    for c in reversed(_LGAMMA1P):
+    for c in reversed(_lgamma1p_coefficients()):
         acc = acc * a + c
     return a * (acc * a - EULER_GAMMA)
 

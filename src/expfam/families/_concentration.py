@@ -18,8 +18,8 @@ rounding of ``eta = alpha - 1``, about ``1e-16 / min_j alpha_j``.
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
+from .._lazy import special
 from .._special import digamma_difference_pair, inverse_digamma_start, inverse_digamma_step, trigamma
 from ..solvers import iterate
 

@@ -9,9 +9,9 @@ accuracy for ``p`` near 0 or 1.
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
 from .. import _precise
+from .._lazy import special
 from ..domains import Integers
 from ..solvers import closed_form
 from ._base import ExponentialFamily, broadcast_params, require

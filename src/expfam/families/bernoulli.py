@@ -8,9 +8,8 @@ shared with the Binomial is :class:`~expfam.families._logit.LogitFamily`.
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
-from .._lazy import stats
+from .._lazy import special, stats
 from ..domains import UNIT_INTERVAL
 from ..solvers import closed_form
 from ._logit import LogitFamily, bernoulli_entropy

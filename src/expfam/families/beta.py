@@ -13,10 +13,9 @@ solver with ``K = 2`` (:func:`~expfam.families._concentration.solve_concentratio
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
 from .. import _kernels, _precise
-from .._lazy import stats
+from .._lazy import special, stats
 from .._special import digamma_difference_pair, exp, expm1, log, log1p, logaddexp, select, trigamma
 from ..domains import POSITIVE, UNIT_INTERVAL
 from ..solvers import RTOL, SolveResult, relative_residual

@@ -17,10 +17,9 @@ H_Bernoulli(p) - E[log C(n, x)]`` cancels for large ``n``): see
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
 from .. import _precise
-from .._lazy import stats
+from .._lazy import special, stats
 from .._special import lookup
 from ..domains import UNIT_INTERVAL
 from ._logit import LogitFamily, softplus

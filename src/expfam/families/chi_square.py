@@ -13,10 +13,9 @@ whole real line, so the MLE exists for any positive data.
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
 from .. import _precise
-from .._lazy import stats
+from .._lazy import special, stats
 from .._special import inverse_digamma_start, log
 from ..domains import POSITIVE
 from ..solvers import SolveResult, newton_1d

@@ -14,10 +14,9 @@ The map is ill-conditioned for large ``alpha`` (the precision moves the log mean
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
 from .. import _precise
-from .._lazy import stats
+from .._lazy import special, stats
 from .._special import log
 from ..domains import POSITIVE, Simplex
 from ..errors import ShapeError

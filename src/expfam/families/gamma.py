@@ -8,10 +8,9 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
 from .. import _precise
-from .._lazy import stats
+from .._lazy import special, stats
 from .._special import log
 from ..domains import POSITIVE
 from ..solvers import SolveResult

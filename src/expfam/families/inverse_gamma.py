@@ -10,10 +10,9 @@ Density ``b^a / Gamma(a) x^(-a-1) e^(-b/x)`` on ``x > 0``: ``1/x`` is Gamma(a, r
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
 from .. import _precise
-from .._lazy import stats
+from .._lazy import special, stats
 from .._special import log, log_minus_digamma
 from ..domains import POSITIVE
 from ..solvers import SolveResult

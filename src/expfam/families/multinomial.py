@@ -14,10 +14,9 @@ log-probabilities, accurate when ``p_j`` is close to 1.
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
 from .. import _precise
-from .._lazy import stats
+from .._lazy import special, stats
 from .._validation import check_finite, format_index, raise_support
 from ..domains import CountVectors
 from ..errors import ParameterError, ShapeError

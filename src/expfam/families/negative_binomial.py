@@ -30,10 +30,9 @@ Checked against the series summed in 40-digit arithmetic (tests) and against mpm
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
 from .. import _precise
-from .._lazy import stats
+from .._lazy import special, stats
 from ..domains import UNIT_INTERVAL
 from ..errors import ParameterError
 from ._failures import FailureCountFamily, odds_from_natural

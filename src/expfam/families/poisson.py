@@ -11,10 +11,9 @@ relative for rates from 1e-300 to 1e300 (``tests/precision/cases_discrete.py``).
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
 from .. import _precise
-from .._lazy import stats
+from .._lazy import special, stats
 from .._special import in_interval, lgamma1p_stirling, lookup, select
 from ..domains import NATURALS, POSITIVE
 from ..solvers import closed_form

@@ -23,9 +23,8 @@ Entropy, log density and KL are written so that no term of size ``kappa`` cancel
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
-from .._lazy import stats
+from .._lazy import special, stats
 from .._precise import von_mises_entropy, von_mises_kl, von_mises_log_density
 from .._special import LOG_2PI, cos, sin
 from ..domains import CIRCLE, NONNEGATIVE, REAL

@@ -9,9 +9,8 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
-from .._lazy import stats
+from .._lazy import special, stats
 from .._special import exp, log
 from ..domains import POSITIVE
 from ._base import broadcast_params, require

@@ -30,6 +30,7 @@ from .accumulate import SKIP_REASONS, _Accumulator
 from .chunks import _Chunk, _prefetch
 from .readers import _Csv, _format, _head, _Ipc, _Parquet, _unreadable
 from .selection import _select
+from .small_csv import _SmallCsv
 
 __all__ = ["stats_from_file", "fit_file", "FileFormatError", "SKIP_REASONS"]
 
@@ -66,7 +67,8 @@ def stats_from_file(family, path, *, column=None, by=None, weights=None,
         Drop invalid rows instead of raising; the counts by reason are attached as
         ``.skipped`` to the result.
     progress : bool, optional
-        Show a tqdm progress bar (rows; bytes for CSV).  Default: when stderr is a TTY.
+        Show a tqdm progress bar (rows; bytes for CSV).  Default: when stderr is a TTY
+        (not for a small CSV file, read at once: :mod:`expfam.io.small_csv`).
     missing_labels : {"error", "group"}
         Rows whose ``by`` label is missing (null, NaN): ``"error"`` raises
         :class:`~expfam.errors.LabelError` naming the file and row (with
@@ -106,6 +108,16 @@ def stats_from_file(family, path, *, column=None, by=None, weights=None,
     fmt = _format(path, format)
     source = acc = None
     try:
+        # a small file (read at once: no progress bar unless asked for): no pyarrow, no thread
+        if fmt == "csv" and by is None and progress is not True:
+            small = _SmallCsv.open(path)
+            if small is not None:
+                columns, _, weights = _select(family, small, column, None, weights)
+                acc = _Accumulator(family, path, columns, None, weights, fixed, skip_invalid,
+                                   csv=True)
+                for chunk in small.chunks(columns, weights, chunksize):
+                    acc.add(chunk)
+                return acc.result()
         source = {"parquet": _Parquet, "csv": _Csv, "ipc": _Ipc}[fmt](path, chunksize)
         columns, by, weights = _select(family, source, column, by, weights)
         acc = _Accumulator(family, path, columns, by, weights, fixed, skip_invalid,

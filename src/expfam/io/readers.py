@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import os
+import sys
 
 from ..errors import EmptyDataError, FileFormatError
 
@@ -63,7 +64,10 @@ def _unreadable(exc: BaseException) -> bool:
     """Whether ``exc`` says that a file cannot be read (rather than a bug or no memory)."""
     if isinstance(exc, MemoryError):
         return False
-    return isinstance(exc, (OSError, EOFError, UnicodeError, csv.Error, _pa().ArrowException))
+    if isinstance(exc, (OSError, EOFError, UnicodeError, csv.Error)):
+        return True
+    pa = sys.modules.get("pyarrow")  # not imported: no Arrow error (small CSV files)
+    return pa is not None and isinstance(exc, pa.ArrowException)
 
 
 # ----------------------------------------------------------------------------------
