@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DataError, ExpfamError, ParameterError, UnknownFamilyError
+from .errors import ExpfamError, ParameterError, UnknownFamilyError
 
 COMMANDS = ("select", "gof", "kl", "sample")
 #: magic bytes of the binary inputs accepted on standard input (else: CSV text)
@@ -69,6 +69,23 @@ def _keywords(cls) -> list[str]:
     return names
 
 
+def _signature_hint(text: str) -> str:
+    """``"; its parameters: gamma(shape, rate)"`` when ``text`` starts with a family's
+    name, else ``""`` (for the message about malformed text)."""
+    import re
+
+    from .families import resolve_family
+
+    match = re.match(r"\s*([A-Za-z_]\w*)\s*\(", text)
+    if match is None:
+        return ""
+    try:
+        cls = resolve_family(match.group(1))
+    except UnknownFamilyError:
+        return ""
+    return f"; its parameters: {match.group(1)}({', '.join(_keywords(cls))})"
+
+
 def parse_distribution(text: str):
     """A family member from a string such as ``"gamma(shape=2, rate=3)"``.
 
@@ -96,7 +113,8 @@ def parse_distribution(text: str):
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError:
-        raise _UsageError(f"{text!r}: expected a distribution like 'gamma(shape=2, rate=3)'") from None
+        raise _UsageError(f"{text!r}: expected a distribution like 'gamma(shape=2, rate=3)'"
+                          f"{_signature_hint(text)}") from None
     call = tree.body
     if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
         raise _UsageError(f"{text!r}: expected a distribution like 'gamma(shape=2, rate=3)'")
@@ -131,6 +149,19 @@ def parse_distribution(text: str):
 # ----------------------------------------------------------------------------------
 
 
+def _with_header(data: bytes) -> bytes:
+    """Plain numbers on standard input (no header row: the first line is all numbers)
+    get one: ``x`` for one column, ``x0, x1, ...`` for several."""
+    first = data.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0].strip()
+    fields = first.split(b",")
+    try:
+        [float(f) for f in fields]
+    except ValueError:
+        return data  # a header row (or text that the CSV reader will report)
+    names = ["x"] if len(fields) == 1 else [f"x{i}" for i in range(len(fields))]
+    return (",".join(names) + "\n").encode() + data
+
+
 class _Input:
     """A path to read: the file itself, or standard input saved to a temporary file
     (whose name is replaced by ``<stdin>`` in error messages)."""
@@ -140,6 +171,8 @@ class _Input:
         if path == "-":
             data = sys.stdin.buffer.read()
             suffix = next((s for magic, s in _MAGIC if data.startswith(magic)), ".csv")
+            if suffix == ".csv":
+                data = _with_header(data)
             self._tmp = tempfile.TemporaryDirectory(prefix="expfam-stdin-")
             self.path = os.path.join(self._tmp.name, "stdin" + suffix)
             with open(self.path, "wb") as f:
@@ -180,6 +213,7 @@ def read_column(path: str, column: str | None = None) -> np.ndarray:
     from .io.chunks import _Chunk
     from .io.readers import _Csv, _format, _head, _Ipc, _Parquet
     from .io.selection import _select
+    from .selection.sources import check_cells
 
     if path.lower().endswith(".npy"):
         x = _npy(path, column)
@@ -197,12 +231,7 @@ def read_column(path: str, column: str | None = None) -> np.ndarray:
         columns, _, _ = _select(shape, source, column, None, None)
         for batch in source.batches(columns, columns):
             values = _Chunk(batch, columns, None, None).cols[0]
-            bad = values.bad_mask()
-            if bad is not None and bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raw = values.raw[i].as_py()
-                what = "missing" if raw is None else f"{raw!r} is not a number"
-                raise DataError(f"{path}: column {columns[0]!r}, row {offset + i}: {what}")
+            check_cells(path, [values], offset, isinstance(source, _Csv))
             check_finite(values.values, name=f"{path}: column {columns[0]!r} (data rows from {offset})")
             parts.append(values.values)
             offset += values.values.shape[0]
@@ -251,6 +280,46 @@ def _print_selection_csv(result) -> None:
             d = _plain(row.to_dict())
             cells = [d[f] if f not in ("params", "se") else json.dumps(d[f]) for f in _CSV_FIELDS]
             out.writerow(([group] if grouped else []) + cells)
+
+
+def fit_rows(result) -> list[dict]:
+    """A :class:`~expfam.FitResult` as one plain dict per group (one for an ungrouped fit):
+    group, n, parameters and their standard errors, log-likelihood, AIC, BIC, convergence."""
+    groups = [None] if result.groups is None else list(result.groups)
+    rows = []
+    for i, group in enumerate(groups):
+        def at(v, i=i):
+            v = np.asarray(v)
+            return v if result.groups is None else v[i]
+        row = {"family": type(result.model).name} if result.groups is None else \
+            {"group": group, "family": type(result.model).name}
+        row.update(n=at(result.n), weight_sum=at(result.weight_sum),
+                   params={k: at(v) for k, v in result.params.items()},
+                   se={k: at(v) for k, v in result.se.items()},
+                   fixed=dict(result.model.fixed), loglik=at(result.loglik), aic=at(result.aic),
+                   bic=at(result.bic), converged=at(result.converged),
+                   residual_norm=at(result.residual_norm))
+        rows.append(_plain(row))
+    return rows
+
+
+def print_fit(result, how: str) -> None:
+    """``expfam fit --json`` (a list of groups with ``--by``) or ``--csv`` (one row per
+    group; vector parameters as JSON cells)."""
+    rows = fit_rows(result)
+    if how == "json":
+        _print_json(rows if result.groups is not None else rows[0])
+        return
+    names = list(rows[0]["params"])
+    head = [k for k in ("group", "family", "n", "weight_sum") if k in rows[0]]
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow(head + names + [f"se_{k}" for k in names]
+                 + ["loglik", "aic", "bic", "converged", "residual_norm"])
+    for r in rows:
+        cells = [r["params"][k] for k in names] + [r["se"][k] for k in names]
+        cells = [json.dumps(c) if isinstance(c, list) else c for c in cells]
+        out.writerow([r[k] for k in head] + cells
+                     + [r["loglik"], r["aic"], r["bic"], r["converged"], r["residual_norm"]])
 
 
 # ----------------------------------------------------------------------------------
