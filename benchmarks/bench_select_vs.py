@@ -43,14 +43,14 @@ WORKER = r'''
 import json, sys, time, warnings, logging
 warnings.filterwarnings("ignore")
 logging.disable(logging.WARNING)
+out, sys.stdout = sys.stdout, sys.stderr  # the tools print: keep stdout for the replies
 import numpy as np
 from fitter import Fitter, get_common_distributions
 from distfit import distfit
 
+popular = distfit(verbose="error").get_distributions("popular")
 print(json.dumps({"fitter": sorted(get_common_distributions()),
-                  "distfit": sorted(distfit(verbose="error").distr
-                                    if isinstance(distfit(verbose="error").distr, list)
-                                    else [distfit(verbose="error").distr])}), flush=True)
+                  "distfit": sorted(d.name for d in popular)}), file=out, flush=True)
 for line in sys.stdin:
     cmd = json.loads(line)
     x = np.load(cmd["path"])
@@ -63,7 +63,7 @@ for line in sys.stdin:
         d = distfit(verbose="error")
         d.fit_transform(x, verbose="error")
         best = d.model["name"]
-    print(json.dumps({"s": time.perf_counter() - t, "best": best}), flush=True)
+    print(json.dumps({"s": time.perf_counter() - t, "best": best}), file=out, flush=True)
 '''
 
 DATA = {  # name -> (draw, fitter's / distfit's name of the true family)
@@ -99,7 +99,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     exe = ensure_venv(args.python)
     worker = subprocess.Popen([str(exe), "-c", WORKER], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     lists = json.loads(worker.stdout.readline())
 
     def ask(**cmd):
