@@ -144,3 +144,41 @@ def test_exit_codes_documented_in_help(capsys, monkeypatch):
     for line in ("0    success", "1    a data or file error", "2    a usage error",
                  "3    an internal error"):
         assert line in out
+
+
+def test_gof_per_group_with_frequency_weights_csv_and_bootstrap_intervals(tmp_path, capsys,
+                                                                          monkeypatch):
+    rng = np.random.default_rng(8)
+    x = np.r_[rng.gamma(2.0, 1.0, 250), rng.gamma(4.0, 0.5, 250)]
+    g = np.repeat(["a", "b"], 250)
+    path = tmp_path / "g.csv"
+    path.write_text("x,g\n" + "".join(f"{float(v)!r},{k}\n" for v, k in zip(x, g)))
+    code, out, err = call(capsys, monkeypatch, "gof", "gamma", path, "--column", "x", "--by", "g",
+                          "--n-bootstrap", "200", "--seed", "1", "--intervals", "bootstrap",
+                          "--csv")
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["group"], r["parameter"]) for r in rows] == [
+        ("a", "shape"), ("a", "rate"), ("b", "shape"), ("b", "rate")]
+    for r in rows:
+        shape, rate = scipy_gamma(x[g == r["group"]])
+        est = {"shape": shape, "rate": rate}[r["parameter"]]
+        assert float(r["estimate"]) == pytest.approx(est, rel=1e-5)
+        assert int(r["n"]) == 250 and 0 < float(r["pvalue"]) <= 1
+        lo, hi = float(r["bootstrap_low"]), float(r["bootstrap_high"])
+        wlo, whi = float(r["wald_low"]), float(r["wald_high"])
+        # percentile and Wald intervals agree to first order at n = 250
+        assert lo < est < hi and abs((hi - lo) / (whi - wlo) - 1) < 0.35
+    # integer frequency weights are counts of rows: the same as the repeated data
+    counts = tmp_path / "w.csv"
+    counts.write_text("k,w\n0,2\n1,3\n2,5\n3,2\n4,1\n")
+    code, out, err = call(capsys, monkeypatch, "gof", "poisson", counts, "--column", "k",
+                          "--weights", "w", "--n-bootstrap", "50", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    k = np.repeat([0, 1, 2, 3, 4], [2, 3, 5, 2, 1])
+    assert doc["n"] == 13 and doc["intervals"]["rate"]["estimate"] == pytest.approx(k.mean())
+    counts.write_text("k,w\n0,2.5\n1,3\n")
+    code, _, err = call(capsys, monkeypatch, "gof", "poisson", counts, "--column", "k",
+                        "--weights", "w")
+    assert code == 1 and "row 0: weight 2.5 is not an integer" in err
