@@ -134,7 +134,7 @@ def plot_ranking(selection: Any, *, size=(6.4, 4.0)):
 # PP plot, empirical vs fitted CDF, the KL-vs-parameter curve, learning curves
 # ----------------------------------------------------------------------------------
 
-__all__ += ["plot_pp", "plot_cdf", "plot_kl_curve", "plot_learning_curve"]
+__all__ += ["plot_pp", "plot_cdf", "kl_curve", "plot_kl_curve", "plot_learning_curve"]
 
 
 def plot_pp(model: Any, data: Any, *, n_envelope: int = 99, level: float = 0.95, rng: Any = None,
