@@ -38,6 +38,7 @@ bench: install-test
 	$(PY) benchmarks/bench_precision.py
 	$(PY) benchmarks/bench_gof.py
 	$(PY) benchmarks/bench_select.py
+	$(PY) benchmarks/bench_select_vs.py
 	$(PY) benchmarks/bench_ising.py
 	$(PY) benchmarks/bench_mixture_stream.py
 	$(PY) benchmarks/bench_ebm_data.py

@@ -253,7 +253,7 @@ def test_input_mistakes(tmp_path, capsys, monkeypatch):
     bad = tmp_path / "bad.csv"
     bad.write_text("x\n1.0\n2.0\noops\n")
     assert main(["gof", "gamma", str(bad)]) == 1
-    assert "column 'x', row 2: 'oops' is not a number" in one_line_error(capsys.readouterr().err)
+    assert "column 'x', row 2 (line 4): 'oops' is not a number" in one_line_error(capsys.readouterr().err)
     nan = tmp_path / "nan.npy"
     np.save(nan, np.array([1.0, np.nan, 2.0]))
     assert main(["gof", "gamma", str(nan)]) == 1
@@ -274,5 +274,5 @@ def test_input_mistakes(tmp_path, capsys, monkeypatch):
     _stdin(monkeypatch, b"x\n1.0\nabc\n")
     assert main(["gof", "gamma", "-"]) == 1
     line = one_line_error(capsys.readouterr().err)
-    assert "<stdin>: column 'x', row 1: 'abc' is not a number" in line
+    assert "<stdin>: column 'x', row 1 (line 3): 'abc' is not a number" in line
     assert "expfam-stdin" not in line  # the temporary file is never named

@@ -139,7 +139,20 @@ def _fmt(value) -> str:
 
 def _fit_command(args) -> None:
     """``expfam fit``: .npy in memory; Parquet, CSV and Arrow IPC streamed in chunks."""
+    from .cli_commands import _check_plot_path, _Input
+
+    if args.plot:
+        _check_plot_path(args.plot)
+        if args.by:
+            raise _UsageError("--plot shows one fit: without --by (select the group's rows)")
+    with _Input(args.path) as source:
+        _fit_source(args, source.path)
+
+
+def _fit_source(args, path) -> None:
     fixed = _fixed(args.family, args.param)
+    args.path = path
+    x = None
     if args.format is None and args.path.lower().endswith(".npy"):
         from .fitting import fit
 
@@ -147,8 +160,8 @@ def _fit_command(args) -> None:
                 or args.missing_labels != "error"):
             raise _UsageError("--column, --by, --weights, --missing-labels and --skip-invalid "
                               "need a table (Parquet, CSV, Arrow), not a .npy array")
-        result = fit(args.family, _read_npy(args.path), pseudo_count=args.pseudo_count,
-                     **fixed)
+        x = _read_npy(args.path)
+        result = fit(args.family, x, pseudo_count=args.pseudo_count, **fixed)
     else:
         from .io import fit_file
 
@@ -157,7 +170,18 @@ def _fit_command(args) -> None:
                           skip_invalid=args.skip_invalid, progress=args.progress,
                           pseudo_count=args.pseudo_count, missing_labels=args.missing_labels,
                           **fixed)
-    if result.groups is None:
+    if args.plot:
+        from .cli_commands import read_column
+        from .plots import plot_fit, save
+
+        if x is None:
+            x = read_column(args.path, args.column)
+        save(plot_fit(result.model, x), args.plot)
+    if args.json or args.csv:
+        from .cli_commands import print_fit
+
+        print_fit(result, "json" if args.json else "csv")
+    elif result.groups is None:
         print(result.summary())
     else:
         for i, g in enumerate(result.groups):
@@ -169,7 +193,8 @@ def _fit_command(args) -> None:
     if args.skip_invalid:
         total = sum(skipped.values()) if skipped else 0
         detail = ", ".join(f"{v} {k}" for k, v in skipped.items()) if skipped else "none"
-        print(f"skipped {total} invalid row(s): {detail}")
+        print(f"skipped {total} invalid row(s): {detail}",
+              file=sys.stderr if args.json or args.csv else sys.stdout)
 
 
 #: commands defined in this module; the others' parsers live in cli_commands / cli_ebm
@@ -209,7 +234,8 @@ def _parser(command: str | None = None) -> _Parser:
     p_fit = sub.add_parser(
         "fit", parents=[debug], epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         help="fit a family to columns of a Parquet, CSV or Arrow file (streamed) or a .npy")
-    p_fit.add_argument("path", help=".parquet/.pq, .csv/.csv.gz, .arrow/.feather/.ipc or .npy")
+    p_fit.add_argument("path", help=".parquet/.pq, .csv/.csv.gz, .arrow/.feather/.ipc, .npy, "
+                                    "or - for standard input (CSV or plain numbers)")
     p_fit.add_argument("--family", required=True, type=_family,
                        help="a family name ('expfam families' lists them)")
     p_fit.add_argument("--column", help="observation column(s), comma-separated for vector "
@@ -230,6 +256,11 @@ def _parser(command: str | None = None) -> _Parser:
                             "support) and report how many, instead of stopping at the first")
     p_fit.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                        help="progress bar (default: when stderr is a terminal)")
+    p_fit.add_argument("--plot", metavar="FILE", help="histogram (bars for counts) with the "
+                                                      "fitted density, as .png or .svg")
+    fit_out = p_fit.add_mutually_exclusive_group()
+    fit_out.add_argument("--json", action="store_true", help="JSON output")
+    fit_out.add_argument("--csv", action="store_true", help="CSV output: one row per group")
     if command in _LOCAL_COMMANDS:  # the other sub-parsers cannot be reached
         return parser
     from .cli_commands import add_parsers

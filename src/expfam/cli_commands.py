@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DataError, ExpfamError, ParameterError, UnknownFamilyError
+from .errors import ExpfamError, ParameterError, UnknownFamilyError
 
 COMMANDS = ("select", "gof", "kl", "sample")
 #: magic bytes of the binary inputs accepted on standard input (else: CSV text)
@@ -69,6 +69,23 @@ def _keywords(cls) -> list[str]:
     return names
 
 
+def _signature_hint(text: str) -> str:
+    """``"; its parameters: gamma(shape, rate)"`` when ``text`` starts with a family's
+    name, else ``""`` (for the message about malformed text)."""
+    import re
+
+    from .families import resolve_family
+
+    match = re.match(r"\s*([A-Za-z_]\w*)\s*\(", text)
+    if match is None:
+        return ""
+    try:
+        cls = resolve_family(match.group(1))
+    except UnknownFamilyError:
+        return ""
+    return f"; its parameters: {match.group(1)}({', '.join(_keywords(cls))})"
+
+
 def parse_distribution(text: str):
     """A family member from a string such as ``"gamma(shape=2, rate=3)"``.
 
@@ -96,7 +113,8 @@ def parse_distribution(text: str):
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError:
-        raise _UsageError(f"{text!r}: expected a distribution like 'gamma(shape=2, rate=3)'") from None
+        raise _UsageError(f"{text!r}: expected a distribution like 'gamma(shape=2, rate=3)'"
+                          f"{_signature_hint(text)}") from None
     call = tree.body
     if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
         raise _UsageError(f"{text!r}: expected a distribution like 'gamma(shape=2, rate=3)'")
@@ -131,6 +149,19 @@ def parse_distribution(text: str):
 # ----------------------------------------------------------------------------------
 
 
+def _with_header(data: bytes) -> bytes:
+    """Plain numbers on standard input (no header row: the first line is all numbers)
+    get one: ``x`` for one column, ``x0, x1, ...`` for several."""
+    first = data.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0].strip()
+    fields = first.split(b",")
+    try:
+        [float(f) for f in fields]
+    except ValueError:
+        return data  # a header row (or text that the CSV reader will report)
+    names = ["x"] if len(fields) == 1 else [f"x{i}" for i in range(len(fields))]
+    return (",".join(names) + "\n").encode() + data
+
+
 class _Input:
     """A path to read: the file itself, or standard input saved to a temporary file
     (whose name is replaced by ``<stdin>`` in error messages)."""
@@ -140,6 +171,8 @@ class _Input:
         if path == "-":
             data = sys.stdin.buffer.read()
             suffix = next((s for magic, s in _MAGIC if data.startswith(magic)), ".csv")
+            if suffix == ".csv":
+                data = _with_header(data)
             self._tmp = tempfile.TemporaryDirectory(prefix="expfam-stdin-")
             self.path = os.path.join(self._tmp.name, "stdin" + suffix)
             with open(self.path, "wb") as f:
@@ -175,42 +208,68 @@ def read_column(path: str, column: str | None = None) -> np.ndarray:
     Raises :class:`~expfam.errors.DataError` naming the file, column and row of the first
     missing or non-numeric value, and :class:`~expfam.errors.NonFiniteError` for NaN/inf.
     """
-    from ._validation import check_finite
-    from .errors import EmptyDataError
+    return read_table(path, column)[0]
+
+
+def read_table(path: str, column: str | None = None, by: str | None = None,
+               weights: str | None = None):
+    """``(x, w, labels)``: one numeric column of a Parquet, CSV or Arrow file (or a
+    ``.npy`` array) in memory, with its weights and group labels (``None`` when not
+    asked for).
+
+    Raises :class:`~expfam.errors.DataError` naming the file, column and row of the first
+    missing or non-numeric value (a missing label: :class:`~expfam.errors.LabelError`),
+    and :class:`~expfam.errors.NonFiniteError` for NaN/inf.
+    """
+    from ._validation import check_finite, check_weights
+    from .errors import EmptyDataError, LabelError
     from .io.chunks import _Chunk
     from .io.readers import _Csv, _format, _head, _Ipc, _Parquet
     from .io.selection import _select
+    from .selection.sources import check_cells
 
     if path.lower().endswith(".npy"):
+        if by or weights:
+            _npy(path, "by/weights")
         x = _npy(path, column)
         if x.size == 0:
             raise EmptyDataError(f"{path}: no values")
         check_finite(x.astype(float), name=path)
-        return x.astype(float)
+        return x.astype(float), None, None
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such file")
     _head(path)
     source: Any = {"parquet": _Parquet, "csv": _Csv, "ipc": _Ipc}[_format(path, None)](path, 262_144)
-    parts, offset = [], 0
+    parts, wparts, labels, offset = [], [], [], 0
+    csv_rows = isinstance(source, _Csv)
     try:
         shape = argparse.Namespace(event_ndim=0, __name__="scalar family")
-        columns, _, _ = _select(shape, source, column, None, None)
-        for batch in source.batches(columns, columns):
-            values = _Chunk(batch, columns, None, None).cols[0]
-            bad = values.bad_mask()
-            if bad is not None and bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raw = values.raw[i].as_py()
-                what = "missing" if raw is None else f"{raw!r} is not a number"
-                raise DataError(f"{path}: column {columns[0]!r}, row {offset + i}: {what}")
+        columns, by, weights = _select(shape, source, column, by, weights)
+        numeric = columns + ([weights] if weights else [])
+        for batch in source.batches(numeric + ([by] if by else []), numeric):
+            chunk = _Chunk(batch, columns, weights, by)
+            check_cells(path, [*chunk.cols, chunk.w], offset, csv_rows)
+            values = chunk.cols[0]
             check_finite(values.values, name=f"{path}: column {columns[0]!r} (data rows from {offset})")
             parts.append(values.values)
+            if chunk.w is not None:
+                wparts.append(check_weights(chunk.w.values, (values.values.shape[0],),
+                                            name=f"{path}: column {weights!r} (data rows from "
+                                                 f"{offset})", allow_zero=True))
+            if chunk.lab is not None:
+                if chunk.lab.bad is not None and chunk.lab.bad.any():
+                    row = offset + int(np.flatnonzero(chunk.lab.bad)[0])
+                    where = f"row {row} (line {row + 2})" if csv_rows else f"row {row}"
+                    raise LabelError(f"{path}: column {by!r}, {where}: missing group label")
+                lab = chunk.lab.values
+                labels.append(chunk.lab.names[lab] if chunk.lab.names is not None else lab)
             offset += values.values.shape[0]
     finally:
         source.close()
     if offset == 0:
         raise EmptyDataError(f"{path}: no rows")
-    return np.concatenate(parts)
+    return (np.concatenate(parts), np.concatenate(wparts) if weights else None,
+            np.concatenate(labels) if by else None)
 
 
 # ----------------------------------------------------------------------------------
@@ -251,6 +310,46 @@ def _print_selection_csv(result) -> None:
             d = _plain(row.to_dict())
             cells = [d[f] if f not in ("params", "se") else json.dumps(d[f]) for f in _CSV_FIELDS]
             out.writerow(([group] if grouped else []) + cells)
+
+
+def fit_rows(result) -> list[dict]:
+    """A :class:`~expfam.FitResult` as one plain dict per group (one for an ungrouped fit):
+    group, n, parameters and their standard errors, log-likelihood, AIC, BIC, convergence."""
+    groups = [None] if result.groups is None else list(result.groups)
+    rows = []
+    for i, group in enumerate(groups):
+        def at(v, i=i):
+            v = np.asarray(v)
+            return v if result.groups is None else v[i]
+        row = {"family": type(result.model).name} if result.groups is None else \
+            {"group": group, "family": type(result.model).name}
+        row.update(n=at(result.n), weight_sum=at(result.weight_sum),
+                   params={k: at(v) for k, v in result.params.items()},
+                   se={k: at(v) for k, v in result.se.items()},
+                   fixed=dict(result.model.fixed), loglik=at(result.loglik), aic=at(result.aic),
+                   bic=at(result.bic), converged=at(result.converged),
+                   residual_norm=at(result.residual_norm))
+        rows.append(_plain(row))
+    return rows
+
+
+def print_fit(result, how: str) -> None:
+    """``expfam fit --json`` (a list of groups with ``--by``) or ``--csv`` (one row per
+    group; vector parameters as JSON cells)."""
+    rows = fit_rows(result)
+    if how == "json":
+        _print_json(rows if result.groups is not None else rows[0])
+        return
+    names = list(rows[0]["params"])
+    head = [k for k in ("group", "family", "n", "weight_sum") if k in rows[0]]
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow(head + names + [f"se_{k}" for k in names]
+                 + ["loglik", "aic", "bic", "converged", "residual_norm"])
+    for r in rows:
+        cells = [r["params"][k] for k in names] + [r["se"][k] for k in names]
+        cells = [json.dumps(c) if isinstance(c, list) else c for c in cells]
+        out.writerow([r[k] for k in head] + cells
+                     + [r["loglik"], r["aic"], r["bic"], r["converged"], r["residual_norm"]])
 
 
 # ----------------------------------------------------------------------------------
@@ -295,11 +394,45 @@ def _select_command(args) -> None:
         print(result.table())
 
 
+def _frequencies(x, w, name: str):
+    """Observations repeated by integer frequency weights (the bootstrap resamples whole
+    observations: other weights have no such meaning)."""
+    from .errors import WeightError
+
+    if w is None:
+        return x
+    if not np.all(w == np.round(w)):
+        i = int(np.flatnonzero(w != np.round(w))[0])
+        raise WeightError(f"--weights {name}: row {i}: weight {float(w[i])!r} is not an integer; "
+                          "gof takes frequency weights (counts of each row)")
+    return np.repeat(x, w.astype(np.int64))
+
+
+_GOF_CSV = ["family", "statistic", "value", "pvalue", "pvalue_se", "n", "n_bootstrap",
+            "parameter", "estimate", "se", "wald_low", "wald_high", "profile_low",
+            "profile_high", "bootstrap_low", "bootstrap_high"]
+
+
+def _print_gof_csv(results) -> None:
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    grouped = results[0][0] is not None
+    out.writerow((["group"] if grouped else []) + _GOF_CSV)
+    for group, res in results:
+        d = _plain(res.to_dict())
+        for name, row in d["intervals"].items():
+            cells = [d[k] for k in _GOF_CSV[:7]] + [name, row["estimate"], row["se"]]
+            for kind in ("wald", "profile", "bootstrap"):
+                cells += row.get(kind) or ["", ""]
+            out.writerow(([group] if grouped else []) + cells)
+
+
 def _gof_command(args) -> None:
     from .goodness import gof
 
     if args.plot:
         _check_plot_path(args.plot)
+        if args.by:
+            raise _UsageError("--plot shows one fit: without --by (select the group's rows)")
     fixed = dict(args.param or [])
     for name in fixed:
         if name not in args.family.fixed_params:
@@ -307,18 +440,43 @@ def _gof_command(args) -> None:
             raise _UsageError(f"--param {name}: {args.family.__name__} has no fixed parameter "
                               f"{name!r} (its fixed parameters: {known})")
     with _Input(args.path) as source:
-        x = read_column(source.path, args.column)
-    result = gof(args.family, x, args.statistic, n_bootstrap=args.n_bootstrap, rng=args.seed,
-                 progress=args.progress, **fixed)
-    if args.plot:
-        from .plots import plot_fit, plot_qq, save
-
-        model = result.fit.model
-        save(plot_fit(model, x) if model.discrete else plot_qq(model, x, rng=args.seed), args.plot)
-    if args.json:
-        _print_json(result.to_dict())
+        x, w, labels = read_table(source.path, args.column, args.by, args.weights)
+    if labels is None:
+        parts = [(None, _frequencies(x, w, args.weights))]
     else:
-        print(result.table())
+        keys = np.unique(labels)
+        parts = [(k.item() if hasattr(k, "item") else k,
+                  _frequencies(x[labels == k], None if w is None else w[labels == k], args.weights))
+                 for k in keys]
+    results = []
+    for group, xs in parts:
+        try:
+            results.append((group, gof(args.family, xs, args.statistic,
+                                       n_bootstrap=args.n_bootstrap, rng=args.seed,
+                                       level=args.level, intervals=args.intervals,
+                                       progress=args.progress, **fixed)))
+        except ExpfamError as exc:
+            if group is None:
+                raise
+            raise type(exc)(f"group {group!r}: {exc}") from exc
+    if args.plot:
+        from . import plots
+
+        model, xs = results[0][1].fit.model, parts[0][1]
+        kind = args.plot_kind or ("fit" if model.discrete else "qq")
+        draw = {"fit": lambda: plots.plot_fit(model, xs),
+                "qq": lambda: plots.plot_qq(model, xs, rng=args.seed),
+                "pp": lambda: plots.plot_pp(model, xs, rng=args.seed),
+                "cdf": lambda: plots.plot_cdf(model, xs)}[kind]
+        plots.save(draw(), args.plot)
+    if args.json:
+        docs = [dict(({"group": g} if g is not None else {}), **r.to_dict()) for g, r in results]
+        _print_json(docs if args.by else docs[0])
+    elif args.csv:
+        _print_gof_csv(results)
+    else:
+        print("\n\n".join((f"group {g}:\n" if g is not None else "") + r.table()
+                          for g, r in results))
 
 
 def kl_between(p, q, n: int = 100_000, rng=None) -> dict:
@@ -427,12 +585,23 @@ def add_parsers(sub, parents, epilog: str) -> None:
     p.add_argument("--n-bootstrap", type=_positive_int, default=999, help="bootstrap samples")
     p.add_argument("--param", action="append", metavar="NAME=VALUE", type=_param,
                    help="a fixed parameter, e.g. --param k=1.5 for Weibull")
+    p.add_argument("--by", help="column of group labels: one test per group")
+    p.add_argument("--weights", help="column of integer frequency weights (row counts)")
+    p.add_argument("--intervals", choices=["profile", "wald", "bootstrap"], default="profile",
+                   help="parameter intervals besides Wald: profile likelihood (default) or "
+                        "percentile intervals of the bootstrap refits")
+    p.add_argument("--level", type=float, default=0.95, help="confidence level of the intervals")
     p.add_argument("--seed", type=int)
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar (default: on a terminal, for long runs)")
-    p.add_argument("--json", action="store_true", help="JSON output")
+    gout = p.add_mutually_exclusive_group()
+    gout.add_argument("--json", action="store_true", help="JSON output")
+    gout.add_argument("--csv", action="store_true", help="CSV output: one row per parameter")
     p.add_argument("--plot", metavar="FILE", help="QQ plot with a simulation envelope "
                                                   "(discrete: frequencies and the fit), .png or .svg")
+    p.add_argument("--plot-kind", choices=["qq", "pp", "cdf", "fit"],
+                   help="the plot: qq (default, continuous), pp (with an envelope), cdf "
+                        "(empirical vs fitted), fit (histogram or bars; default, discrete)")
 
     p = sub.add_parser("kl", help="KL(p || q) between two distributions, e.g. "
                                   "'gamma(shape=2, rate=3)'", **common)

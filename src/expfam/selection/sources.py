@@ -10,11 +10,29 @@ import numpy as np
 
 from .._labels import group_codes, public_labels
 from .._validation import check_finite, check_weights
-from ..errors import EmptyDataError, ParameterError, ShapeError
+from ..errors import EmptyDataError, NonFiniteError, ParameterError, ShapeError, SupportError
 from .candidates import resolve_candidates
 from .engine import HEAD, Engine
 
-__all__ = ["group_rows", "file_engines", "dask_engines"]
+__all__ = ["group_rows", "file_engines", "dask_engines", "check_cells"]
+
+
+def check_cells(path: str, columns, offset: int, csv: bool) -> None:
+    """Raise for the first missing or non-numeric cell of a chunk's columns (``_Values``),
+    naming the file, the column and the row (and the line of a CSV file): a
+    :class:`~expfam.errors.NonFiniteError` for a missing value, a
+    :class:`~expfam.errors.SupportError` for text that is not a number."""
+    for col in columns:
+        bad = None if col is None else col.bad_mask()
+        if bad is None or not bad.any():
+            continue
+        i = int(np.flatnonzero(bad)[0])
+        row = offset + i
+        where = f"row {row} (line {row + 2})" if csv else f"row {row}"
+        raw = col.raw[i].as_py()
+        if raw is None:
+            raise NonFiniteError(f"{path}: column {col.name!r}, {where}: missing value (null)")
+        raise SupportError(f"{path}: column {col.name!r}, {where}: {raw!r} is not a number")
 
 
 def group_rows(by, n: int):
@@ -58,6 +76,7 @@ def file_engines(path, families, *, column, weights, by, k, rng, chunksize):
         offset = 0
         for batch in source.batches(numeric + ([by] if by else []), numeric):
             chunk = _Chunk(batch, columns, weights, by)
+            check_cells(path, [*chunk.cols, chunk.w], offset, fmt == "csv")
             x = chunk.x
             check_finite(x, name=f"{path}: column(s) {columns} (data rows from {offset})")
             w = None
