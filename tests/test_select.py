@@ -239,3 +239,21 @@ def test_user_defined_families_join_when_listed_only():
     rows = {row.family: row for row in listed.ranking}
     assert set(rows) == {"poisson", user_poisson.name}
     assert abs(rows["poisson"].cross_entropy - rows[user_poisson.name].cross_entropy) < 1e-9
+
+
+def test_negative_binomial_needs_significant_overdispersion():
+    """The negative binomial's r is profiled only when the head shows overdispersion at
+    the 5% boundary likelihood-ratio test: on Poisson counts it is skipped in about 95%
+    of samples (at least 16 of 20: binomial(20, 0.95) is below 16 with probability
+    0.003), and on overdispersed counts it is kept and ranked first."""
+    skipped = 0
+    for seed in range(20):
+        x = np.random.default_rng(seed).poisson(4.0, 5_000).astype(float)
+        s = expfam.select(x, families=["poisson", "negative_binomial"], rng=seed)
+        skipped += "negative_binomial" in s.skipped
+    assert skipped >= 16
+    for seed in range(3):
+        x = np.random.default_rng(100 + seed).negative_binomial(5, 0.5, 5_000).astype(float)
+        s = expfam.select(x, families=["poisson", "negative_binomial"], rng=seed)
+        assert "negative_binomial" not in s.skipped
+        assert s.ranking[0].family == "negative_binomial"

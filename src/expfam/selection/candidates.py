@@ -181,6 +181,11 @@ def _nb_profile(log_r, W, ux, cx, mean):
     return -(ll + W * (r * np.log(p) + mean * np.log1p(-p)))
 
 
+#: the 5% critical value of the boundary likelihood-ratio test of r = inf (the Poisson)
+#: for the negative binomial: the 90% quantile of chi2_1 (Self and Liang 1987)
+OVERDISPERSION_LR = 2.706
+
+
 def _nb_pilot(x, w):
     """MLE of the negative binomial's ``r`` from the head (weights ``w``; profile over
     ``log r``), and the standard error of ``log r`` from the profile's curvature."""
@@ -194,9 +199,13 @@ def _nb_pilot(x, w):
     res = optimize.minimize_scalar(_nb_profile, bounds=(lo, hi), args=(W, ux, cx, mean),
                                    method="bounded", options={"xatol": 1e-6})
     t = float(res.x)
-    if t > hi - 0.5:
-        raise DataError("the head sample shows no overdispersion (the MLE of r is infinite: "
-                        "the Poisson limit)")
+    # likelihood ratio against the Poisson limit (r = 1e7 is within 1e-7 of it per count):
+    # on the boundary of r, 2 LR is 0.5 chi2_0 + 0.5 chi2_1 under the Poisson
+    lr = 2.0 * (_nb_profile(hi, W, ux, cx, mean) - float(res.fun))
+    if t > hi - 0.5 or lr < OVERDISPERSION_LR:
+        raise DataError(f"the head sample shows no significant overdispersion (2 log LR = {lr:.3g} "
+                        f"against the Poisson limit r -> inf, below {OVERDISPERSION_LR} = the "
+                        f"5% boundary test): the negative binomial is the Poisson")
     h = 1e-3
     f = [_nb_profile(t + d, W, ux, cx, mean) for d in (-h, 0.0, h)]
     curv = (f[0] - 2 * f[1] + f[2]) / h**2
