@@ -192,3 +192,16 @@ def test_mixed_families_and_beta():
     b = np.concatenate([rng.beta(2, 8, 1000), rng.beta(8, 2, 1000)])
     r = expfam.fit_mixture("beta", b, 2, rng=0)
     _within(r, [0.5, 0.5], [{"a": 2.0, "b": 8.0}, {"a": 8.0, "b": 2.0}])
+
+
+def test_user_defined_family_as_component():
+    """A user-defined family (the Poisson written by its statistics, A by a series) mixes
+    like the built-in one: same log-likelihood and weights from the same starts."""
+    from expfam.user_examples import user_poisson
+
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.poisson(2, 3000), rng.poisson(12, 2000)]).astype(float)
+    user = expfam.fit_mixture(user_poisson(), x, 2, rng=1, n_init=2)
+    built = expfam.fit_mixture("poisson", x, 2, rng=1, n_init=2)
+    assert user.loglik == pytest.approx(built.loglik, rel=1e-10)
+    np.testing.assert_allclose(user.mixture.weights, built.mixture.weights, rtol=1e-7)
