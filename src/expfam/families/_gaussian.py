@@ -133,6 +133,8 @@ class GaussianFamily(ExponentialFamily):
         # entropy of y: log(2 pi e v) / 2, from eta_2 alone
         return gaussian_entropy(eta[..., 1])
 
+    kl_kernel = "gaussian_kl"  # expfam._divergence_jit, the same form compiled
+
     @classmethod
     def kl_natural(cls, eta_p, eta_q, fixed):
         # [(r - 1) - log r] / 2 + (m_p - m_q)^2 / (2 v_q), r = v_p / v_q, by log1pmx and

@@ -1,0 +1,306 @@
+"""Compiled elementwise kernels for KL divergences and entropies (numba, imported lazily).
+
+A family declares its kernels by name (:attr:`ExponentialFamily.kl_kernel`,
+:attr:`ExponentialFamily.entropy_kernel`, in the same class as the NumPy closed form
+they speed up); :meth:`ExponentialFamily.kl` calls them through :func:`run_kl` for
+batches of at least :data:`expfam.divergence.KERNEL_MIN_SIZE` pairs.  Nothing here
+names a family: each kernel is the mathematics of one closed form.
+
+Every kernel has the signature ``kernel(a, b, p, out, bad)`` (``a``, ``b``: natural
+parameters, shape ``(n, k)``; ``p``: the family's fixed parameters as floats; ``out``:
+the values; ``bad``: set to 1 where the kernel declines an element).  It evaluates, in
+one pass without temporaries, either the same cancellation-free form as the NumPy code
+(:mod:`expfam._precise`), or the textbook form together with a bound on its rounding
+error; where the bound is not below ``_REL`` times the value (nearby laws, huge or tiny
+shapes: the terms cancel), the element is declined and the caller evaluates it with the
+NumPy form of :mod:`expfam._precise`.  So the kernels keep the accuracy of the NumPy
+code at every parameter (``tests/test_divergence_speed_precision.py`` checks them
+against mpmath), and are fast where the inputs are ordinary.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from . import _jit
+
+_OPTS = dict(cache=True, fastmath=False, error_model="numpy", nogil=True)
+_EPS = 2.220446049250313e-16
+#: the textbook form is used when its rounding bound ``_C * eps * sum|terms|`` is below
+#: ``_REL`` times the value (a relative error below 5e-13; the floor is 1e-12).  The
+#: magnitudes summed are those whose rounding the result carries: each lgamma (glibc's,
+#: within a few ulps of its value for positive arguments), each digamma's scale
+#: (:func:`_digamma`) times its coefficient, each product.
+_C = 8.0
+_REL = 5e-13
+_ACCEPT = _C * _EPS / _REL
+_TINY = 2.2250738585072014e-308
+_LO, _HI = 2.0**-250, 2.0**250  # magnitudes whose products (and their errors) stay normal
+
+
+# ----------------------------------------------------------------------------------
+# Scalar primitives
+# ----------------------------------------------------------------------------------
+@njit(inline="always", **_OPTS)
+def _log1pmx(t):
+    """``log(1 + t) - t`` for ``t > -1``: Taylor series (14 terms) for ``|t| < 0.05``."""
+    if abs(t) < 0.05:
+        acc = 0.0
+        for n in range(14, 1, -1):
+            acc = acc * t + ((1.0 if n % 2 == 1 else -1.0) / n)
+        return acc * t * t
+    return math.log1p(t) - t
+
+
+#: 1 / k! for k = 0..19
+_INV_FACT = np.array([1.0 / math.factorial(k) for k in range(20)])
+
+
+@njit(inline="always", **_OPTS)
+def _expm1mx(t):
+    """``e^t - 1 - t`` for finite ``t``: Taylor series (to ``t^19 / 19!``) for ``|t| < 1/2``."""
+    if abs(t) < 0.5:
+        acc = 0.0
+        for k in range(19, 1, -1):
+            acc = acc * t + _INV_FACT[k]
+        return acc * t * t
+    return math.expm1(t) - t
+
+
+@njit(inline="always", **_OPTS)
+def _log_ratio(x, y):
+    """``log(x / y)`` for ``x, y > 0``: one rounding where the quotient is a normal float."""
+    r = x / y
+    if r >= _TINY and r < math.inf:
+        return math.log(r)
+    return math.log(x) - math.log(y)
+
+
+@njit(inline="always", **_OPTS)
+def _neg_log_ratio_m1(num, den):
+    """``r - 1 - log r`` for ``r = num / den > 0`` (``num``, ``den`` of one sign)."""
+    t = (num - den) / den
+    if abs(t) < 0.5:
+        return -_log1pmx(t)
+    return (num / den - 1.0) - _log_ratio(abs(num), abs(den))
+
+
+@njit(inline="always", **_OPTS)
+def _det2(a, b, c, d):
+    """``a d - b c`` to a few ulps (Kahan's algorithm with fused multiply-adds)."""
+    w = b * c
+    e = _jit._fma(-b, c, w)
+    f = _jit._fma(a, d, -w)
+    return f + e
+
+
+@njit(inline="always", **_OPTS)
+def _digamma(a):
+    """``(psi(a), scale)`` for ``a > 0``: the recurrence up to ``y >= 10``, then the
+    asymptotic series (DLMF 5.5.2, 5.11.2; truncation below 1e-17 at ``y = 10``).  Its
+    absolute error is a few ulps of ``scale = log y + sum_i 1 / (a + i)``."""
+    acc = 0.0
+    y = a
+    while y < 10.0:
+        acc += 1.0 / y
+        y += 1.0
+    r = 1.0 / (y * y)
+    tail = r * (1 / 12 - r * (1 / 120 - r * (1 / 252 - r * (1 / 240 - r * (
+        1 / 132 - r * (691 / 32760 - r * (1 / 12 - r * 3617 / 8160)))))))
+    ly = math.log(y)
+    return (ly - 0.5 / y - tail) - acc, ly + acc
+
+
+# ----------------------------------------------------------------------------------
+# Kernels: kernel(a, b, p, out, bad)
+# ----------------------------------------------------------------------------------
+@njit(parallel=True, **_OPTS)
+def gaussian_kl(a, b, p, out, bad):
+    """``KL(N_p || N_q) = [(r - 1) - log r] / 2 + (m_p - m_q)^2 / (2 v_q)``, ``r = eta2_q /
+    eta2_p`` (:func:`expfam._precise.gaussian_kl`): ``r - 1`` as an exact difference over
+    ``eta2_p``, ``log1pmx`` near ``r = 1``, and ``m_p - m_q = (eta1_q eta2_p - eta1_p eta2_q)
+    / (2 eta2_p eta2_q)`` with the determinant by fused multiply-adds.  Declined where a
+    parameter is outside ``[2^-250, 2^250]`` (nonzero), where the NumPy form rescales."""
+    for i in prange(a.shape[0]):
+        e1p, e2p, e1q, e2q = a[i, 0], a[i, 1], b[i, 0], b[i, 1]
+        ok = True
+        for v in (e1p, e1q, e2p, e2q):
+            av = abs(v)
+            ok = ok and (av == 0.0 or (av >= _LO and av <= _HI))
+        if not ok:
+            out[i] = 0.0
+            bad[i] = 1
+            continue
+        shape = 0.5 * _neg_log_ratio_m1(e2q, e2p)
+        w = _det2(e1q, e1p, e2q, e2p) / (2.0 * e2p) / e2q * math.sqrt(-e2q)
+        out[i] = shape + w * w
+
+
+@njit(parallel=True, **_OPTS)
+def neg_log_kl(a, b, p, out, bad):
+    """Bregman divergence of ``A(eta) = -log(-eta)``: ``r - 1 - log r``, ``r = eta_q / eta_p``
+    (:func:`expfam.families._scale.kl_neg_log`)."""
+    for i in prange(a.shape[0]):
+        ep, eq = a[i, 0], b[i, 0]
+        d = (eq - ep) / ep
+        if abs(d) < 0.05:
+            out[i] = -_log1pmx(d)
+        else:
+            out[i] = (eq / ep - 1.0) - _log_ratio(-eq, -ep)
+
+
+@njit(parallel=True, **_OPTS)
+def poisson_kl(a, b, p, out, bad):
+    """``lam_p (e^d - 1 - d)``, ``d = eta_q - eta_p`` (:func:`expfam._precise.poisson_kl`)."""
+    for i in prange(a.shape[0]):
+        ep, eq = a[i, 0], b[i, 0]
+        d = eq - ep
+        lam_p = math.exp(ep)
+        if d <= 1.0:
+            out[i] = lam_p * _expm1mx(d)
+        else:
+            out[i] = math.exp(eq) - lam_p * (1.0 + d)
+
+
+@njit(inline="always", **_OPTS)
+def _softplus(x):
+    """``log(1 + e^x)``."""
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+@njit(inline="always", **_OPTS)
+def _expit(x):
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+@njit(inline="always", **_OPTS)
+def _log_expit_ratio(x, y):
+    """``log(expit(x) / expit(y)) = softplus(-y) - softplus(-x)``, from the form whose terms
+    are small when ``x, y <= 0``."""
+    if x <= 0.0 and y <= 0.0:
+        return (x - y) + (_softplus(y) - _softplus(x))
+    return _softplus(-y) - _softplus(-x)
+
+
+@njit(parallel=True, **_OPTS)
+def logit_kl(a, b, p, out, bad):
+    """``n KL(Bernoulli(expit(a)) || Bernoulli(expit(b)))`` (``n = p[0]``), the form of
+    :func:`expfam._precise.logit_kl`: ``p log1pmx(u) + pbar log1pmx(v) + 4 p pbar
+    sinh(d/2)^2`` for ``|d| < 1``, the log ratios of :func:`_log_expit_ratio` beyond."""
+    n = p[0]
+    for i in prange(a.shape[0]):
+        x, y = a[i, 0], b[i, 0]
+        d = y - x
+        pr, pbar = n * _expit(x), n * _expit(-x)
+        if abs(d) < 1.0:
+            u, v = pbar * math.expm1(-d), pr * math.expm1(d)
+            sh = math.sinh(0.5 * d)
+            out[i] = pr * _log1pmx(u / n) + pbar * _log1pmx(v / n) + 4.0 * pr * (pbar / n) * sh * sh
+        else:
+            out[i] = pr * _log_expit_ratio(x, y) + pbar * _log_expit_ratio(-x, -y)
+
+
+@njit(parallel=True, **_OPTS)
+def gamma_kl(a, b, p, out, bad):
+    """``KL(Gamma(a_p, b_p) || Gamma(a_q, b_q)) = (a_p - a_q) psi(a_p) - lgamma(a_p) +
+    lgamma(a_q) + a_q log(b_p / b_q) + a_p (b_q - b_p) / b_p`` (rates ``b = -eta_1``,
+    shapes ``a = eta_2 + 1``), declined where its terms cancel beyond the bound (the caller
+    then uses :func:`expfam._precise.gamma_kl`)."""
+    for i in prange(a.shape[0]):
+        bp, bq = -a[i, 0], -b[i, 0]
+        ap, aq = a[i, 1] + 1.0, b[i, 1] + 1.0
+        delta = b[i, 1] - a[i, 1]  # a_q - a_p from the natural parameters
+        psi, psi_mag = _digamma(ap)
+        lgp, lgq = math.lgamma(ap), math.lgamma(aq)
+        t1 = -delta * psi
+        t4 = aq * _log_ratio(bp, bq)
+        t5 = ap * ((bq - bp) / bp)
+        val = t1 + (lgq - lgp) + t4 + t5
+        mag = abs(delta) * psi_mag + abs(lgp) + abs(lgq) + abs(t4) + abs(t5)
+        out[i] = val
+        if not (val * _REL >= _C * _EPS * mag and val < math.inf):
+            bad[i] = 1
+
+
+@njit(parallel=True, **_OPTS)
+def gamma_entropy(a, b, p, out, bad):
+    """``a - log b + lgamma(a) + (1 - a) psi(a)``, declined where its terms cancel beyond
+    the bound (the caller uses :func:`expfam._precise.gamma_entropy`)."""
+    for i in prange(a.shape[0]):
+        rate = -a[i, 0]
+        sh = a[i, 1] + 1.0
+        psi, psi_mag = _digamma(sh)
+        lg = math.lgamma(sh)
+        lb = math.log(rate)
+        t = -a[i, 1] * psi  # (1 - a) psi(a), 1 - a = -eta_2 exactly
+        val = sh - lb + lg + t
+        mag = sh + abs(lb) + abs(lg) + abs(a[i, 1]) * psi_mag
+        out[i] = val
+        if not (abs(val) * _REL >= _C * _EPS * mag):
+            bad[i] = 1
+
+
+@njit(parallel=True, **_OPTS)
+def beta_kl(a, b, p, out, bad):
+    """``KL(Beta(a_p, b_p) || Beta(a_q, b_q)) = log B(a_q, b_q) - log B(a_p, b_p) + (a_p -
+    a_q) (psi(a_p) - psi(s_p)) + (b_p - b_q) (psi(b_p) - psi(s_p))`` (``s = a + b``,
+    ``a = eta_1 + 1``, ``b = eta_2 + 1``), declined where its terms cancel beyond the bound
+    (the caller uses :func:`expfam._precise.dirichlet_kl`)."""
+    for i in prange(a.shape[0]):
+        ap, bp = a[i, 0] + 1.0, a[i, 1] + 1.0
+        aq, bq = b[i, 0] + 1.0, b[i, 1] + 1.0
+        da, db = a[i, 0] - b[i, 0], a[i, 1] - b[i, 1]  # a_p - a_q, b_p - b_q exactly
+        sp, sq = ap + bp, aq + bq
+        pa, ma = _digamma(ap)
+        pb, mb = _digamma(bp)
+        ps, ms = _digamma(sp)
+        l1, l2, l3 = math.lgamma(ap), math.lgamma(bp), math.lgamma(sp)
+        l4, l5, l6 = math.lgamma(aq), math.lgamma(bq), math.lgamma(sq)
+        t1 = da * (pa - ps)
+        t2 = db * (pb - ps)
+        val = ((l3 - l6) + (l4 - l1) + (l5 - l2)) + (t1 + t2)
+        mag = (abs(l1) + abs(l2) + abs(l3) + abs(l4) + abs(l5) + abs(l6)
+               + abs(da) * (ma + ms + abs(pa - ps)) + abs(db) * (mb + ms + abs(pb - ps)))
+        out[i] = val
+        if not (val * _REL >= _C * _EPS * mag and val < math.inf):
+            bad[i] = 1
+
+
+@njit(parallel=True, **_OPTS)
+def beta_entropy(a, b, p, out, bad):
+    """``log B(a, b) - (a - 1) psi(a) - (b - 1) psi(b) + (a + b - 2) psi(a + b)``, declined
+    where its terms cancel beyond the bound (the caller uses
+    :func:`expfam._precise.dirichlet_entropy`)."""
+    for i in prange(a.shape[0]):
+        e1, e2 = a[i, 0], a[i, 1]
+        al, be = e1 + 1.0, e2 + 1.0
+        s = al + be
+        pa, ma = _digamma(al)
+        pb, mb = _digamma(be)
+        ps, ms = _digamma(s)
+        l1, l2, l3 = math.lgamma(al), math.lgamma(be), math.lgamma(s)
+        val = (l1 + l2 - l3) - e1 * pa - e2 * pb + (e1 + e2) * ps
+        mag = (abs(l1) + abs(l2) + abs(l3) + abs(e1) * (ma + abs(pa)) + abs(e2) * (mb + abs(pb))
+               + abs(e1 + e2) * (ms + abs(ps)))
+        out[i] = val
+        if not (abs(val) * _REL >= _C * _EPS * mag):
+            bad[i] = 1
+
+
+def run(name: str, eta_p: np.ndarray, eta_q: np.ndarray | None, params: np.ndarray):
+    """Run the kernel ``name`` on natural parameters of shape ``(n, k)`` (``eta_q`` is
+    ``None`` for an entropy); ``(out, bad)`` with ``bad`` a boolean mask of the declined
+    elements."""
+    kernel = globals()[name]
+    n = eta_p.shape[0]
+    out = np.empty(n)
+    bad = np.zeros(n, dtype=np.uint8)
+    q = eta_p if eta_q is None else eta_q
+    _jit.run(kernel, eta_p, q, np.asarray(params, dtype=np.float64), out, bad)
+    return out, bad.view(bool)
