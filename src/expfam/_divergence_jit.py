@@ -114,8 +114,15 @@ def _digamma(a):
     return (ly - 0.5 / y - tail) - acc, ly + acc
 
 
+@njit(inline="always", **_OPTS)
+def _kl0(v):
+    """KL >= 0: a negative at rounding level (> -1e-12) is an exact 0 (as in
+    :meth:`expfam.families.ExponentialFamily.kl`)."""
+    return 0.0 if (v < 0.0 and v > -1e-12) else v
+
+
 # ----------------------------------------------------------------------------------
-# Kernels: kernel(a, b, p, out, bad)
+# Kernels: kernel(a, b, p, out, bad); the KL kernels return values clamped by _kl0
 # ----------------------------------------------------------------------------------
 @njit(parallel=True, **_OPTS)
 def gaussian_kl(a, b, p, out, bad):
@@ -136,7 +143,7 @@ def gaussian_kl(a, b, p, out, bad):
             continue
         shape = 0.5 * _neg_log_ratio_m1(e2q, e2p)
         w = _det2(e1q, e1p, e2q, e2p) / (2.0 * e2p) / e2q * math.sqrt(-e2q)
-        out[i] = shape + w * w
+        out[i] = _kl0(shape + w * w)
 
 
 @njit(parallel=True, **_OPTS)
@@ -147,9 +154,9 @@ def neg_log_kl(a, b, p, out, bad):
         ep, eq = a[i, 0], b[i, 0]
         d = (eq - ep) / ep
         if abs(d) < 0.05:
-            out[i] = -_log1pmx(d)
+            out[i] = _kl0(-_log1pmx(d))
         else:
-            out[i] = (eq / ep - 1.0) - _log_ratio(-eq, -ep)
+            out[i] = _kl0((eq / ep - 1.0) - _log_ratio(-eq, -ep))
 
 
 @njit(parallel=True, **_OPTS)
@@ -160,9 +167,9 @@ def poisson_kl(a, b, p, out, bad):
         d = eq - ep
         lam_p = math.exp(ep)
         if d <= 1.0:
-            out[i] = lam_p * _expm1mx(d)
+            out[i] = _kl0(lam_p * _expm1mx(d))
         else:
-            out[i] = math.exp(eq) - lam_p * (1.0 + d)
+            out[i] = _kl0(math.exp(eq) - lam_p * (1.0 + d))
 
 
 @njit(inline="always", **_OPTS)
@@ -201,9 +208,10 @@ def logit_kl(a, b, p, out, bad):
         if abs(d) < 1.0:
             u, v = pbar * math.expm1(-d), pr * math.expm1(d)
             sh = math.sinh(0.5 * d)
-            out[i] = pr * _log1pmx(u / n) + pbar * _log1pmx(v / n) + 4.0 * pr * (pbar / n) * sh * sh
+            out[i] = _kl0(pr * _log1pmx(u / n) + pbar * _log1pmx(v / n)
+                          + 4.0 * pr * (pbar / n) * sh * sh)
         else:
-            out[i] = pr * _log_expit_ratio(x, y) + pbar * _log_expit_ratio(-x, -y)
+            out[i] = _kl0(pr * _log_expit_ratio(x, y) + pbar * _log_expit_ratio(-x, -y))
 
 
 @njit(parallel=True, **_OPTS)
@@ -246,6 +254,49 @@ def gamma_entropy(a, b, p, out, bad):
             bad[i] = 1
 
 
+#: B_2k / (2k (2k - 1)): Stirling's series ``S(x) = lgamma(x) - [(x - 1/2) log x - x +
+#: log(2 pi) / 2] = sum_k c_k x^(1 - 2k)`` (DLMF 5.11.1; 8 terms: below 1e-17 at x >= 10)
+_STIRLING = np.array([1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188, -691 / 360360, 1 / 156,
+                      -3617 / 122400])
+
+
+@njit(inline="always", **_OPTS)
+def _stirling_pair(x):
+    """``(S(x), S'(x))`` for ``x >= 10``."""
+    r = 1.0 / (x * x)
+    s = 0.0
+    d = 0.0
+    for k in range(7, -1, -1):
+        s = s * r + _STIRLING[k]
+        d = d * r + _STIRLING[k] * (2 * k + 1)
+    return s / x, -d * r
+
+
+@njit(**_OPTS)
+def _lgamma_bregman(a, delta):
+    """``(G, err)``: ``G = lgamma(c) - lgamma(a) - (c - a) psi(a) >= 0`` for ``a > 0``,
+    ``c = a + delta > 0``, as a sum of non-negative terms, and a bound on its rounding
+    error.  The recurrence (DLMF 5.5.1) moves ``a, c`` above 10 and adds
+    ``-log1pmx(delta / (a + i)) >= 0`` per step; there, from Stirling's series,
+    ``G = a phi(t) - log1pmx(t) / 2 + R`` with ``t = delta / a``, ``phi(t) = (1 + t)
+    log1p(t) - t >= 0`` and ``R = S(c) - S(a) - delta S'(a)`` (small: ``R < G / 600``)."""
+    acc = 0.0
+    while a < 10.0 or a + delta < 10.0:
+        acc -= _log1pmx(delta / a)
+        a += 1.0
+    t = delta / a
+    lm = _log1pmx(t)
+    phi = (1.0 + t) * lm + t * t
+    main = a * phi - 0.5 * lm
+    s_c, _ = _stirling_pair(a + delta)
+    s_a, d_a = _stirling_pair(a)
+    r = (s_c - s_a) - delta * d_a
+    g = acc + main + r
+    # log1pmx is within ~40 ulps where it is log1p(t) - t; R's terms to a few ulps
+    err = 64.0 * _EPS * (acc + main) + 4.0 * _EPS * (abs(s_c) + abs(s_a) + abs(delta * d_a))
+    return g, err
+
+
 @njit(parallel=True, **_OPTS)
 def beta_kl(a, b, p, out, bad):
     """``KL(Beta(a_p, b_p) || Beta(a_q, b_q)) = log B(a_q, b_q) - log B(a_p, b_p) + (a_p -
@@ -268,7 +319,15 @@ def beta_kl(a, b, p, out, bad):
         mag = (abs(l1) + abs(l2) + abs(l3) + abs(l4) + abs(l5) + abs(l6)
                + abs(da) * (ma + ms + abs(pa - ps)) + abs(db) * (mb + ms + abs(pb - ps)))
         out[i] = val
-        if not (val * _REL >= _C * _EPS * mag and val < math.inf):
+        if val * _REL >= _C * _EPS * mag and val < math.inf:
+            continue
+        # second form: KL = G(a_q; a_p) + G(b_q; b_p) - G(s_q; s_p), each G >= 0
+        g1, r1 = _lgamma_bregman(ap, -da)
+        g2, r2 = _lgamma_bregman(bp, -db)
+        g3, r3 = _lgamma_bregman(sp, -(da + db))
+        val = (g1 + g2) - g3
+        out[i] = _kl0(val)
+        if not (val * _REL >= r1 + r2 + r3 + _C * _EPS * (g1 + g2 + g3) and val < math.inf):
             bad[i] = 1
 
 

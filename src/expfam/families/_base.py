@@ -179,6 +179,12 @@ def _representable(method):
     return classmethod(natural_from_params)
 
 
+def _clamp_kl(value):
+    """KL >= 0: a negative at rounding level (> -1e-12, from the cancelling terms of a
+    closed form) is an exact 0."""
+    return np.where((value < 0) & (value > -1e-12), 0.0, value)
+
+
 class SufficientStatisticModel(ABC):
     """A model known through its sufficient statistics: ``u``, ``log h``, support, fixed
     parameters, natural dimension and the source of its model moments.
@@ -670,7 +676,7 @@ class ExponentialFamily(SufficientStatisticModel):
             if any(np.ndim(v) for v in fixed.values()):  # fixed arrays follow the batch
                 return None
             out[bad] = (cls.entropy_natural(a[bad], fixed) if b is None
-                        else cls.kl_natural(a[bad], b[bad], fixed))
+                        else _clamp_kl(cls.kl_natural(a[bad], b[bad], fixed)))
         return out.reshape(shape)
 
     @classmethod
@@ -813,7 +819,6 @@ class ExponentialFamily(SufficientStatisticModel):
             raise ShapeError(f"KL: the batch shapes {self.batch_shape} and {other.batch_shape} "
                              f"of the two distributions do not broadcast") from None
         value = cls._compiled("kl", eta_p, eta_q, self._fixed)
-        if value is None:
-            value = cls.kl_natural(eta_p, eta_q, self._fixed)
-        # KL >= 0: a negative at rounding level (from the cancelling terms) is an exact 0
-        return np.where((value < 0) & (value > -1e-12), 0.0, value)
+        if value is not None:  # clamped below as well
+            return value
+        return _clamp_kl(cls.kl_natural(eta_p, eta_q, self._fixed))
