@@ -207,3 +207,63 @@ def test_small_batches_do_not_import_numba():
     imported, value = out.stdout.split()
     assert imported == "False"
     assert abs(float(value) - float(gamma_kl([-1.0, 1.0], [-2.0, 2.0]))) < 1e-15
+
+
+def test_beta_second_form_nearby_pairs():
+    """Nearby Beta laws (relative changes 1e-2 .. 1e-11, shapes 1e-3 .. 1e4), where the
+    textbook form cancels: the kernel's sum of lgamma Bregman divergences (or a declined
+    element) against mpmath."""
+    from expfam import _divergence_jit
+
+    rng = np.random.default_rng(11)
+    n = 40
+    a = 10.0 ** rng.uniform(-3, 4, (n, 2))
+    step = 10.0 ** rng.uniform(-11, -2, (n, 2)) * rng.choice([-1.0, 1.0], (n, 2))
+    p, q = expfam.Beta(a[:, 0], a[:, 1]), expfam.Beta(a[:, 0] * (1 + step[:, 0]),
+                                                      a[:, 1] * (1 + step[:, 1]))
+    out, bad = _divergence_jit.run("beta_kl", p.natural, q.natural, np.zeros(1))
+    assert bad.mean() < 0.5  # the second form takes most of them
+    keep = ~bad
+    _close(out[keep], [beta_kl(e, f) for e, f in zip(p.natural[keep], q.natural[keep])])
+
+
+def test_simple_entropies(kernels):
+    """Normal, LogNormal, Exponential and Bernoulli entropies against their closed forms."""
+    loc = np.array([0.0, 1e8, -3.0, 0.5, 1e-300, 700.0])
+    scale = np.array([1.0, 1e-3, 1e100, 1e-100, 2.0, 1.6487212707001282])
+
+    def gauss(e):
+        var = -1 / (2 * _m(e[1]))
+        return mp.log(2 * mp.pi * mp.e * var) / 2
+
+    d = expfam.Normal(loc, scale)
+    _close(expfam.entropy(d), [gauss(e) for e in d.natural])
+    d = expfam.LogNormal(loc, scale)
+    _close(expfam.entropy(d), [gauss(e) + _m(e[0]) * (-1 / (2 * _m(e[1]))) for e in d.natural])
+    d = expfam.Exponential(np.array([1e-300, 1.0, 2.718281828459045, 1e300, 0.1]))
+    _close(expfam.entropy(d), [1 - mp.log(-_m(e[0])) for e in d.natural])
+    d = expfam.Bernoulli.from_natural(np.array([[0.0], [1e-9], [-5.0], [40.0], [-700.0], [3.0]]))
+
+    def bern(e):
+        p = 1 / (1 + mp.exp(-_m(e[0])))
+        return -p * mp.log(p) - (1 - p) * mp.log(1 - p)
+
+    _close(expfam.entropy(d), [bern(e) for e in d.natural])
+
+
+def test_failure_counts_and_laplace(kernels):
+    """Geometric / NegativeBinomial KL and the Laplace entropy against their closed forms."""
+    p = np.array([0.5, 1e-8, 1 - 1e-9, 0.3, 0.9, 0.01])
+    p2 = np.array([0.5 + 1e-10, 0.2, 1 - 1e-6, 0.9, 0.3, 0.01 * (1 + 1e-9)])
+
+    def geo_kl(ea, eb, r):  # eta = log(1 - p): failures before the r-th success
+        qa, qb = mp.exp(_m(ea[0])), mp.exp(_m(eb[0]))  # failure probabilities
+        mean = r * qa / (1 - qa)
+        return r * mp.log((1 - qa) / (1 - qb)) + mean * mp.log(qa / qb)
+
+    for cls, r, kw in ((expfam.Geometric, 1, {}), (expfam.NegativeBinomial, 3.5, {"r": 3.5})):
+        a, b = cls(p=p, **kw), cls(p=p2, **kw)
+        _check_kl(a, b, lambda x, y: geo_kl(x, y, r))
+        _check_kl(b, a, lambda x, y: geo_kl(x, y, r))
+    d = expfam.Laplace(0.0, np.array([1e-300, 1.0, 0.5, 1e300, 1.3591409142295225]))
+    _close(expfam.entropy(d), [1 + mp.log(2 / -_m(e[0])) for e in d.natural])

@@ -199,19 +199,42 @@ def _log_expit_ratio(x, y):
 def logit_kl(a, b, p, out, bad):
     """``n KL(Bernoulli(expit(a)) || Bernoulli(expit(b)))`` (``n = p[0]``), the form of
     :func:`expfam._precise.logit_kl`: ``p log1pmx(u) + pbar log1pmx(v) + 4 p pbar
-    sinh(d/2)^2`` for ``|d| < 1``, the log ratios of :func:`_log_expit_ratio` beyond."""
+    sinh(d/2)^2`` for ``|d| < 1`` (with ``4 sinh(d/2)^2 = -expm1(d) expm1(-d)``, so
+    ``4 p pbar sinh(d/2)^2 = -u v / n``), the log ratios of :func:`_log_expit_ratio`
+    beyond."""
     n = p[0]
     for i in prange(a.shape[0]):
         x, y = a[i, 0], b[i, 0]
         d = y - x
-        pr, pbar = n * _expit(x), n * _expit(-x)
+        e = _jit.fexp(-abs(x))
+        s = 1.0 / (1.0 + e)  # expit(|x|)
+        big, small = n * s, n * (e * s)  # n expit(|x|), n expit(-|x|)
+        pr, pbar = (big, small) if x >= 0.0 else (small, big)
         if abs(d) < 1.0:
-            u, v = pbar * math.expm1(-d), pr * math.expm1(d)
-            sh = math.sinh(0.5 * d)
-            out[i] = _kl0(pr * _log1pmx(u / n) + pbar * _log1pmx(v / n)
-                          + 4.0 * pr * (pbar / n) * sh * sh)
+            em = math.expm1(d)
+            u, v = pbar * (-em / (1.0 + em)), pr * em  # n times the log1p arguments
+            out[i] = _kl0(pr * _log1pmx(u / n) + pbar * _log1pmx(v / n) - u * v / n)
         else:
             out[i] = _kl0(pr * _log_expit_ratio(x, y) + pbar * _log_expit_ratio(-x, -y))
+
+
+@njit(parallel=True, **_OPTS)
+def failure_kl(a, b, p, out, bad):
+    """``r`` times the KL of failure counts before one success, ``A(eta) = -log(-expm1(eta))``
+    (``r = p[0]``; :func:`expfam.families._failures.geometric_kl`): ``-log1pmx(w) + c (e^d
+    - 1 - d)`` with the odds ``c = e^a / -expm1(a)``, ``d = b - a``, ``w = -c expm1(d)``;
+    ``log(-expm1(a)) - log(-expm1(b)) - c d`` where ``d > 1`` or ``w < -1/2``."""
+    r = p[0]
+    for i in prange(a.shape[0]):
+        x, y = a[i, 0], b[i, 0]
+        d = y - x
+        c = math.exp(x) / -math.expm1(x)
+        w = -c * math.expm1(min(d, 1.0))
+        if d <= 1.0 and w >= -0.5:
+            val = -_log1pmx(w) + c * _expm1mx(d)
+        else:
+            val = math.log(-math.expm1(x)) - math.log(-math.expm1(y)) - c * d
+        out[i] = _kl0(r * val)
 
 
 @njit(parallel=True, **_OPTS)
@@ -279,7 +302,8 @@ def _lgamma_bregman(a, delta):
     error.  The recurrence (DLMF 5.5.1) moves ``a, c`` above 10 and adds
     ``-log1pmx(delta / (a + i)) >= 0`` per step; there, from Stirling's series,
     ``G = a phi(t) - log1pmx(t) / 2 + R`` with ``t = delta / a``, ``phi(t) = (1 + t)
-    log1p(t) - t >= 0`` and ``R = S(c) - S(a) - delta S'(a)`` (small: ``R < G / 600``)."""
+    log1p(t) - t >= 0`` and ``R = S(c) - S(a) - delta S'(a)`` (small: ``R < G / 600``),
+    for ``|t| < 1/2`` term by term as non-negative parts (no cancellation as ``t -> 0``)."""
     acc = 0.0
     while a < 10.0 or a + delta < 10.0:
         acc -= _log1pmx(delta / a)
@@ -288,13 +312,28 @@ def _lgamma_bregman(a, delta):
     lm = _log1pmx(t)
     phi = (1.0 + t) * lm + t * t
     main = a * phi - 0.5 * lm
-    s_c, _ = _stirling_pair(a + delta)
-    s_a, d_a = _stirling_pair(a)
-    r = (s_c - s_a) - delta * d_a
-    g = acc + main + r
-    # log1pmx is within ~40 ulps where it is log1p(t) - t; R's terms to a few ulps
-    err = 64.0 * _EPS * (acc + main) + 4.0 * _EPS * (abs(s_c) + abs(s_a) + abs(delta * d_a))
-    return g, err
+    if abs(t) < 0.5:
+        # R = sum_k c_k a^-m psi_m(t), m = 2k - 1, psi_m(t) = (1 + t)^-m - 1 + m t
+        #   = expm1mx(x) - m log1pmx(t) with x = -m log1p(t): two terms >= 0
+        r = 0.0
+        r_abs = 0.0
+        inv = 1.0 / a
+        inv2 = inv * inv
+        pw = inv
+        for k in range(8):
+            m = 2.0 * k + 1.0
+            term = _STIRLING[k] * pw * (_expm1mx(-m * (t + lm)) - m * lm)
+            r += term
+            r_abs += abs(term)
+            pw *= inv2
+        r_err = 8.0 * _EPS * r_abs
+    else:
+        s_c, _ = _stirling_pair(a + delta)
+        s_a, d_a = _stirling_pair(a)
+        r = (s_c - s_a) - delta * d_a
+        r_err = 4.0 * _EPS * (abs(s_c) + abs(s_a) + abs(delta * d_a))
+    # log1pmx is within ~40 ulps where it is log1p(t) - t
+    return acc + main + r, 64.0 * _EPS * (acc + main) + r_err
 
 
 @njit(parallel=True, **_OPTS)
@@ -350,6 +389,43 @@ def beta_entropy(a, b, p, out, bad):
         out[i] = val
         if not (abs(val) * _REL >= _C * _EPS * mag):
             bad[i] = 1
+
+
+@njit(parallel=True, **_OPTS)
+def log_affine_entropy(a, b, p, out, bad):
+    """``p[0] + p[1] log(-eta_j)``, ``j = p[2]``: the entropies that are a constant plus a
+    multiple of one log scale (Normal ``(1 + log pi - log(-eta_2)) / 2``, Exponential
+    ``1 - log(-eta)``, Rayleigh, Laplace)."""
+    c0, c1, j = p[0], p[1], int(p[2])
+    for i in prange(a.shape[0]):
+        out[i] = c0 + c1 * _jit.flog(-a[i, j])
+
+
+@njit(parallel=True, **_OPTS)
+def lognormal_entropy(a, b, p, out, bad):
+    """``m + (1 + log pi - log(-eta_2)) / 2`` with the mean ``m = -eta_1 / (2 eta_2)`` as a
+    double-float quotient ``m + m_lo`` (the residual ``a - m b`` by a fused multiply-add;
+    :func:`expfam._precise.gaussian_location`)."""
+    for i in prange(a.shape[0]):
+        num, den = -0.5 * a[i, 0], a[i, 1]
+        m = num / den
+        pr = m * den
+        r = ((num - pr) - _jit._fma(m, den, -pr)) / den
+        r = r if abs(r) < math.inf else 0.0
+        out[i] = m + (r + (p[0] - 0.5 * _jit.flog(-den)))
+
+
+@njit(parallel=True, **_OPTS)
+def bernoulli_entropy(a, b, p, out, bad):
+    """``expit(eta) softplus(-eta) + expit(-eta) softplus(eta)``: two terms >= 0
+    (:func:`expfam.families._logit.bernoulli_entropy`)."""
+    for i in prange(a.shape[0]):
+        x = a[i, 0]
+        e = _jit.fexp(-abs(x))  # in (0, 1]
+        l1 = _jit.flog1p(e)  # softplus(-|x|)
+        s = 1.0 / (1.0 + e)  # expit(|x|)
+        # expit(|x|) softplus(-|x|) + expit(-|x|) softplus(|x|), softplus(|x|) = |x| + l1
+        out[i] = s * l1 + (e * s) * (abs(x) + l1)
 
 
 def run(name: str, eta_p: np.ndarray, eta_q: np.ndarray | None, params: np.ndarray):

@@ -654,6 +654,11 @@ class ExponentialFamily(SufficientStatisticModel):
         return _NO_PARAMS
 
     @classmethod
+    def entropy_params(cls, fixed: dict) -> np.ndarray:
+        """The float array ``p`` passed to the entropy kernel (constants, fixed parameters)."""
+        return _NO_PARAMS
+
+    @classmethod
     def _compiled(cls, what: str, eta_p, eta_q, fixed: dict):
         """``KL(p || q)`` (``what="kl"``) or the entropy of ``p`` (``eta_q`` None) by the
         family's compiled kernel, for batches of at least
@@ -671,7 +676,8 @@ class ExponentialFamily(SufficientStatisticModel):
         a = np.ascontiguousarray(np.reshape(eta_p, (-1, k)), dtype=np.float64)
         b = None if eta_q is None else np.ascontiguousarray(np.reshape(eta_q, (-1, k)),
                                                             dtype=np.float64)
-        out, bad = _divergence_jit.run(name, a, b, cls.divergence_params(fixed))
+        params = cls.divergence_params(fixed) if b is not None else cls.entropy_params(fixed)
+        out, bad = _divergence_jit.run(name, a, b, params)
         if bad.any():
             if any(np.ndim(v) for v in fixed.values()):  # fixed arrays follow the batch
                 return None
