@@ -267,3 +267,25 @@ def test_failure_counts_and_laplace(kernels):
         _check_kl(b, a, lambda x, y: geo_kl(x, y, r))
     d = expfam.Laplace(0.0, np.array([1e-300, 1.0, 0.5, 1e300, 1.3591409142295225]))
     _close(expfam.entropy(d), [1 + mp.log(2 / -_m(e[0])) for e in d.natural])
+
+
+def test_categorical(kernels):
+    """Categorical KL and entropy against ``sum p log(p / q)`` and ``-sum p log p``."""
+    probs = np.array([[0.2, 0.3, 0.5, 1e-300], [1 - 3e-12, 1e-12, 1e-12, 1e-12],
+                      [0.25, 0.25, 0.25, 0.25], [1e-5, 0.5, 0.5 - 2e-5, 1e-5]])
+    probs2 = np.array([[0.2, 0.3 + 1e-9, 0.5 - 1e-9, 1e-300], [0.25, 0.25, 0.25, 0.25],
+                       [1 - 3e-12, 1e-12, 1e-12, 1e-12], [1e-5, 0.5 - 2e-5, 0.5, 1e-5]])
+
+    def full(e):
+        z = [_m(v) for v in e] + [mp.mpf(0)]
+        lse = mp.log(mp.fsum(mp.exp(v) for v in z))
+        return [mp.exp(v - lse) for v in z]
+
+    def cat_kl(ea, eb):
+        return mp.fsum(x * mp.log(x / y) for x, y in zip(full(ea), full(eb)))
+
+    a, b = expfam.Categorical(probs), expfam.Categorical(probs2)
+    _check_kl(a, b, cat_kl)
+    _check_kl(b, a, cat_kl)
+    for d in (a, b):
+        _close(expfam.entropy(d), [-mp.fsum(x * mp.log(x) for x in full(e)) for e in d.natural])

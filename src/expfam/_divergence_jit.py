@@ -428,6 +428,65 @@ def bernoulli_entropy(a, b, p, out, bad):
         out[i] = s * l1 + (e * s) * (abs(x) + l1)
 
 
+@njit(inline="always", **_OPTS)
+def _log_softmax_norm(row):
+    """``(m, log1p(s))`` with ``z = (row, 0)``, ``m = max z``, ``s`` the sum of the other
+    ``e^(z - m)``: ``log p_j = (z_j - m) - log1p(s)`` (as
+    :func:`expfam._precise.log_softmax_and_partition`)."""
+    k = row.shape[0]
+    m = 0.0
+    top = k
+    for j in range(k):
+        if row[j] > m:
+            m, top = row[j], j
+    s = 0.0 if top == k else _jit.fexp(-m)
+    for j in range(k):
+        if j != top:
+            s += _jit.fexp(row[j] - m)
+    return m, math.log1p(s)
+
+
+@njit(parallel=True, **_OPTS)
+def softmax_kl(a, b, p, out, bad):
+    """``n sum_j p_j (e^-delta_j - 1 + delta_j)`` with ``delta_j = log(p_j / q_j) =
+    Delta_j - D``, ``Delta = z_p - z_q``, ``D = log1p(sum_j q_j expm1(Delta_j))`` (``n =
+    p[0]``; :func:`expfam._precise.softmax_kl`): a sum of non-negative terms; ``delta_j``
+    from the log-probabilities where the sum is below -1/2."""
+    n = p[0]
+    k = a.shape[1]
+    for i in prange(a.shape[0]):
+        mp_, lsp = _log_softmax_norm(a[i])
+        mq, lsq = _log_softmax_norm(b[i])
+        s = 0.0
+        for j in range(k + 1):
+            dz = a[i, j] - b[i, j] if j < k else 0.0
+            zq = b[i, j] if j < k else 0.0
+            s += _jit.fexp((zq - mq) - lsq) * math.expm1(dz)
+        near = s > -0.5
+        dA = math.log1p(s) if near else 0.0
+        total = 0.0
+        for j in range(k + 1):
+            zp = a[i, j] if j < k else 0.0
+            zq = b[i, j] if j < k else 0.0
+            lp = (zp - mp_) - lsp
+            delta = (zp - zq) - dA if near else lp - ((zq - mq) - lsq)
+            total += (n * _jit.fexp(lp)) * _expm1mx(-delta)
+        out[i] = _kl0(total)
+
+
+@njit(parallel=True, **_OPTS)
+def softmax_entropy(a, b, p, out, bad):
+    """``-sum_j p_j log p_j`` from the log-softmax (a sum of non-negative terms)."""
+    k = a.shape[1]
+    for i in prange(a.shape[0]):
+        m, ls = _log_softmax_norm(a[i])
+        h = 0.0
+        for j in range(k + 1):
+            lp = ((a[i, j] if j < k else 0.0) - m) - ls
+            h -= _jit.fexp(lp) * lp
+        out[i] = h
+
+
 def run(name: str, eta_p: np.ndarray, eta_q: np.ndarray | None, params: np.ndarray):
     """Run the kernel ``name`` on natural parameters of shape ``(n, k)`` (``eta_q`` is
     ``None`` for an entropy); ``(out, bad)`` with ``bad`` a boolean mask of the declined
