@@ -165,11 +165,11 @@ def poisson_kl(a, b, p, out, bad):
     for i in prange(a.shape[0]):
         ep, eq = a[i, 0], b[i, 0]
         d = eq - ep
-        lam_p = math.exp(ep)
+        lam_p = _jit.fexp(ep)
         if d <= 1.0:
             out[i] = _kl0(lam_p * _expm1mx(d))
         else:
-            out[i] = _kl0(math.exp(eq) - lam_p * (1.0 + d))
+            out[i] = _kl0(_jit.fexp(eq) - lam_p * (1.0 + d))
 
 
 @njit(inline="always", **_OPTS)
@@ -397,8 +397,12 @@ def log_affine_entropy(a, b, p, out, bad):
     multiple of one log scale (Normal ``(1 + log pi - log(-eta_2)) / 2``, Exponential
     ``1 - log(-eta)``, Rayleigh, Laplace)."""
     c0, c1, j = p[0], p[1], int(p[2])
+    # the column first, then the logarithms on contiguous values (where LLVM vectorises
+    # flog; a strided read in the same loop keeps it scalar)
     for i in prange(a.shape[0]):
-        out[i] = c0 + c1 * _jit.flog(-a[i, j])
+        out[i] = -a[i, j]
+    for i in prange(a.shape[0]):
+        out[i] = c0 + c1 * _jit.flog(out[i])
 
 
 @njit(parallel=True, **_OPTS)
