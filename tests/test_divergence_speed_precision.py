@@ -289,3 +289,17 @@ def test_categorical(kernels):
     _check_kl(b, a, cat_kl)
     for d in (a, b):
         _close(expfam.entropy(d), [-mp.fsum(x * mp.log(x) for x in full(e)) for e in d.natural])
+
+
+@pytest.mark.parametrize("n", [2, 10, 200])
+def test_binomial_entropy(kernels, n):
+    """The Binomial entropy summed over the support, against mpmath."""
+    eta = np.array([[0.0], [3.0], [-12.0], [25.0], [-1e-9], [0.7]])
+    d = expfam.Binomial.from_natural(eta, n=n)
+
+    def ent(e):
+        p = 1 / (1 + mp.exp(-_m(e[0])))
+        terms = (mp.binomial(n, k) * p**k * (1 - p) ** (n - k) for k in range(n + 1))
+        return -mp.fsum(f * mp.log(f) for f in terms if f > 0)
+
+    _close(expfam.entropy(d), [ent(e) for e in eta])

@@ -503,6 +503,42 @@ def softmax_entropy(a, b, p, out, bad):
         out[i] = h
 
 
+#: the largest number of trials whose entropy is summed over the support here
+BINOMIAL_MAX_N = 1000
+
+
+@njit(parallel=True, **_OPTS)
+def binomial_entropy(a, b, p, out, bad):
+    """``-sum_x f(x) log f(x)`` over ``x = 0..n`` (``p = [n, log C(n, 0), ..., log C(n,
+    n)]``), ``log f(x) = log C(n, x) + x log p + (n - x) log q`` with ``log p =
+    -softplus(-eta)``, ``log q = -softplus(eta)``: a sum of non-negative terms, each
+    relative to the rounding of its ``log f``; declined where that bound exceeds
+    ``_REL`` of the sum, or for ``n > BINOMIAL_MAX_N`` (the caller uses
+    :func:`expfam._precise.binomial_entropy`)."""
+    n = int(p[0])
+    for i in prange(a.shape[0]):
+        if n > BINOMIAL_MAX_N:
+            out[i] = 0.0
+            bad[i] = 1
+            continue
+        x = a[i, 0]
+        lp = -_softplus(-x)
+        lq = -_softplus(x)
+        h = 0.0
+        err = 0.0
+        for k in range(n + 1):
+            lc = p[k + 1]
+            t1, t2 = k * lp, (n - k) * lq
+            lf = lc + t1 + t2
+            f = math.exp(lf)
+            h -= f * lf
+            # |error of lf| <= a few ulps of the magnitudes; f carries it relatively
+            err += f * (abs(lc) + abs(t1) + abs(t2)) * (1.0 + abs(lf))
+        out[i] = h
+        if not (h * _REL >= _C * _EPS * err):
+            bad[i] = 1
+
+
 def run(name: str, eta_p: np.ndarray, eta_q: np.ndarray | None, params: np.ndarray):
     """Run the kernel ``name`` on natural parameters of shape ``(n, k)`` (``eta_q`` is
     ``None`` for an entropy); ``(out, bad)`` with ``bad`` a boolean mask of the declined
