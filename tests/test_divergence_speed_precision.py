@@ -303,3 +303,18 @@ def test_binomial_entropy(kernels, n):
         return -mp.fsum(f * mp.log(f) for f in terms if f > 0)
 
     _close(expfam.entropy(d), [ent(e) for e in eta])
+
+
+def test_geometric_and_pareto_entropy(kernels):
+    p = np.array([0.5, 1e-8, 1 - 1e-9, 0.3, 0.999])
+    d = expfam.Geometric(p)
+
+    def geo(e):
+        q = mp.exp(_m(e[0]))
+        pr = 1 - q
+        return (-q * mp.log(q) - pr * mp.log(pr)) / pr
+
+    _close(expfam.entropy(d), [geo(e) for e in d.natural])
+    for xm in (1.0, 1e-200, 3e150):
+        d = expfam.Pareto(np.array([1e-5, 0.5, 3.0, 1e250, 2.0]), xm)
+        _close(expfam.entropy(d), [mp.log(_m(xm) / -_m(e[0])) + 1 / -_m(e[0]) + 1 for e in d.natural])

@@ -240,10 +240,10 @@ def failure_kl(a, b, p, out, bad):
     for i in prange(a.shape[0]):
         x, y = a[i, 0], b[i, 0]
         d = y - x
-        c = math.exp(x) / -math.expm1(x)
+        c = _jit.fexp(x) / -math.expm1(x)
         w = -c * math.expm1(min(d, 1.0))
         if d <= 1.0 and w >= -0.5:
-            val = -_log1pmx(w) + c * _expm1mx(d)
+            val = -_log1pmx_fast(w) + c * _expm1mx(d)
         else:
             val = math.log(-math.expm1(x)) - math.log(-math.expm1(y)) - c * d
         out[i] = _kl0(r * val)
@@ -501,6 +501,32 @@ def softmax_entropy(a, b, p, out, bad):
             lp = ((a[i, j] if j < k else 0.0) - m) - ls
             h -= _jit.fexp(lp) * lp
         out[i] = h
+
+
+@njit(parallel=True, **_OPTS)
+def geometric_entropy(a, b, p, out, bad):
+    """``(-q log q - p log p) / p`` with ``q = e^eta``, ``p = -expm1(eta)``: two terms >= 0."""
+    for i in prange(a.shape[0]):
+        x = a[i, 0]
+        pr = -math.expm1(x)
+        out[i] = (-_jit.fexp(x) * x - pr * _jit.flog(pr)) / pr
+
+
+@njit(parallel=True, **_OPTS)
+def pareto_entropy(a, b, p, out, bad):
+    """``log(x_m / alpha) + 1 / alpha + 1`` (``x_m = p[0]``, ``alpha = -eta``), the log of the
+    quotient in one piece where it is a normal float."""
+    xm = p[0]
+    lxm = math.log(xm)
+    for i in prange(a.shape[0]):
+        out[i] = -a[i, 0]
+    for i in prange(a.shape[0]):
+        al = out[i]
+        r = xm / al
+        l1 = _jit.flog(r)
+        l2 = lxm - _jit.flog(al)
+        ok = r >= _TINY and r < math.inf
+        out[i] = (l1 if ok else l2) + 1.0 / al + 1.0
 
 
 #: the largest number of trials whose entropy is summed over the support here

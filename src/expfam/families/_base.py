@@ -654,8 +654,9 @@ class ExponentialFamily(SufficientStatisticModel):
         return _NO_PARAMS
 
     @classmethod
-    def entropy_params(cls, fixed: dict) -> np.ndarray:
-        """The float array ``p`` passed to the entropy kernel (constants, fixed parameters)."""
+    def entropy_params(cls, fixed: dict) -> np.ndarray | None:
+        """The float array ``p`` passed to the entropy kernel (constants, fixed
+        parameters); ``None`` when the kernel cannot serve these fixed parameters."""
         return _NO_PARAMS
 
     @classmethod
@@ -677,6 +678,8 @@ class ExponentialFamily(SufficientStatisticModel):
         b = None if eta_q is None else np.ascontiguousarray(np.reshape(eta_q, (-1, k)),
                                                             dtype=np.float64)
         params = cls.divergence_params(fixed) if b is not None else cls.entropy_params(fixed)
+        if params is None:  # the kernel cannot serve these fixed parameters
+            return None
         out, bad = _divergence_jit.run(name, a, b, params)
         if bad.any():
             if any(np.ndim(v) for v in fixed.values()):  # fixed arrays follow the batch
