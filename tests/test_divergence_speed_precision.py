@@ -221,7 +221,7 @@ def test_beta_second_form_nearby_pairs():
     step = 10.0 ** rng.uniform(-11, -2, (n, 2)) * rng.choice([-1.0, 1.0], (n, 2))
     p, q = expfam.Beta(a[:, 0], a[:, 1]), expfam.Beta(a[:, 0] * (1 + step[:, 0]),
                                                       a[:, 1] * (1 + step[:, 1]))
-    out, bad = _divergence_jit.run("beta_kl", p.natural, q.natural, np.zeros(1))
+    out, bad = _divergence_jit.run("dirichlet_kl", p.natural, q.natural, np.zeros(1))
     assert bad.mean() < 0.5  # the second form takes most of them
     keep = ~bad
     _close(out[keep], [beta_kl(e, f) for e, f in zip(p.natural[keep], q.natural[keep])])
@@ -318,3 +318,33 @@ def test_geometric_and_pareto_entropy(kernels):
     for xm in (1.0, 1e-200, 3e150):
         d = expfam.Pareto(np.array([1e-5, 0.5, 3.0, 1e250, 2.0]), xm)
         _close(expfam.entropy(d), [mp.log(_m(xm) / -_m(e[0])) + 1 / -_m(e[0]) + 1 for e in d.natural])
+
+
+def test_dirichlet(kernels):
+    """Dirichlet KL and entropy (K = 3, 4) against mpmath, ordinary and nearby laws."""
+    alpha = np.array([[1.0, 2.0, 3.0, 0.5], [1e-6, 1.0, 1e4, 2.0], [5.0, 5.0, 5.0, 5.0]])
+    alpha2 = alpha * np.array([[2.0, 1.0, 0.5, 1.0], [1.0, 1 + 1e-9, 1.0, 1.0],
+                               [1 + 1e-7, 1 - 1e-7, 1.0, 1.0]])
+
+    def al(e):
+        return [_m(v) + 1 for v in e]
+
+    def lbeta(x):
+        return mp.fsum(mp.loggamma(v) for v in x) - mp.loggamma(mp.fsum(x))
+
+    def dkl(ep, eq):
+        x, y = al(ep), al(eq)
+        s = mp.digamma(mp.fsum(x))
+        return lbeta(y) - lbeta(x) + mp.fsum((u - v) * (mp.digamma(u) - s) for u, v in zip(x, y))
+
+    def dent(e):
+        x = al(e)
+        s0 = mp.fsum(x)
+        return lbeta(x) + (s0 - len(x)) * mp.digamma(s0) - mp.fsum((v - 1) * mp.digamma(v) for v in x)
+
+    for k in (3, 4):
+        p, q = expfam.Dirichlet(alpha[:, :k]), expfam.Dirichlet(alpha2[:, :k])
+        _check_kl(p, q, dkl)
+        _check_kl(q, p, dkl)
+        for d in (p, q):
+            _close(expfam.entropy(d), [dent(e) for e in d.natural])

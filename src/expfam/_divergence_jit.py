@@ -349,55 +349,72 @@ def _lgamma_bregman(a, delta):
 
 
 @njit(parallel=True, **_OPTS)
-def beta_kl(a, b, p, out, bad):
-    """``KL(Beta(a_p, b_p) || Beta(a_q, b_q)) = log B(a_q, b_q) - log B(a_p, b_p) + (a_p -
-    a_q) (psi(a_p) - psi(s_p)) + (b_p - b_q) (psi(b_p) - psi(s_p))`` (``s = a + b``,
-    ``a = eta_1 + 1``, ``b = eta_2 + 1``), declined where its terms cancel beyond the bound
-    (the caller uses :func:`expfam._precise.dirichlet_kl`)."""
+def dirichlet_kl(a, b, p, out, bad):
+    """``KL(Dir(alpha_p) || Dir(alpha_q)) = lgamma(s_p) - lgamma(s_q) + sum_j [lgamma(q_j) -
+    lgamma(p_j) + (p_j - q_j) (psi(p_j) - psi(s_p))]`` (``alpha = eta + 1``, ``s`` the
+    sums; Beta: ``K = 2``).  Where the terms cancel beyond the bound, the second form
+    ``sum_j G(q_j; p_j) - G(s_q; s_p)`` (:func:`_lgamma_bregman`, each ``G >= 0``); where
+    that one cancels too, declined (the caller uses :func:`expfam._precise.dirichlet_kl`)."""
+    k = a.shape[1]
     for i in prange(a.shape[0]):
-        ap, bp = a[i, 0] + 1.0, a[i, 1] + 1.0
-        aq, bq = b[i, 0] + 1.0, b[i, 1] + 1.0
-        da, db = a[i, 0] - b[i, 0], a[i, 1] - b[i, 1]  # a_p - a_q, b_p - b_q exactly
-        sp, sq = ap + bp, aq + bq
-        pa, ma = _digamma(ap)
-        pb, mb = _digamma(bp)
+        sp = 0.0
+        sq = 0.0
+        ds = 0.0
+        for j in range(k):
+            sp += a[i, j] + 1.0
+            sq += b[i, j] + 1.0
+            ds += b[i, j] - a[i, j]
         ps, ms = _digamma(sp)
-        l1, l2, l3 = math.lgamma(ap), math.lgamma(bp), math.lgamma(sp)
-        l4, l5, l6 = math.lgamma(aq), math.lgamma(bq), math.lgamma(sq)
-        t1 = da * (pa - ps)
-        t2 = db * (pb - ps)
-        val = ((l3 - l6) + (l4 - l1) + (l5 - l2)) + (t1 + t2)
-        mag = (abs(l1) + abs(l2) + abs(l3) + abs(l4) + abs(l5) + abs(l6)
-               + abs(da) * (ma + ms + abs(pa - ps)) + abs(db) * (mb + ms + abs(pb - ps)))
+        ls_p, ls_q = math.lgamma(sp), math.lgamma(sq)
+        val = ls_p - ls_q
+        mag = abs(ls_p) + abs(ls_q)
+        for j in range(k):
+            ap, aq = a[i, j] + 1.0, b[i, j] + 1.0
+            da = a[i, j] - b[i, j]  # p_j - q_j exactly
+            pa, ma = _digamma(ap)
+            l1, l2 = math.lgamma(ap), math.lgamma(aq)
+            val += (l2 - l1) + da * (pa - ps)
+            mag += abs(l1) + abs(l2) + abs(da) * (ma + ms + abs(pa - ps))
         out[i] = val
         if val * _REL >= _C * _EPS * mag and val < math.inf:
             continue
-        # second form: KL = G(a_q; a_p) + G(b_q; b_p) - G(s_q; s_p), each G >= 0
-        g1, r1 = _lgamma_bregman(ap, -da)
-        g2, r2 = _lgamma_bregman(bp, -db)
-        g3, r3 = _lgamma_bregman(sp, -(da + db))
-        val = (g1 + g2) - g3
+        # second form: a sum of non-negative lgamma Bregman divergences
+        g_sum = 0.0
+        err = 0.0
+        for j in range(k):
+            g, r = _lgamma_bregman(a[i, j] + 1.0, b[i, j] - a[i, j])
+            g_sum += g
+            err += r
+        g3, r3 = _lgamma_bregman(sp, ds)
+        val = g_sum - g3
         out[i] = _kl0(val)
-        if not (val * _REL >= r1 + r2 + r3 + _C * _EPS * (g1 + g2 + g3) and val < math.inf):
+        if not (val * _REL >= err + r3 + _C * _EPS * (g_sum + g3) and val < math.inf):
             bad[i] = 1
 
 
 @njit(parallel=True, **_OPTS)
-def beta_entropy(a, b, p, out, bad):
-    """``log B(a, b) - (a - 1) psi(a) - (b - 1) psi(b) + (a + b - 2) psi(a + b)``, declined
-    where its terms cancel beyond the bound (the caller uses
-    :func:`expfam._precise.dirichlet_entropy`)."""
+def dirichlet_entropy(a, b, p, out, bad):
+    """``sum_j lgamma(alpha_j) - lgamma(s) + (s - K) psi(s) - sum_j (alpha_j - 1)
+    psi(alpha_j)`` (Beta: ``K = 2``), declined where its terms cancel beyond the bound (the
+    caller uses :func:`expfam._precise.dirichlet_entropy`)."""
+    k = a.shape[1]
     for i in prange(a.shape[0]):
-        e1, e2 = a[i, 0], a[i, 1]
-        al, be = e1 + 1.0, e2 + 1.0
-        s = al + be
-        pa, ma = _digamma(al)
-        pb, mb = _digamma(be)
+        s = 0.0
+        es = 0.0
+        for j in range(k):
+            s += a[i, j] + 1.0
+            es += a[i, j]  # s - K
         ps, ms = _digamma(s)
-        l1, l2, l3 = math.lgamma(al), math.lgamma(be), math.lgamma(s)
-        val = (l1 + l2 - l3) - e1 * pa - e2 * pb + (e1 + e2) * ps
-        mag = (abs(l1) + abs(l2) + abs(l3) + abs(e1) * (ma + abs(pa)) + abs(e2) * (mb + abs(pb))
-               + abs(e1 + e2) * (ms + abs(ps)))
+        l3 = math.lgamma(s)
+        val = es * ps - l3
+        mag = abs(l3) + abs(es) * (ms + abs(ps))
+        for j in range(k):
+            e = a[i, j]
+            al = e + 1.0
+            pa, ma = _digamma(al)
+            l1 = math.lgamma(al)
+            val += l1 - e * pa
+            mag += abs(l1) + abs(e) * (ma + abs(pa))
         out[i] = val
         if not (abs(val) * _REL >= _C * _EPS * mag):
             bad[i] = 1

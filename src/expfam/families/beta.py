@@ -163,8 +163,8 @@ class Beta(ExponentialFamily):
 
     # expfam._divergence_jit: the textbook forms with a rounding bound; the elements
     # where the terms cancel are declined and take the forms of expfam._precise below
-    kl_kernel = "beta_kl"
-    entropy_kernel = "beta_entropy"
+    kl_kernel = "dirichlet_kl"
+    entropy_kernel = "dirichlet_entropy"
 
     @classmethod
     def entropy_natural(cls, eta, fixed):
