@@ -175,15 +175,24 @@ def neg_log_kl(a, b, p, out, bad):
 
 @njit(parallel=True, **_OPTS)
 def poisson_kl(a, b, p, out, bad):
-    """``lam_p (e^d - 1 - d)``, ``d = eta_q - eta_p`` (:func:`expfam._precise.poisson_kl`)."""
+    """``lam_p (e^d - 1 - d)``, ``d = eta_q - eta_p`` (:func:`expfam._precise.poisson_kl`),
+    written without branches (both sides of each choice computed, then selected) so that
+    LLVM vectorises the loop: ``e^d - 1 - d`` by its Taylor series (to ``d^19 / 19!``) for
+    ``|d| < 1/2``, directly from the compiled ``exp`` beyond (no cancellation there);
+    ``e^eta_q - lam_p (1 + d)`` for ``d > 1``."""
     for i in prange(a.shape[0]):
         ep, eq = a[i, 0], b[i, 0]
         d = eq - ep
         lam_p = _jit.fexp(ep)
-        if d <= 1.0:
-            out[i] = _kl0(lam_p * _expm1mx(d))
-        else:
-            out[i] = _kl0(_jit.fexp(eq) - lam_p * (1.0 + d))
+        dn = min(d, 1.0)
+        small = abs(dn) < 0.5
+        ts = dn if small else 0.0
+        acc = 0.0
+        for k in range(19, 1, -1):
+            acc = acc * ts + _INV_FACT[k]
+        em = acc * ts * ts if small else (_jit.fexp(dn) - 1.0) - dn
+        val = lam_p * em if d <= 1.0 else _jit.fexp(eq) - lam_p * (1.0 + d)
+        out[i] = 0.0 if (val < 0.0 and val > -1e-12) else val
 
 
 @njit(inline="always", **_OPTS)
