@@ -218,13 +218,44 @@ def _log_expit_ratio(x, y):
     return _softplus(-y) - _softplus(-x)
 
 
+@njit(inline="always", **_OPTS)
+def _expm1_v(t):
+    """``expm1(t)`` for ``|t| <= 1`` without branches: Taylor (to ``t^19 / 19!``) for
+    ``|t| < 1/2``, ``e^t - 1`` from the compiled ``exp`` beyond (no cancellation there)."""
+    small = abs(t) < 0.5
+    ts = t if small else 0.0
+    acc = 0.0
+    for k in range(19, 0, -1):
+        acc = acc * ts + _INV_FACT[k]
+    return acc * ts if small else _jit.fexp(t) - 1.0
+
+
+@njit(inline="always", **_OPTS)
+def _log1pmx_v(t):
+    """:func:`_log1pmx_fast` without branches (both sides computed, then selected)."""
+    small = abs(t) < 0.05
+    ts = t if small else 0.0
+    acc = 0.0
+    for n in range(14, 1, -1):
+        acc = acc * ts + ((1.0 if n % 2 == 1 else -1.0) / n)
+    tl = 0.0 if small else t
+    return acc * ts * ts if small else _jit.flog1p(tl) - tl
+
+
+@njit(inline="always", **_OPTS)
+def _softplus_v(x):
+    """``log(1 + e^x)`` from the compiled ``exp`` and ``log1p``."""
+    return max(x, 0.0) + _jit.flog1p(_jit.fexp(-abs(x)))
+
+
 @njit(parallel=True, **_OPTS)
 def logit_kl(a, b, p, out, bad):
     """``n KL(Bernoulli(expit(a)) || Bernoulli(expit(b)))`` (``n = p[0]``), the form of
     :func:`expfam._precise.logit_kl`: ``p log1pmx(u) + pbar log1pmx(v) + 4 p pbar
     sinh(d/2)^2`` for ``|d| < 1`` (with ``4 sinh(d/2)^2 = -expm1(d) expm1(-d)``, so
-    ``4 p pbar sinh(d/2)^2 = -u v / n``), the log ratios of :func:`_log_expit_ratio`
-    beyond."""
+    ``4 p pbar sinh(d/2)^2 = -u v / n``), the log ratios of ``expit`` (``softplus(-b) -
+    softplus(-a)``, from the form whose terms are small when ``a, b <= 0``) beyond.  No
+    branches: both forms are computed and one selected, so that LLVM vectorises."""
     n = p[0]
     for i in prange(a.shape[0]):
         x, y = a[i, 0], b[i, 0]
@@ -232,13 +263,23 @@ def logit_kl(a, b, p, out, bad):
         e = _jit.fexp(-abs(x))
         s = 1.0 / (1.0 + e)  # expit(|x|)
         big, small = n * s, n * (e * s)  # n expit(|x|), n expit(-|x|)
-        pr, pbar = (big, small) if x >= 0.0 else (small, big)
-        if abs(d) < 1.0:
-            em = math.expm1(d)
-            u, v = pbar * (-em / (1.0 + em)), pr * em  # n times the log1p arguments
-            out[i] = _kl0(pr * _log1pmx_fast(u / n) + pbar * _log1pmx_fast(v / n) - u * v / n)
-        else:
-            out[i] = _kl0(pr * _log_expit_ratio(x, y) + pbar * _log_expit_ratio(-x, -y))
+        pos = x >= 0.0
+        pr = big if pos else small
+        pbar = small if pos else big
+        near_d = abs(d) < 1.0
+        dn = d if near_d else 0.0
+        em = _expm1_v(dn)
+        u, v = pbar * (-em / (1.0 + em)), pr * em  # n times the log1p arguments
+        near = pr * _log1pmx_v(u / n) + pbar * _log1pmx_v(v / n) - u * v / n
+        spx, spy = _softplus_v(x), _softplus_v(y)
+        spmx, spmy = _softplus_v(-x), _softplus_v(-y)
+        neg = x <= 0.0 and y <= 0.0
+        pos2 = x >= 0.0 and y >= 0.0
+        r1 = (x - y) + (spy - spx) if neg else spmy - spmx  # log(expit(x) / expit(y))
+        r2 = (y - x) + (spmy - spmx) if pos2 else spy - spx  # log(expit(-x) / expit(-y))
+        far = pr * r1 + pbar * r2
+        val = near if near_d else far
+        out[i] = 0.0 if (val < 0.0 and val > -1e-12) else val
 
 
 @njit(parallel=True, **_OPTS)
