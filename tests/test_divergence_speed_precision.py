@@ -287,6 +287,8 @@ def test_categorical(kernels):
     a, b = expfam.Categorical(probs), expfam.Categorical(probs2)
     _check_kl(a, b, cat_kl)
     _check_kl(b, a, cat_kl)
+    m, m2 = expfam.Multinomial(7, probs), expfam.Multinomial(7, probs2)  # 7 draws: 7 times
+    _check_kl(m, m2, lambda x, y: 7 * cat_kl(x, y))
     for d in (a, b):
         _close(expfam.entropy(d), [-mp.fsum(x * mp.log(x) for x in full(e)) for e in d.natural])
 
