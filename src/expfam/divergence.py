@@ -18,6 +18,38 @@ from ._lazy import special as _special
 from ._validation import as_float_array, as_rng, check_finite, check_int, check_nonempty, check_weights
 from .errors import FamilyMismatchError, InputTypeError, ParameterError, ShapeError
 
+#: batches of at least this many pairs take the family's compiled kernel (if it declares
+#: one, see :meth:`expfam.families.ExponentialFamily._compiled`); smaller ones the NumPy
+#: closed forms, so that a small call never waits for numba's import or a compilation
+#: (the kernels are cached on disk: compiled once per machine)
+KERNEL_MIN_SIZE = 1 << 14
+
+
+def _declared_with(cls: type, attr: str, method: str) -> bool:
+    """Whether the class that gives ``cls`` its ``attr`` also gives it ``method`` (a
+    subclass that overrides the closed form does not inherit its parent's kernel)."""
+    for klass in cls.__mro__:
+        if attr in klass.__dict__ or method in klass.__dict__:
+            return attr in klass.__dict__ and bool(klass.__dict__[attr])
+    return False
+
+
+def kernel_for(cls: type, what: str, size: int) -> str | None:
+    """The name of the compiled kernel for ``what`` (``"kl"`` or ``"entropy"``) of a batch of
+    ``size`` distributions of family ``cls``, or ``None``: below :data:`KERNEL_MIN_SIZE`,
+    when the family declares none, or when the kernels are off
+    (``EXPFAM_DISABLE_KERNELS=1``) or numba is missing."""
+    if size < KERNEL_MIN_SIZE:
+        return None
+    attr, method = f"{what}_kernel", f"{what}_natural"
+    if not _declared_with(cls, attr, method):
+        return None
+    from ._kernels import _load_jit
+
+    if _load_jit() is None:
+        return None
+    return getattr(cls, attr)
+
 
 @dataclass(frozen=True)
 class MonteCarloEstimate:

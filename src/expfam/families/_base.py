@@ -179,6 +179,12 @@ def _representable(method):
     return classmethod(natural_from_params)
 
 
+def _clamp_kl(value):
+    """KL >= 0: a negative at rounding level (> -1e-12, from the cancelling terms of a
+    closed form) is an exact 0."""
+    return np.where((value < 0) & (value > -1e-12), 0.0, value)
+
+
 class SufficientStatisticModel(ABC):
     """A model known through its sufficient statistics: ``u``, ``log h``, support, fixed
     parameters, natural dimension and the source of its model moments.
@@ -635,6 +641,53 @@ class ExponentialFamily(SufficientStatisticModel):
         c = cls.location(eta, fixed)
         return cls.shift_natural(eta, c, fixed), c
 
+    #: name of a compiled kernel in :mod:`expfam._divergence_jit` with the values of
+    #: :meth:`kl_natural` (declared in the class that defines ``kl_natural``; a subclass
+    #: that overrides ``kl_natural`` without declaring one gets none), and likewise for
+    #: :meth:`entropy_natural`
+    kl_kernel: ClassVar[str] = ""
+    entropy_kernel: ClassVar[str] = ""
+
+    @classmethod
+    def divergence_params(cls, fixed: dict) -> np.ndarray:
+        """The fixed parameters as the float array ``p`` passed to the divergence kernels."""
+        return _NO_PARAMS
+
+    @classmethod
+    def entropy_params(cls, fixed: dict) -> np.ndarray | None:
+        """The float array ``p`` passed to the entropy kernel (constants, fixed
+        parameters); ``None`` when the kernel cannot serve these fixed parameters."""
+        return _NO_PARAMS
+
+    @classmethod
+    def _compiled(cls, what: str, eta_p, eta_q, fixed: dict):
+        """``KL(p || q)`` (``what="kl"``) or the entropy of ``p`` (``eta_q`` None) by the
+        family's compiled kernel, for batches of at least
+        :data:`expfam.divergence.KERNEL_MIN_SIZE`; the elements the kernel declines (where
+        only the cancellation-free NumPy form is accurate) by :meth:`kl_natural` or
+        :meth:`entropy_natural`.  ``None`` when no kernel applies."""
+        from ..divergence import kernel_for
+
+        name = kernel_for(cls, what, int(np.prod(np.shape(eta_p)[:-1])))
+        if name is None:
+            return None
+        from .. import _divergence_jit
+
+        shape, k = np.shape(eta_p)[:-1], np.shape(eta_p)[-1]
+        a = np.ascontiguousarray(np.reshape(eta_p, (-1, k)), dtype=np.float64)
+        b = None if eta_q is None else np.ascontiguousarray(np.reshape(eta_q, (-1, k)),
+                                                            dtype=np.float64)
+        params = cls.divergence_params(fixed) if b is not None else cls.entropy_params(fixed)
+        if params is None:  # the kernel cannot serve these fixed parameters
+            return None
+        out, bad = _divergence_jit.run(name, a, b, params)
+        if bad.any():
+            if any(np.ndim(v) for v in fixed.values()):  # fixed arrays follow the batch
+                return None
+            out[bad] = (cls.entropy_natural(a[bad], fixed) if b is None
+                        else _clamp_kl(cls.kl_natural(a[bad], b[bad], fixed)))
+        return out.reshape(shape)
+
     @classmethod
     def kl_natural(cls, eta_p: np.ndarray, eta_q: np.ndarray, fixed: dict) -> np.ndarray:
         """``KL(p || q)`` as the Bregman divergence of ``A`` (DESIGN.md):
@@ -754,8 +807,10 @@ class ExponentialFamily(SufficientStatisticModel):
 
     def entropy(self) -> np.ndarray:
         """Differential (or Shannon) entropy in nats (the family's
-        :meth:`entropy_natural`)."""
-        return type(self).entropy_natural(self._eta, self._fixed)
+        :meth:`entropy_natural`, or its compiled kernel for large batches)."""
+        cls = type(self)
+        value = cls._compiled("entropy", self._eta, None, self._fixed)
+        return cls.entropy_natural(self._eta, self._fixed) if value is None else value
 
     def kl(self, other) -> np.ndarray:
         """``KL(self || other)`` in closed form for two members of this family with the
@@ -772,6 +827,7 @@ class ExponentialFamily(SufficientStatisticModel):
         except ValueError:
             raise ShapeError(f"KL: the batch shapes {self.batch_shape} and {other.batch_shape} "
                              f"of the two distributions do not broadcast") from None
-        value = cls.kl_natural(eta_p, eta_q, self._fixed)
-        # KL >= 0: a negative at rounding level (from the cancelling terms) is an exact 0
-        return np.where((value < 0) & (value > -1e-12), 0.0, value)
+        value = cls._compiled("kl", eta_p, eta_q, self._fixed)
+        if value is not None:  # clamped below as well
+            return value
+        return _clamp_kl(cls.kl_natural(eta_p, eta_q, self._fixed))

@@ -109,6 +109,13 @@ class FailureCountFamily(ExponentialFamily):
     def mean_in_interior(cls, mu, fixed):
         return mu[..., 0] > 0
 
+    kl_kernel = "failure_kl"  # expfam._divergence_jit, the same form compiled
+
+    @classmethod
+    def divergence_params(cls, fixed):
+        """``p = [r]`` for the compiled KL."""
+        return np.array([float(cls._successes(fixed))])
+
     @classmethod
     def kl_natural(cls, eta_p, eta_q, fixed):
         """``r`` times :func:`geometric_kl` (no cancellation for nearby members)."""

@@ -128,10 +128,19 @@ class GaussianFamily(ExponentialFamily):
         y = cls.pivot_of(x, fixed)
         return gaussian_log_density(y, eta[..., 0], eta[..., 1]) + cls.log_jacobian(x)
 
+    entropy_kernel = "log_affine_entropy"  # expfam._divergence_jit, the same form compiled
+
+    @classmethod
+    def entropy_params(cls, fixed):
+        """``(1 + log pi) / 2 - log(-eta_2) / 2`` for the compiled entropy."""
+        return np.array([1.0723649429247002, -0.5, 1.0])
+
     @classmethod
     def entropy_natural(cls, eta, fixed):
         # entropy of y: log(2 pi e v) / 2, from eta_2 alone
         return gaussian_entropy(eta[..., 1])
+
+    kl_kernel = "gaussian_kl"  # expfam._divergence_jit, the same form compiled
 
     @classmethod
     def kl_natural(cls, eta_p, eta_q, fixed):

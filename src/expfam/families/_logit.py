@@ -114,6 +114,13 @@ class LogitFamily(ExponentialFamily):
         p = special.expit(eta[..., 0])
         return rng.binomial(cls._trials(fixed), p, size=size + eta.shape[:-1]).astype(np.float64)
 
+    kl_kernel = "logit_kl"  # expfam._divergence_jit, the same form compiled
+
+    @classmethod
+    def divergence_params(cls, fixed):
+        """``p = [n]`` for the compiled KL."""
+        return np.array([float(cls._trials(fixed))])
+
     @classmethod
     def kl_natural(cls, eta_p, eta_q, fixed):
         """``n`` times the Bernoulli KL, free of cancellation for nearby and extreme

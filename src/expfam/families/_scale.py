@@ -93,6 +93,8 @@ class ExponentialScaleFamily(ExponentialFamily):
     def mean_in_interior(cls, mu, fixed):
         return (mu[..., 0] > 0) & np.isfinite(mu[..., 0])
 
+    kl_kernel = "neg_log_kl"  # expfam._divergence_jit, the same form compiled
+
     @classmethod
     def kl_natural(cls, eta_p, eta_q, fixed):
         return kl_neg_log(eta_p, eta_q)

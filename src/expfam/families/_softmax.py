@@ -107,6 +107,13 @@ class SoftmaxFamily(ExponentialFamily):
         last = n - np.sum(mu, axis=-1)
         return np.all(mu > 0, axis=-1) & (last > _RTOL * K * n)
 
+    kl_kernel = "softmax_kl"  # expfam._divergence_jit, the same form compiled
+
+    @classmethod
+    def divergence_params(cls, fixed):
+        """``p = [n]`` for the compiled KL."""
+        return np.array([float(cls._draws(fixed))])
+
     @classmethod
     def kl_natural(cls, eta_p, eta_q, fixed):
         """``n sum_j p_j log(p_j / q_j)`` as a sum of non-negative terms

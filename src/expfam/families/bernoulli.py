@@ -58,6 +58,8 @@ class Bernoulli(LogitFamily):
         """Bernoulli(1/2), the fair coin: ``mu0 = 1/2``."""
         return np.array([0.5])
 
+    entropy_kernel = "bernoulli_entropy"  # expfam._divergence_jit, the same form compiled
+
     @classmethod
     def entropy_natural(cls, eta, fixed):
         """Shannon entropy in nats, ``-p log p - (1 - p) log(1 - p)`` (accurate for ``p``

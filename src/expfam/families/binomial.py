@@ -118,6 +118,21 @@ class Binomial(LogitFamily):
         """Binomial(n, 1/2): ``mu0 = n / 2``."""
         return np.array([fixed["n"] / 2])
 
+    entropy_kernel = "binomial_entropy"  # expfam._divergence_jit: the sum over the support
+
+    @classmethod
+    def entropy_params(cls, fixed):
+        """``[n, log C(n, 0), ..., log C(n, n)]`` for the compiled entropy (up to
+        ``n = 1000``; larger ``n`` takes the NumPy form)."""
+        from math import lgamma
+
+        n = int(fixed["n"])
+        if n > 1000:
+            return np.array([float(n)])
+        ln = lgamma(n + 1.0)
+        return np.array([float(n)] + [ln - lgamma(k + 1.0) - lgamma(n - k + 1.0)
+                                      for k in range(n + 1)])
+
     @classmethod
     def entropy_natural(cls, eta, fixed):
         """Shannon entropy in nats (:func:`expfam._precise.binomial_entropy`: the sum of

@@ -87,6 +87,8 @@ class Categorical(SoftmaxFamily):
         lp, idx = np.broadcast_arrays(lp, idx[..., None])
         return np.take_along_axis(lp, idx[..., :1], axis=-1)[..., 0]
 
+    entropy_kernel = "softmax_entropy"  # expfam._divergence_jit, the same form compiled
+
     @classmethod
     def entropy_natural(cls, eta, fixed):
         """``-sum_j p_j log p_j``, a sum of non-negative terms."""

@@ -68,6 +68,13 @@ class Exponential(ExponentialScaleFamily):
         """The unit exponential (rate 1): ``mu0 = 1``."""
         return np.array([1.0])
 
+    entropy_kernel = "log_affine_entropy"  # expfam._divergence_jit, the same form compiled
+
+    @classmethod
+    def entropy_params(cls, fixed):
+        """``1 - log(-eta)`` for the compiled entropy."""
+        return np.array([1.0, -1.0, 0.0])
+
     @classmethod
     def entropy_natural(cls, eta, fixed):
         """``1 - log lam``."""

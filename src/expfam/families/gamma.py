@@ -114,6 +114,11 @@ class Gamma(ExponentialFamily):
         """Gamma(1, 1), the unit exponential: ``mu0 = (1, -euler_gamma)``."""
         return np.array([1.0, -np.euler_gamma])
 
+    # expfam._divergence_jit: the textbook forms with a rounding bound; the elements
+    # where the terms cancel are declined and take the forms of expfam._precise below
+    kl_kernel = "gamma_kl"
+    entropy_kernel = "gamma_entropy"
+
     @classmethod
     def entropy_natural(cls, eta, fixed):
         """``a - log b + lgamma(a) + (1 - a) psi(a)``, from Stirling's series for

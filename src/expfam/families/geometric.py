@@ -32,6 +32,8 @@ class Geometric(FailureCountFamily):
     name = "geometric"
     param_domains = {"p": UNIT_INTERVAL}
     log_h_constant = True
+    # its entropy (-q log q - p log p) / p, compiled (expfam._divergence_jit) for large batches
+    entropy_kernel = "geometric_entropy"
 
     def __init__(self, p=0.5):
         self._init_natural(self.natural_from_params({}, p=p), {})

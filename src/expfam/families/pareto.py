@@ -114,6 +114,13 @@ class Pareto(ExponentialScaleFamily):
         """Pareto with ``alpha = 1`` and the same ``x_m``: ``mu0 = log x_m + 1``."""
         return np.asarray(np.log(fixed["x_m"]) + 1.0)[..., None]
 
+    entropy_kernel = "pareto_entropy"  # expfam._divergence_jit, the same form compiled
+
+    @classmethod
+    def entropy_params(cls, fixed):
+        """``[x_m]`` for the compiled entropy; ``None`` (no kernel) for an array ``x_m``."""
+        return np.array([float(fixed["x_m"])]) if np.ndim(fixed["x_m"]) == 0 else None
+
     @classmethod
     def entropy_natural(cls, eta, fixed):
         """``log(x_m / alpha) + 1 / alpha + 1`` (the log of the quotient in one piece

@@ -134,6 +134,8 @@ class Poisson(ExponentialFamily):
         """Shannon entropy in nats (:func:`expfam._precise.poisson_entropy`)."""
         return _precise.poisson_entropy(eta[..., 0])
 
+    kl_kernel = "poisson_kl"  # expfam._divergence_jit, the same form compiled
+
     @classmethod
     def kl_natural(cls, eta_p, eta_q, fixed):
         """``lam_p (e^d - 1 - d)`` with ``d = eta_q - eta_p`` (:func:`expfam._precise.poisson_kl`)."""

@@ -1,0 +1,647 @@
+"""Compiled elementwise kernels for KL divergences and entropies (numba, imported lazily).
+
+A family declares its kernels by name (:attr:`ExponentialFamily.kl_kernel`,
+:attr:`ExponentialFamily.entropy_kernel`, in the same class as the NumPy closed form
+they speed up); :meth:`ExponentialFamily.kl` calls them through :func:`run_kl` for
+batches of at least :data:`expfam.divergence.KERNEL_MIN_SIZE` pairs.  Nothing here
+names a family: each kernel is the mathematics of one closed form.
+
+Every kernel has the signature ``kernel(a, b, p, out, bad)`` (``a``, ``b``: natural
+parameters, shape ``(n, k)``; ``p``: the family's fixed parameters as floats; ``out``:
+the values; ``bad``: set to 1 where the kernel declines an element).  It evaluates, in
+one pass without temporaries, either the same cancellation-free form as the NumPy code
+(:mod:`expfam._precise`), or the textbook form together with a bound on its rounding
+error; where the bound is not below ``_REL`` times the value (nearby laws, huge or tiny
+shapes: the terms cancel), the element is declined and the caller evaluates it with the
+NumPy form of :mod:`expfam._precise`.  So the kernels keep the accuracy of the NumPy
+code at every parameter (``tests/test_divergence_speed_precision.py`` checks them
+against mpmath), and are fast where the inputs are ordinary.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from . import _jit
+
+_OPTS = dict(cache=True, fastmath=False, error_model="numpy", nogil=True)
+_EPS = 2.220446049250313e-16
+#: the textbook form is used when its rounding bound ``_C * eps * sum|terms|`` is below
+#: ``_REL`` times the value (a relative error below 5e-13; the floor is 1e-12).  The
+#: magnitudes summed are those whose rounding the result carries: each lgamma (glibc's,
+#: within a few ulps of its value for positive arguments), each digamma's scale
+#: (:func:`_digamma`) times its coefficient, each product.
+_C = 8.0
+_REL = 5e-13
+_ACCEPT = _C * _EPS / _REL
+_TINY = 2.2250738585072014e-308
+_LO, _HI = 2.0**-250, 2.0**250  # magnitudes whose products (and their errors) stay normal
+
+
+# ----------------------------------------------------------------------------------
+# Scalar primitives
+# ----------------------------------------------------------------------------------
+@njit(inline="always", **_OPTS)
+def _log1pmx(t):
+    """``log(1 + t) - t`` for ``t > -1``: Taylor series (14 terms) for ``|t| < 0.05``."""
+    if abs(t) < 0.05:
+        acc = 0.0
+        for n in range(14, 1, -1):
+            acc = acc * t + ((1.0 if n % 2 == 1 else -1.0) / n)
+        return acc * t * t
+    return math.log1p(t) - t
+
+
+#: 1 / k! for k = 0..19
+_INV_FACT = np.array([1.0 / math.factorial(k) for k in range(20)])
+
+
+@njit(inline="always", **_OPTS)
+def _log1pmx_fast(t):
+    """:func:`_log1pmx` with the compiled ``log1p`` (within 2 ulps; the difference
+    ``log1p(t) - t`` for ``|t| >= 0.05`` within ~80 ulps)."""
+    if abs(t) < 0.05:
+        acc = 0.0
+        for n in range(14, 1, -1):
+            acc = acc * t + ((1.0 if n % 2 == 1 else -1.0) / n)
+        return acc * t * t
+    return _jit.flog1p(t) - t
+
+
+@njit(inline="always", **_OPTS)
+def _expm1mx(t):
+    """``e^t - 1 - t`` for finite ``t``: Taylor series (to ``t^11 / 11!``, truncation below
+    1e-17 relative) for ``|t| < 0.05``; beyond, ``expm1(t) - t`` (the difference loses at
+    most ``log2(2 / |t|)`` bits: within ~40 ulps)."""
+    if abs(t) < 0.05:
+        acc = 0.0
+        for k in range(11, 1, -1):
+            acc = acc * t + _INV_FACT[k]
+        return acc * t * t
+    return math.expm1(t) - t
+
+
+@njit(inline="always", **_OPTS)
+def _log_ratio(x, y):
+    """``log(x / y)`` for ``x, y > 0``: one rounding where the quotient is a normal float."""
+    r = x / y
+    if r >= _TINY and r < math.inf:
+        return math.log(r)
+    return math.log(x) - math.log(y)
+
+
+@njit(inline="always", **_OPTS)
+def _neg_log_ratio_m1(num, den):
+    """``r - 1 - log r`` for ``r = num / den > 0`` (``num``, ``den`` of one sign)."""
+    t = (num - den) / den
+    if abs(t) < 0.5:
+        return -_log1pmx(t)
+    return (num / den - 1.0) - _log_ratio(abs(num), abs(den))
+
+
+@njit(inline="always", **_OPTS)
+def _det2(a, b, c, d):
+    """``a d - b c`` to a few ulps (Kahan's algorithm with fused multiply-adds)."""
+    w = b * c
+    e = _jit._fma(-b, c, w)
+    f = _jit._fma(a, d, -w)
+    return f + e
+
+
+@njit(inline="always", **_OPTS)
+def _digamma(a):
+    """``(psi(a), scale)`` for ``a > 0``: the recurrence up to ``y >= 10``, then the
+    asymptotic series (DLMF 5.5.2, 5.11.2; truncation below 1e-17 at ``y = 10``).  Its
+    absolute error is a few ulps of ``scale = log y + sum_i 1 / (a + i)``."""
+    acc = 0.0
+    y = a
+    while y < 10.0:
+        acc += 1.0 / y
+        y += 1.0
+    r = 1.0 / (y * y)
+    tail = r * (1 / 12 - r * (1 / 120 - r * (1 / 252 - r * (1 / 240 - r * (
+        1 / 132 - r * (691 / 32760 - r * (1 / 12 - r * 3617 / 8160)))))))
+    ly = math.log(y)
+    return (ly - 0.5 / y - tail) - acc, ly + acc
+
+
+@njit(inline="always", **_OPTS)
+def _kl0(v):
+    """KL >= 0: a negative at rounding level (> -1e-12) is an exact 0 (as in
+    :meth:`expfam.families.ExponentialFamily.kl`)."""
+    return 0.0 if (v < 0.0 and v > -1e-12) else v
+
+
+# ----------------------------------------------------------------------------------
+# Kernels: kernel(a, b, p, out, bad); the KL kernels return values clamped by _kl0
+# ----------------------------------------------------------------------------------
+@njit(parallel=True, **_OPTS)
+def gaussian_kl(a, b, p, out, bad):
+    """``KL(N_p || N_q) = [(r - 1) - log r] / 2 + (m_p - m_q)^2 / (2 v_q)``, ``r = eta2_q /
+    eta2_p`` (:func:`expfam._precise.gaussian_kl`): ``r - 1`` as an exact difference over
+    ``eta2_p``, ``log1pmx`` near ``r = 1``, and ``m_p - m_q = (eta1_q eta2_p - eta1_p eta2_q)
+    / (2 eta2_p eta2_q)`` with the determinant by fused multiply-adds.  Declined where a
+    parameter is outside ``[2^-250, 2^250]`` (nonzero), where the NumPy form rescales."""
+    for i in prange(a.shape[0]):
+        e1p, e2p, e1q, e2q = a[i, 0], a[i, 1], b[i, 0], b[i, 1]
+        ok = True
+        for v in (e1p, e1q, e2p, e2q):
+            av = abs(v)
+            ok = ok and (av == 0.0 or (av >= _LO and av <= _HI))
+        if not ok:
+            out[i] = 0.0
+            bad[i] = 1
+            continue
+        shape = 0.5 * _neg_log_ratio_m1(e2q, e2p)
+        w = _det2(e1q, e1p, e2q, e2p) / (2.0 * e2p) / e2q * math.sqrt(-e2q)
+        out[i] = _kl0(shape + w * w)
+
+
+@njit(parallel=True, **_OPTS)
+def neg_log_kl(a, b, p, out, bad):
+    """Bregman divergence of ``A(eta) = -log(-eta)``: ``r - 1 - log r``, ``r = eta_q / eta_p``
+    (:func:`expfam.families._scale.kl_neg_log`)."""
+    for i in prange(a.shape[0]):
+        ep, eq = a[i, 0], b[i, 0]
+        d = (eq - ep) / ep
+        if abs(d) < 0.05:
+            out[i] = _kl0(-_log1pmx(d))
+        else:
+            out[i] = _kl0((eq / ep - 1.0) - _log_ratio(-eq, -ep))
+
+
+@njit(parallel=True, **_OPTS)
+def poisson_kl(a, b, p, out, bad):
+    """``lam_p (e^d - 1 - d)``, ``d = eta_q - eta_p`` (:func:`expfam._precise.poisson_kl`),
+    written without branches (both sides of each choice computed, then selected) so that
+    LLVM vectorises the loop: ``e^d - 1 - d`` by its Taylor series (to ``d^19 / 19!``) for
+    ``|d| < 1/2``, directly from the compiled ``exp`` beyond (no cancellation there);
+    ``e^eta_q - lam_p (1 + d)`` for ``d > 1``."""
+    for i in prange(a.shape[0]):
+        ep, eq = a[i, 0], b[i, 0]
+        d = eq - ep
+        lam_p = _jit.fexp(ep)
+        dn = min(d, 1.0)
+        small = abs(dn) < 0.5
+        ts = dn if small else 0.0
+        acc = 0.0
+        for k in range(19, 1, -1):
+            acc = acc * ts + _INV_FACT[k]
+        em = acc * ts * ts if small else (_jit.fexp(dn) - 1.0) - dn
+        val = lam_p * em if d <= 1.0 else _jit.fexp(eq) - lam_p * (1.0 + d)
+        out[i] = 0.0 if (val < 0.0 and val > -1e-12) else val
+
+
+@njit(inline="always", **_OPTS)
+def _softplus(x):
+    """``log(1 + e^x)``."""
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+@njit(inline="always", **_OPTS)
+def _expit(x):
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+@njit(inline="always", **_OPTS)
+def _log_expit_ratio(x, y):
+    """``log(expit(x) / expit(y)) = softplus(-y) - softplus(-x)``, from the form whose terms
+    are small when ``x, y <= 0``."""
+    if x <= 0.0 and y <= 0.0:
+        return (x - y) + (_softplus(y) - _softplus(x))
+    return _softplus(-y) - _softplus(-x)
+
+
+@njit(inline="always", **_OPTS)
+def _expm1_v(t):
+    """``expm1(t)`` for ``|t| <= 1`` without branches: Taylor (to ``t^19 / 19!``) for
+    ``|t| < 1/2``, ``e^t - 1`` from the compiled ``exp`` beyond (no cancellation there)."""
+    small = abs(t) < 0.5
+    ts = t if small else 0.0
+    acc = 0.0
+    for k in range(19, 0, -1):
+        acc = acc * ts + _INV_FACT[k]
+    return acc * ts if small else _jit.fexp(t) - 1.0
+
+
+@njit(inline="always", **_OPTS)
+def _log1pmx_v(t):
+    """:func:`_log1pmx_fast` without branches (both sides computed, then selected)."""
+    small = abs(t) < 0.05
+    ts = t if small else 0.0
+    acc = 0.0
+    for n in range(14, 1, -1):
+        acc = acc * ts + ((1.0 if n % 2 == 1 else -1.0) / n)
+    tl = 0.0 if small else t
+    return acc * ts * ts if small else _jit.flog1p(tl) - tl
+
+
+@njit(inline="always", **_OPTS)
+def _softplus_v(x):
+    """``log(1 + e^x)`` from the compiled ``exp`` and ``log1p``."""
+    return max(x, 0.0) + _jit.flog1p(_jit.fexp(-abs(x)))
+
+
+@njit(parallel=True, **_OPTS)
+def logit_kl(a, b, p, out, bad):
+    """``n KL(Bernoulli(expit(a)) || Bernoulli(expit(b)))`` (``n = p[0]``), the form of
+    :func:`expfam._precise.logit_kl`: ``p log1pmx(u) + pbar log1pmx(v) + 4 p pbar
+    sinh(d/2)^2`` for ``|d| < 1`` (with ``4 sinh(d/2)^2 = -expm1(d) expm1(-d)``, so
+    ``4 p pbar sinh(d/2)^2 = -u v / n``), the log ratios of ``expit`` (``softplus(-b) -
+    softplus(-a)``, from the form whose terms are small when ``a, b <= 0``) beyond.  No
+    branches: both forms are computed and one selected, so that LLVM vectorises."""
+    n = p[0]
+    for i in prange(a.shape[0]):
+        x, y = a[i, 0], b[i, 0]
+        d = y - x
+        e = _jit.fexp(-abs(x))
+        s = 1.0 / (1.0 + e)  # expit(|x|)
+        big, small = n * s, n * (e * s)  # n expit(|x|), n expit(-|x|)
+        pos = x >= 0.0
+        pr = big if pos else small
+        pbar = small if pos else big
+        near_d = abs(d) < 1.0
+        dn = d if near_d else 0.0
+        em = _expm1_v(dn)
+        u, v = pbar * (-em / (1.0 + em)), pr * em  # n times the log1p arguments
+        near = pr * _log1pmx_v(u / n) + pbar * _log1pmx_v(v / n) - u * v / n
+        spx, spy = _softplus_v(x), _softplus_v(y)
+        spmx, spmy = _softplus_v(-x), _softplus_v(-y)
+        neg = x <= 0.0 and y <= 0.0
+        pos2 = x >= 0.0 and y >= 0.0
+        r1 = (x - y) + (spy - spx) if neg else spmy - spmx  # log(expit(x) / expit(y))
+        r2 = (y - x) + (spmy - spmx) if pos2 else spy - spx  # log(expit(-x) / expit(-y))
+        far = pr * r1 + pbar * r2
+        val = near if near_d else far
+        out[i] = 0.0 if (val < 0.0 and val > -1e-12) else val
+
+
+@njit(parallel=True, **_OPTS)
+def failure_kl(a, b, p, out, bad):
+    """``r`` times the KL of failure counts before one success, ``A(eta) = -log(-expm1(eta))``
+    (``r = p[0]``; :func:`expfam.families._failures.geometric_kl`): ``-log1pmx(w) + c (e^d
+    - 1 - d)`` with the odds ``c = e^a / -expm1(a)``, ``d = b - a``, ``w = -c expm1(d)``;
+    ``log(-expm1(a)) - log(-expm1(b)) - c d`` where ``d > 1`` or ``w < -1/2``."""
+    r = p[0]
+    for i in prange(a.shape[0]):
+        x, y = a[i, 0], b[i, 0]
+        d = y - x
+        c = _jit.fexp(x) / -math.expm1(x)
+        w = -c * math.expm1(min(d, 1.0))
+        if d <= 1.0 and w >= -0.5:
+            val = -_log1pmx_fast(w) + c * _expm1mx(d)
+        else:
+            val = math.log(-math.expm1(x)) - math.log(-math.expm1(y)) - c * d
+        out[i] = _kl0(r * val)
+
+
+@njit(parallel=True, **_OPTS)
+def gamma_kl(a, b, p, out, bad):
+    """``KL(Gamma(a_p, b_p) || Gamma(a_q, b_q)) = (a_p - a_q) psi(a_p) - lgamma(a_p) +
+    lgamma(a_q) + a_q log(b_p / b_q) + a_p (b_q - b_p) / b_p`` (rates ``b = -eta_1``,
+    shapes ``a = eta_2 + 1``), declined where its terms cancel beyond the bound (the caller
+    then uses :func:`expfam._precise.gamma_kl`)."""
+    for i in prange(a.shape[0]):
+        bp, bq = -a[i, 0], -b[i, 0]
+        ap, aq = a[i, 1] + 1.0, b[i, 1] + 1.0
+        delta = b[i, 1] - a[i, 1]  # a_q - a_p from the natural parameters
+        psi, psi_mag = _digamma(ap)
+        lgp, lgq = math.lgamma(ap), math.lgamma(aq)
+        t1 = -delta * psi
+        t4 = aq * _log_ratio(bp, bq)
+        t5 = ap * ((bq - bp) / bp)
+        val = t1 + (lgq - lgp) + t4 + t5
+        mag = abs(delta) * psi_mag + abs(lgp) + abs(lgq) + abs(t4) + abs(t5)
+        out[i] = val
+        if not (val * _REL >= _C * _EPS * mag and val < math.inf):
+            bad[i] = 1
+
+
+@njit(parallel=True, **_OPTS)
+def gamma_entropy(a, b, p, out, bad):
+    """``a - log b + lgamma(a) + (1 - a) psi(a)``, declined where its terms cancel beyond
+    the bound (the caller uses :func:`expfam._precise.gamma_entropy`)."""
+    for i in prange(a.shape[0]):
+        rate = -a[i, 0]
+        sh = a[i, 1] + 1.0
+        psi, psi_mag = _digamma(sh)
+        lg = math.lgamma(sh)
+        lb = math.log(rate)
+        t = -a[i, 1] * psi  # (1 - a) psi(a), 1 - a = -eta_2 exactly
+        val = sh - lb + lg + t
+        mag = sh + abs(lb) + abs(lg) + abs(a[i, 1]) * psi_mag
+        out[i] = val
+        if not (abs(val) * _REL >= _C * _EPS * mag):
+            bad[i] = 1
+
+
+#: B_2k / (2k (2k - 1)): Stirling's series ``S(x) = lgamma(x) - [(x - 1/2) log x - x +
+#: log(2 pi) / 2] = sum_k c_k x^(1 - 2k)`` (DLMF 5.11.1; 8 terms: below 1e-17 at x >= 10)
+_STIRLING = np.array([1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188, -691 / 360360, 1 / 156,
+                      -3617 / 122400])
+
+
+@njit(inline="always", **_OPTS)
+def _stirling_pair(x):
+    """``(S(x), S'(x))`` for ``x >= 10``."""
+    r = 1.0 / (x * x)
+    s = 0.0
+    d = 0.0
+    for k in range(7, -1, -1):
+        s = s * r + _STIRLING[k]
+        d = d * r + _STIRLING[k] * (2 * k + 1)
+    return s / x, -d * r
+
+
+@njit(**_OPTS)
+def _lgamma_bregman(a, delta):
+    """``(G, err)``: ``G = lgamma(c) - lgamma(a) - (c - a) psi(a) >= 0`` for ``a > 0``,
+    ``c = a + delta > 0``, as a sum of non-negative terms, and a bound on its rounding
+    error.  The recurrence (DLMF 5.5.1) moves ``a, c`` above 10 and adds
+    ``-log1pmx(delta / (a + i)) >= 0`` per step; there, from Stirling's series,
+    ``G = a phi(t) - log1pmx(t) / 2 + R`` with ``t = delta / a``, ``phi(t) = (1 + t)
+    log1p(t) - t >= 0`` and ``R = S(c) - S(a) - delta S'(a)`` (small: ``R < G / 600``),
+    for ``|t| < 1/2`` term by term as non-negative parts (no cancellation as ``t -> 0``)."""
+    acc = 0.0
+    while a < 10.0 or a + delta < 10.0:
+        acc -= _log1pmx(delta / a)
+        a += 1.0
+    t = delta / a
+    lm = _log1pmx(t)
+    phi = (1.0 + t) * lm + t * t
+    main = a * phi - 0.5 * lm
+    if abs(t) < 0.5:
+        # R = sum_k c_k a^-m psi_m(t), m = 2k - 1, psi_m(t) = (1 + t)^-m - 1 + m t
+        #   = expm1mx(x) - m log1pmx(t) with x = -m log1p(t): two terms >= 0
+        r = 0.0
+        r_abs = 0.0
+        inv = 1.0 / a
+        inv2 = inv * inv
+        pw = inv
+        for k in range(8):
+            m = 2.0 * k + 1.0
+            term = _STIRLING[k] * pw * (_expm1mx(-m * (t + lm)) - m * lm)
+            r += term
+            r_abs += abs(term)
+            pw *= inv2
+        r_err = 8.0 * _EPS * r_abs
+    else:
+        s_c, _ = _stirling_pair(a + delta)
+        s_a, d_a = _stirling_pair(a)
+        r = (s_c - s_a) - delta * d_a
+        r_err = 4.0 * _EPS * (abs(s_c) + abs(s_a) + abs(delta * d_a))
+    # log1pmx is within ~40 ulps where it is log1p(t) - t
+    return acc + main + r, 64.0 * _EPS * (acc + main) + r_err
+
+
+@njit(parallel=True, **_OPTS)
+def dirichlet_kl(a, b, p, out, bad):
+    """``KL(Dir(alpha_p) || Dir(alpha_q)) = lgamma(s_p) - lgamma(s_q) + sum_j [lgamma(q_j) -
+    lgamma(p_j) + (p_j - q_j) (psi(p_j) - psi(s_p))]`` (``alpha = eta + 1``, ``s`` the
+    sums; Beta: ``K = 2``).  Where the terms cancel beyond the bound, the second form
+    ``sum_j G(q_j; p_j) - G(s_q; s_p)`` (:func:`_lgamma_bregman`, each ``G >= 0``); where
+    that one cancels too, declined (the caller uses :func:`expfam._precise.dirichlet_kl`)."""
+    k = a.shape[1]
+    for i in prange(a.shape[0]):
+        sp = 0.0
+        sq = 0.0
+        ds = 0.0
+        for j in range(k):
+            sp += a[i, j] + 1.0
+            sq += b[i, j] + 1.0
+            ds += b[i, j] - a[i, j]
+        ps, ms = _digamma(sp)
+        ls_p, ls_q = math.lgamma(sp), math.lgamma(sq)
+        val = ls_p - ls_q
+        mag = abs(ls_p) + abs(ls_q)
+        for j in range(k):
+            ap, aq = a[i, j] + 1.0, b[i, j] + 1.0
+            da = a[i, j] - b[i, j]  # p_j - q_j exactly
+            pa, ma = _digamma(ap)
+            l1, l2 = math.lgamma(ap), math.lgamma(aq)
+            val += (l2 - l1) + da * (pa - ps)
+            mag += abs(l1) + abs(l2) + abs(da) * (ma + ms + abs(pa - ps))
+        out[i] = val
+        if val * _REL >= _C * _EPS * mag and val < math.inf:
+            continue
+        # second form: a sum of non-negative lgamma Bregman divergences
+        g_sum = 0.0
+        err = 0.0
+        for j in range(k):
+            g, r = _lgamma_bregman(a[i, j] + 1.0, b[i, j] - a[i, j])
+            g_sum += g
+            err += r
+        g3, r3 = _lgamma_bregman(sp, ds)
+        val = g_sum - g3
+        out[i] = _kl0(val)
+        if not (val * _REL >= err + r3 + _C * _EPS * (g_sum + g3) and val < math.inf):
+            bad[i] = 1
+
+
+@njit(parallel=True, **_OPTS)
+def dirichlet_entropy(a, b, p, out, bad):
+    """``sum_j lgamma(alpha_j) - lgamma(s) + (s - K) psi(s) - sum_j (alpha_j - 1)
+    psi(alpha_j)`` (Beta: ``K = 2``), declined where its terms cancel beyond the bound (the
+    caller uses :func:`expfam._precise.dirichlet_entropy`)."""
+    k = a.shape[1]
+    for i in prange(a.shape[0]):
+        s = 0.0
+        es = 0.0
+        for j in range(k):
+            s += a[i, j] + 1.0
+            es += a[i, j]  # s - K
+        ps, ms = _digamma(s)
+        l3 = math.lgamma(s)
+        val = es * ps - l3
+        mag = abs(l3) + abs(es) * (ms + abs(ps))
+        for j in range(k):
+            e = a[i, j]
+            al = e + 1.0
+            pa, ma = _digamma(al)
+            l1 = math.lgamma(al)
+            val += l1 - e * pa
+            mag += abs(l1) + abs(e) * (ma + abs(pa))
+        out[i] = val
+        if not (abs(val) * _REL >= _C * _EPS * mag):
+            bad[i] = 1
+
+
+@njit(parallel=True, **_OPTS)
+def log_affine_entropy(a, b, p, out, bad):
+    """``p[0] + p[1] log(-eta_j)``, ``j = p[2]``: the entropies that are a constant plus a
+    multiple of one log scale (Normal ``(1 + log pi - log(-eta_2)) / 2``, Exponential
+    ``1 - log(-eta)``, Rayleigh, Laplace)."""
+    c0, c1, j = p[0], p[1], int(p[2])
+    # the column first, then the logarithms on contiguous values (where LLVM vectorises
+    # flog; a strided read in the same loop keeps it scalar)
+    for i in prange(a.shape[0]):
+        out[i] = -a[i, j]
+    for i in prange(a.shape[0]):
+        out[i] = c0 + c1 * _jit.flog(out[i])
+
+
+@njit(parallel=True, **_OPTS)
+def lognormal_entropy(a, b, p, out, bad):
+    """``m + (1 + log pi - log(-eta_2)) / 2`` with the mean ``m = -eta_1 / (2 eta_2)`` as a
+    double-float quotient ``m + m_lo`` (the residual ``a - m b`` by a fused multiply-add;
+    :func:`expfam._precise.gaussian_location`)."""
+    for i in prange(a.shape[0]):
+        num, den = -0.5 * a[i, 0], a[i, 1]
+        m = num / den
+        pr = m * den
+        r = ((num - pr) - _jit._fma(m, den, -pr)) / den
+        r = r if abs(r) < math.inf else 0.0
+        out[i] = m + (r + (p[0] - 0.5 * _jit.flog(-den)))
+
+
+@njit(parallel=True, **_OPTS)
+def bernoulli_entropy(a, b, p, out, bad):
+    """``expit(eta) softplus(-eta) + expit(-eta) softplus(eta)``: two terms >= 0
+    (:func:`expfam.families._logit.bernoulli_entropy`)."""
+    for i in prange(a.shape[0]):
+        x = a[i, 0]
+        e = _jit.fexp(-abs(x))  # in (0, 1]
+        l1 = _jit.flog1p(e)  # softplus(-|x|)
+        s = 1.0 / (1.0 + e)  # expit(|x|)
+        # expit(|x|) softplus(-|x|) + expit(-|x|) softplus(|x|), softplus(|x|) = |x| + l1
+        out[i] = s * l1 + (e * s) * (abs(x) + l1)
+
+
+@njit(inline="always", **_OPTS)
+def _log_softmax_norm(row):
+    """``(m, log1p(s))`` with ``z = (row, 0)``, ``m = max z``, ``s`` the sum of the other
+    ``e^(z - m)``: ``log p_j = (z_j - m) - log1p(s)`` (as
+    :func:`expfam._precise.log_softmax_and_partition`)."""
+    k = row.shape[0]
+    m = 0.0
+    top = k
+    for j in range(k):
+        if row[j] > m:
+            m, top = row[j], j
+    s = 0.0 if top == k else _jit.fexp(-m)
+    for j in range(k):
+        if j != top:
+            s += _jit.fexp(row[j] - m)
+    return m, math.log1p(s)
+
+
+@njit(parallel=True, **_OPTS)
+def softmax_kl(a, b, p, out, bad):
+    """``n sum_j p_j (e^-delta_j - 1 + delta_j)`` with ``delta_j = log(p_j / q_j) =
+    Delta_j - D``, ``Delta = z_p - z_q``, ``D = log1p(sum_j q_j expm1(Delta_j))`` (``n =
+    p[0]``; :func:`expfam._precise.softmax_kl`): a sum of non-negative terms; ``delta_j``
+    from the log-probabilities where the sum is below -1/2."""
+    n = p[0]
+    k = a.shape[1]
+    for i in prange(a.shape[0]):
+        mp_, lsp = _log_softmax_norm(a[i])
+        mq, lsq = _log_softmax_norm(b[i])
+        s = 0.0
+        for j in range(k + 1):
+            dz = a[i, j] - b[i, j] if j < k else 0.0
+            zq = b[i, j] if j < k else 0.0
+            s += _jit.fexp((zq - mq) - lsq) * math.expm1(dz)
+        near = s > -0.5
+        dA = math.log1p(s) if near else 0.0
+        total = 0.0
+        for j in range(k + 1):
+            zp = a[i, j] if j < k else 0.0
+            zq = b[i, j] if j < k else 0.0
+            lp = (zp - mp_) - lsp
+            delta = (zp - zq) - dA if near else lp - ((zq - mq) - lsq)
+            total += (n * _jit.fexp(lp)) * _expm1mx(-delta)
+        out[i] = _kl0(total)
+
+
+@njit(parallel=True, **_OPTS)
+def softmax_entropy(a, b, p, out, bad):
+    """``-sum_j p_j log p_j`` from the log-softmax (a sum of non-negative terms)."""
+    k = a.shape[1]
+    for i in prange(a.shape[0]):
+        m, ls = _log_softmax_norm(a[i])
+        h = 0.0
+        for j in range(k + 1):
+            lp = ((a[i, j] if j < k else 0.0) - m) - ls
+            h -= _jit.fexp(lp) * lp
+        out[i] = h
+
+
+@njit(parallel=True, **_OPTS)
+def geometric_entropy(a, b, p, out, bad):
+    """``(-q log q - p log p) / p`` with ``q = e^eta``, ``p = -expm1(eta)``: two terms >= 0."""
+    for i in prange(a.shape[0]):
+        x = a[i, 0]
+        pr = -math.expm1(x)
+        out[i] = (-_jit.fexp(x) * x - pr * _jit.flog(pr)) / pr
+
+
+@njit(parallel=True, **_OPTS)
+def pareto_entropy(a, b, p, out, bad):
+    """``log(x_m / alpha) + 1 / alpha + 1`` (``x_m = p[0]``, ``alpha = -eta``), the log of the
+    quotient in one piece where it is a normal float."""
+    xm = p[0]
+    lxm = math.log(xm)
+    for i in prange(a.shape[0]):
+        out[i] = -a[i, 0]
+    for i in prange(a.shape[0]):
+        al = out[i]
+        r = xm / al
+        l1 = _jit.flog(r)
+        l2 = lxm - _jit.flog(al)
+        ok = r >= _TINY and r < math.inf
+        out[i] = (l1 if ok else l2) + 1.0 / al + 1.0
+
+
+#: the largest number of trials whose entropy is summed over the support here
+BINOMIAL_MAX_N = 1000
+
+
+@njit(parallel=True, **_OPTS)
+def binomial_entropy(a, b, p, out, bad):
+    """``-sum_x f(x) log f(x)`` over ``x = 0..n`` (``p = [n, log C(n, 0), ..., log C(n,
+    n)]``), ``log f(x) = log C(n, x) + x log p + (n - x) log q`` with ``log p =
+    -softplus(-eta)``, ``log q = -softplus(eta)``: a sum of non-negative terms, each
+    relative to the rounding of its ``log f``; declined where that bound exceeds
+    ``_REL`` of the sum, or for ``n > BINOMIAL_MAX_N`` (the caller uses
+    :func:`expfam._precise.binomial_entropy`)."""
+    n = int(p[0])
+    for i in prange(a.shape[0]):
+        if n > BINOMIAL_MAX_N:
+            out[i] = 0.0
+            bad[i] = 1
+            continue
+        x = a[i, 0]
+        lp = -_softplus(-x)
+        lq = -_softplus(x)
+        h = 0.0
+        err = 0.0
+        for k in range(n + 1):
+            lc = p[k + 1]
+            t1, t2 = k * lp, (n - k) * lq
+            lf = lc + t1 + t2
+            f = math.exp(lf)
+            h -= f * lf
+            # |error of lf| <= a few ulps of the magnitudes; f carries it relatively
+            err += f * (abs(lc) + abs(t1) + abs(t2)) * (1.0 + abs(lf))
+        out[i] = h
+        if not (h * _REL >= _C * _EPS * err):
+            bad[i] = 1
+
+
+def run(name: str, eta_p: np.ndarray, eta_q: np.ndarray | None, params: np.ndarray):
+    """Run the kernel ``name`` on natural parameters of shape ``(n, k)`` (``eta_q`` is
+    ``None`` for an entropy); ``(out, bad)`` with ``bad`` a boolean mask of the declined
+    elements."""
+    kernel = globals()[name]
+    n = eta_p.shape[0]
+    out = np.empty(n)
+    bad = np.zeros(n, dtype=np.uint8)
+    q = eta_p if eta_q is None else eta_q
+    _jit.run(kernel, eta_p, q, np.asarray(params, dtype=np.float64), out, bad)
+    return out, bad.view(bool)

@@ -1,0 +1,352 @@
+"""The compiled KL / entropy kernels (:mod:`expfam._divergence_jit`) against mpmath.
+
+Oracles: the textbook closed forms evaluated in 50-digit arithmetic from the exact
+float64 parameters (natural parameters converted in mpmath), written here independently
+of the library.  Cases: ordinary parameters (the kernels' fast path) and extreme ones
+(nearly equal laws with KL ~ 1e-14, shapes 1e-8 and 1e8, means far from the origin,
+variances 1e-300 apart), where a kernel must either be accurate or decline the element to
+the cancellation-free NumPy form.  Floor: relative 1e-12, or 1e-15 absolute (as in
+``tests/precision``).  The kernels run through the public functions with the size
+threshold lowered to 1 (and once directly, to see that the fast path is taken).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import mpmath as mp
+import numpy as np
+import pytest
+
+import expfam
+from expfam import divergence
+
+mp.mp.dps = 50
+REL, ABS = 1e-12, 1e-15
+
+
+@pytest.fixture
+def kernels(monkeypatch):
+    """Every batch takes the compiled kernels."""
+    monkeypatch.setattr(divergence, "KERNEL_MIN_SIZE", 1)
+    monkeypatch.delenv("EXPFAM_DISABLE_KERNELS", raising=False)
+
+
+def _m(x):
+    return mp.mpf(float(x))
+
+
+def _close(got, want):
+    got = np.asarray(got, dtype=np.float64).ravel()
+    assert got.size == len(want)
+    for i, (g, w) in enumerate(zip(got, want)):
+        err = abs(_m(g) - w)
+        assert np.isfinite(g) and (err <= ABS or err <= REL * abs(w)), (i, g, mp.nstr(w, 20))
+
+
+# -- independent mpmath closed forms, from the natural parameters ----------------------
+def normal_kl(ep, eq):
+    vp, vq = -1 / (2 * _m(ep[1])), -1 / (2 * _m(eq[1]))
+    mp_, mq = _m(ep[0]) * vp, _m(eq[0]) * vq
+    return (mp.log(vq / vp) + (vp + (mp_ - mq) ** 2) / vq - 1) / 2
+
+
+def scale_kl(ep, eq):  # Exponential(rate = -eta)
+    lp, lq = -_m(ep[0]), -_m(eq[0])
+    return mp.log(lp / lq) + lq / lp - 1
+
+
+def poisson_kl(ep, eq):
+    lp, lq = mp.exp(_m(ep[0])), mp.exp(_m(eq[0]))
+    return lp * mp.log(lp / lq) + lq - lp
+
+
+def binomial_kl(ep, eq, n):
+    p, q = 1 / (1 + mp.exp(-_m(ep[0]))), 1 / (1 + mp.exp(-_m(eq[0])))
+    return n * (p * mp.log(p / q) + (1 - p) * mp.log((1 - p) / (1 - q)))
+
+
+def gamma_kl(ep, eq):
+    ap, bp, aq, bq = _m(ep[1]) + 1, -_m(ep[0]), _m(eq[1]) + 1, -_m(eq[0])
+    return ((ap - aq) * mp.digamma(ap) - mp.loggamma(ap) + mp.loggamma(aq)
+            + aq * mp.log(bp / bq) + ap * (bq - bp) / bp)
+
+
+def gamma_entropy(e):
+    a, b = _m(e[1]) + 1, -_m(e[0])
+    return a - mp.log(b) + mp.loggamma(a) + (1 - a) * mp.digamma(a)
+
+
+def _log_beta(a, b):
+    return mp.loggamma(a) + mp.loggamma(b) - mp.loggamma(a + b)
+
+
+def beta_kl(ep, eq):
+    ap, bp, aq, bq = (_m(v) + 1 for v in (ep[0], ep[1], eq[0], eq[1]))
+    s = mp.digamma(ap + bp)
+    return (_log_beta(aq, bq) - _log_beta(ap, bp) + (ap - aq) * (mp.digamma(ap) - s)
+            + (bp - bq) * (mp.digamma(bp) - s))
+
+
+def beta_entropy(e):
+    a, b = _m(e[0]) + 1, _m(e[1]) + 1
+    return (_log_beta(a, b) - (a - 1) * mp.digamma(a) - (b - 1) * mp.digamma(b)
+            + (a + b - 2) * mp.digamma(a + b))
+
+
+def _check_kl(p, q, oracle):
+    got = expfam.kl(p, q)
+    ep = np.broadcast_to(p.natural, np.broadcast_shapes(p.natural.shape, q.natural.shape))
+    eq = np.broadcast_to(q.natural, ep.shape)
+    _close(got, [oracle(a, b) for a, b in zip(ep.reshape(-1, ep.shape[-1]),
+                                               eq.reshape(-1, ep.shape[-1]))])
+
+
+# -- the cases -------------------------------------------------------------------------
+def test_normal_and_lognormal(kernels):
+    loc = np.array([0.0, 1.0, -3.0, 1e8, 1e8, 0.5, 2.0, 1e-5])
+    scale = np.array([1.0, 0.3, 2.0, 1.0, 1e-3, 1e-140, 1e140, 7.0])
+    loc2 = loc * np.array([1, 1 + 1e-9, 1, 1 + 1e-15, 1, 1, 1, -1]) + np.array([1, 0, 0, 0, 0, 0, 0, 0])
+    scale2 = scale * np.array([2.0, 1 + 1e-8, 1.0, 1.0, 1 + 1e-12, 1e-10, 3.0, 1.0])
+    for cls in (expfam.Normal, expfam.LogNormal):
+        p, q = cls(loc, scale), cls(loc2, scale2)
+        _check_kl(p, q, normal_kl)
+        _check_kl(q, p, normal_kl)
+
+
+def test_exponential_scale_families(kernels):
+    rate = np.array([1.0, 3.0, 1e-300, 1e300, 0.5, 2.0])
+    rate2 = rate * np.array([1 + 1e-10, 1e-3, 1e250, 1e-250, 1.0 + 1e-15, 40.0])
+    _check_kl(expfam.Exponential(rate), expfam.Exponential(rate2), scale_kl)
+    _check_kl(expfam.Exponential(rate2), expfam.Exponential(rate), scale_kl)
+
+
+def test_poisson(kernels):
+    lam = np.array([1.0, 1e-200, 1e200, 4.0, 0.3, 50.0])
+    lam2 = lam * np.array([1 + 1e-9, 3.0, 0.5, 1e-5, 1e4, 1 + 1e-15])
+    _check_kl(expfam.Poisson(lam), expfam.Poisson(lam2), poisson_kl)
+    _check_kl(expfam.Poisson(lam2), expfam.Poisson(lam), poisson_kl)
+
+
+@pytest.mark.parametrize("n", [1, 37])
+def test_bernoulli_binomial(kernels, n):
+    logit = np.array([0.0, 2.0, -30.0, 30.0, -700.0, 5.0, -0.1])
+    logit2 = logit + np.array([1e-9, -0.5, 1e-6, 3.0, 1.0, -40.0, 0.2])
+    make = (lambda x: expfam.Bernoulli.from_natural(x[:, None])) if n == 1 else \
+        (lambda x: expfam.Binomial.from_natural(x[:, None], n=n))
+    _check_kl(make(logit), make(logit2), lambda a, b: binomial_kl(a, b, n))
+    _check_kl(make(logit2), make(logit), lambda a, b: binomial_kl(a, b, n))
+
+
+def test_gamma(kernels):
+    shape = np.array([2.0, 0.5, 1e-8, 1e8, 1e8, 3.0, 1.4616321449683622, 10.0, 1e-3])
+    rate = np.array([1.0, 4.0, 1.0, 1e8, 1.0, 1e-100, 1.0, 1e5, 2.0])
+    shape2 = shape * np.array([1.5, 1 + 1e-9, 2.0, 1 + 1e-10, 1.0, 0.3, 1.0, 1 + 1e-7, 1e3])
+    rate2 = rate * np.array([0.7, 1.0, 1.0, 1.0, 1 + 1e-12, 1e3, 1 + 1e-13, 1.0, 1.0])
+    p, q = expfam.Gamma(shape, rate), expfam.Gamma(shape2, rate2)
+    _check_kl(p, q, gamma_kl)
+    _check_kl(q, p, gamma_kl)
+    for d in (p, q):
+        _close(expfam.entropy(d), [gamma_entropy(e) for e in d.natural])
+
+
+def test_beta(kernels):
+    a = np.array([2.0, 0.5, 1e-8, 1e8, 3.0, 1e6, 0.7, 40.0])
+    b = np.array([3.0, 0.5, 2.0, 1e8, 1e-6, 1.0, 0.7, 1e-3])
+    a2 = a * np.array([1.5, 1 + 1e-9, 3.0, 1 + 1e-9, 1.0, 1.0, 2.0, 1.0 + 1e-12])
+    b2 = b * np.array([0.5, 1.0, 1.0, 1.0, 1 + 1e-10, 1 + 1e-8, 1.0, 1.0])
+    p, q = expfam.Beta(a, b), expfam.Beta(a2, b2)
+    _check_kl(p, q, beta_kl)
+    _check_kl(q, p, beta_kl)
+    for d in (p, q):
+        _close(expfam.entropy(d), [beta_entropy(e) for e in d.natural])
+    # cross-entropy = entropy + KL through the same kernels: against -E_p[log q] in mpmath
+    ce = expfam.cross_entropy(p, q)
+    _close(ce, [beta_entropy(e) + beta_kl(e, f) for e, f in zip(p.natural, q.natural)])
+
+
+def test_fast_path_taken_for_ordinary_parameters():
+    """Ordinary parameters are computed by the kernel itself (not declined to NumPy), and
+    its values agree with the NumPy closed forms."""
+    from expfam import _divergence_jit
+
+    rng = np.random.default_rng(3)
+    n = 2000
+    p = expfam.Gamma(rng.uniform(0.5, 5, n), rng.uniform(0.5, 2, n))
+    q = expfam.Gamma(rng.uniform(0.5, 5, n), rng.uniform(0.5, 2, n))
+    out, bad = _divergence_jit.run("gamma_kl", p.natural, q.natural, np.zeros(1))
+    assert bad.mean() < 0.1
+    ref = expfam.Gamma.kl_natural(p.natural, q.natural, {})
+    np.testing.assert_allclose(out[~bad], ref[~bad], rtol=1e-12)
+    g = expfam.Normal(rng.normal(size=n), rng.uniform(0.5, 2, n))
+    h = expfam.Normal(rng.normal(size=n), rng.uniform(0.5, 2, n))
+    out, bad = _divergence_jit.run("gaussian_kl", g.natural, h.natural, np.zeros(1))
+    assert not bad.any()
+    np.testing.assert_allclose(out, expfam.Normal.kl_natural(g.natural, h.natural, {}), rtol=1e-13)
+
+
+def test_kernel_not_inherited_by_a_subclass_with_its_own_closed_form():
+    class Shifted(expfam.Normal):  # no name: not registered
+        @classmethod
+        def kl_natural(cls, eta_p, eta_q, fixed):
+            return np.zeros(eta_p.shape[:-1])
+
+    big = divergence.KERNEL_MIN_SIZE
+    assert divergence.kernel_for(Shifted, "kl", big) is None
+    assert divergence.kernel_for(expfam.Normal, "kl", big) == "gaussian_kl"
+    assert divergence.kernel_for(expfam.Normal, "kl", big - 1) is None
+
+
+def test_small_batches_do_not_import_numba():
+    code = ("import sys, numpy as np, expfam\n"
+            "p, q = expfam.Gamma(np.full(100, 2.0), 1.0), expfam.Gamma(3.0, 2.0)\n"
+            "v = expfam.kl(p, q); e = expfam.entropy(p)\n"
+            "print('numba' in sys.modules, float(v[0]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    imported, value = out.stdout.split()
+    assert imported == "False"
+    assert abs(float(value) - float(gamma_kl([-1.0, 1.0], [-2.0, 2.0]))) < 1e-15
+
+
+def test_beta_second_form_nearby_pairs():
+    """Nearby Beta laws (relative changes 1e-2 .. 1e-11, shapes 1e-3 .. 1e4), where the
+    textbook form cancels: the kernel's sum of lgamma Bregman divergences (or a declined
+    element) against mpmath."""
+    from expfam import _divergence_jit
+
+    rng = np.random.default_rng(11)
+    n = 40
+    a = 10.0 ** rng.uniform(-3, 4, (n, 2))
+    step = 10.0 ** rng.uniform(-11, -2, (n, 2)) * rng.choice([-1.0, 1.0], (n, 2))
+    p, q = expfam.Beta(a[:, 0], a[:, 1]), expfam.Beta(a[:, 0] * (1 + step[:, 0]),
+                                                      a[:, 1] * (1 + step[:, 1]))
+    out, bad = _divergence_jit.run("dirichlet_kl", p.natural, q.natural, np.zeros(1))
+    assert bad.mean() < 0.5  # the second form takes most of them
+    keep = ~bad
+    _close(out[keep], [beta_kl(e, f) for e, f in zip(p.natural[keep], q.natural[keep])])
+
+
+def test_simple_entropies(kernels):
+    """Normal, LogNormal, Exponential and Bernoulli entropies against their closed forms."""
+    loc = np.array([0.0, 1e8, -3.0, 0.5, 1e-300, 700.0])
+    scale = np.array([1.0, 1e-3, 1e100, 1e-100, 2.0, 1.6487212707001282])
+
+    def gauss(e):
+        var = -1 / (2 * _m(e[1]))
+        return mp.log(2 * mp.pi * mp.e * var) / 2
+
+    d = expfam.Normal(loc, scale)
+    _close(expfam.entropy(d), [gauss(e) for e in d.natural])
+    d = expfam.LogNormal(loc, scale)
+    _close(expfam.entropy(d), [gauss(e) + _m(e[0]) * (-1 / (2 * _m(e[1]))) for e in d.natural])
+    d = expfam.Exponential(np.array([1e-300, 1.0, 2.718281828459045, 1e300, 0.1]))
+    _close(expfam.entropy(d), [1 - mp.log(-_m(e[0])) for e in d.natural])
+    d = expfam.Bernoulli.from_natural(np.array([[0.0], [1e-9], [-5.0], [40.0], [-700.0], [3.0]]))
+
+    def bern(e):
+        p = 1 / (1 + mp.exp(-_m(e[0])))
+        return -p * mp.log(p) - (1 - p) * mp.log(1 - p)
+
+    _close(expfam.entropy(d), [bern(e) for e in d.natural])
+
+
+def test_failure_counts_and_laplace(kernels):
+    """Geometric / NegativeBinomial KL and the Laplace entropy against their closed forms."""
+    p = np.array([0.5, 1e-8, 1 - 1e-9, 0.3, 0.9, 0.01])
+    p2 = np.array([0.5 + 1e-10, 0.2, 1 - 1e-6, 0.9, 0.3, 0.01 * (1 + 1e-9)])
+
+    def geo_kl(ea, eb, r):  # eta = log(1 - p): failures before the r-th success
+        qa, qb = mp.exp(_m(ea[0])), mp.exp(_m(eb[0]))  # failure probabilities
+        mean = r * qa / (1 - qa)
+        return r * mp.log((1 - qa) / (1 - qb)) + mean * mp.log(qa / qb)
+
+    for cls, r, kw in ((expfam.Geometric, 1, {}), (expfam.NegativeBinomial, 3.5, {"r": 3.5})):
+        a, b = cls(p=p, **kw), cls(p=p2, **kw)
+        _check_kl(a, b, lambda x, y: geo_kl(x, y, r))
+        _check_kl(b, a, lambda x, y: geo_kl(x, y, r))
+    d = expfam.Laplace(0.0, np.array([1e-300, 1.0, 0.5, 1e300, 1.3591409142295225]))
+    _close(expfam.entropy(d), [1 + mp.log(2 / -_m(e[0])) for e in d.natural])
+
+
+def test_categorical(kernels):
+    """Categorical KL and entropy against ``sum p log(p / q)`` and ``-sum p log p``."""
+    probs = np.array([[0.2, 0.3, 0.5, 1e-300], [1 - 3e-12, 1e-12, 1e-12, 1e-12],
+                      [0.25, 0.25, 0.25, 0.25], [1e-5, 0.5, 0.5 - 2e-5, 1e-5]])
+    probs2 = np.array([[0.2, 0.3 + 1e-9, 0.5 - 1e-9, 1e-300], [0.25, 0.25, 0.25, 0.25],
+                       [1 - 3e-12, 1e-12, 1e-12, 1e-12], [1e-5, 0.5 - 2e-5, 0.5, 1e-5]])
+
+    def full(e):
+        z = [_m(v) for v in e] + [mp.mpf(0)]
+        lse = mp.log(mp.fsum(mp.exp(v) for v in z))
+        return [mp.exp(v - lse) for v in z]
+
+    def cat_kl(ea, eb):
+        return mp.fsum(x * mp.log(x / y) for x, y in zip(full(ea), full(eb)))
+
+    a, b = expfam.Categorical(probs), expfam.Categorical(probs2)
+    _check_kl(a, b, cat_kl)
+    _check_kl(b, a, cat_kl)
+    m, m2 = expfam.Multinomial(7, probs), expfam.Multinomial(7, probs2)  # 7 draws: 7 times
+    _check_kl(m, m2, lambda x, y: 7 * cat_kl(x, y))
+    for d in (a, b):
+        _close(expfam.entropy(d), [-mp.fsum(x * mp.log(x) for x in full(e)) for e in d.natural])
+
+
+@pytest.mark.parametrize("n", [2, 10, 200])
+def test_binomial_entropy(kernels, n):
+    """The Binomial entropy summed over the support, against mpmath."""
+    eta = np.array([[0.0], [3.0], [-12.0], [25.0], [-1e-9], [0.7]])
+    d = expfam.Binomial.from_natural(eta, n=n)
+
+    def ent(e):
+        p = 1 / (1 + mp.exp(-_m(e[0])))
+        terms = (mp.binomial(n, k) * p**k * (1 - p) ** (n - k) for k in range(n + 1))
+        return -mp.fsum(f * mp.log(f) for f in terms if f > 0)
+
+    _close(expfam.entropy(d), [ent(e) for e in eta])
+
+
+def test_geometric_and_pareto_entropy(kernels):
+    p = np.array([0.5, 1e-8, 1 - 1e-9, 0.3, 0.999])
+    d = expfam.Geometric(p)
+
+    def geo(e):
+        q = mp.exp(_m(e[0]))
+        pr = 1 - q
+        return (-q * mp.log(q) - pr * mp.log(pr)) / pr
+
+    _close(expfam.entropy(d), [geo(e) for e in d.natural])
+    for xm in (1.0, 1e-200, 3e150):
+        d = expfam.Pareto(np.array([1e-5, 0.5, 3.0, 1e250, 2.0]), xm)
+        _close(expfam.entropy(d), [mp.log(_m(xm) / -_m(e[0])) + 1 / -_m(e[0]) + 1 for e in d.natural])
+
+
+def test_dirichlet(kernels):
+    """Dirichlet KL and entropy (K = 3, 4) against mpmath, ordinary and nearby laws."""
+    alpha = np.array([[1.0, 2.0, 3.0, 0.5], [1e-6, 1.0, 1e4, 2.0], [5.0, 5.0, 5.0, 5.0]])
+    alpha2 = alpha * np.array([[2.0, 1.0, 0.5, 1.0], [1.0, 1 + 1e-9, 1.0, 1.0],
+                               [1 + 1e-7, 1 - 1e-7, 1.0, 1.0]])
+
+    def al(e):
+        return [_m(v) + 1 for v in e]
+
+    def lbeta(x):
+        return mp.fsum(mp.loggamma(v) for v in x) - mp.loggamma(mp.fsum(x))
+
+    def dkl(ep, eq):
+        x, y = al(ep), al(eq)
+        s = mp.digamma(mp.fsum(x))
+        return lbeta(y) - lbeta(x) + mp.fsum((u - v) * (mp.digamma(u) - s) for u, v in zip(x, y))
+
+    def dent(e):
+        x = al(e)
+        s0 = mp.fsum(x)
+        return lbeta(x) + (s0 - len(x)) * mp.digamma(s0) - mp.fsum((v - 1) * mp.digamma(v) for v in x)
+
+    for k in (3, 4):
+        p, q = expfam.Dirichlet(alpha[:, :k]), expfam.Dirichlet(alpha2[:, :k])
+        _check_kl(p, q, dkl)
+        _check_kl(q, p, dkl)
+        for d in (p, q):
+            _close(expfam.entropy(d), [dent(e) for e in d.natural])
