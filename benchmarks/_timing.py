@@ -17,3 +17,20 @@ def timed(fn, repeat: int, warmup: bool = True) -> float:
         fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
+
+
+def timed_alternating(fns: dict, repeat: int, warmup: bool = True) -> dict:
+    """Median wall times of the functions in ``fns`` (name -> function), called in turn
+    ``repeat`` times each (a, b, a, b, ...), after one untimed warm-up call of each: a
+    baseline and the code measured against it see the same machine load.  Returns
+    name -> (median, min, max)."""
+    if warmup:
+        for fn in fns.values():
+            fn()
+    times: dict = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return {name: (statistics.median(t), min(t), max(t)) for name, t in times.items()}

@@ -135,6 +135,23 @@ def _radd(typingctx, a, b):
     return types.float64(types.float64, types.float64), codegen
 
 
+@intrinsic
+def _next_task(typingctx, counter):
+    """Atomically take the next task: ``counter[0] += 1``, returning the old value
+    (LLVM's ``atomicrmw add``).  The lanes of a parallel loop share the tasks this way,
+    each taking the next one when it is done with its own, so that a lane slowed down by
+    other work on its core (a file being decoded) does not hold up the others."""
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary,
+                                       [context.get_constant(types.intp, 0)])
+        one = context.get_constant(types.int64, 1)
+        return builder.atomic_rmw("add", ptr, one, "monotonic")
+
+    return types.int64(counter), codegen
+
+
 @njit(inline="always", **_OPTS)
 def flog(x):
     """Natural logarithm of ``0 < x < inf`` (subnormals included); NaN at every other
@@ -536,15 +553,16 @@ def _fused_runs(k, with_lh):
     def impl(xs, ws, i0, i1, el, p, c, dom):
         nbad = 0
         acc = zero
+        # unsigned indices: no wraparound of negative ones, so the loads vectorise
         if ws.shape[0] > 0:
             for j in range(i0, i1):
-                v = xs[j]
+                v = xs[np.uint64(j)]
                 u, lh = call(el, (v, p, c))
-                acc = _add_scaled(acc, terms(u, lh), ws[j])
+                acc = _add_scaled(acc, terms(u, lh), ws[np.uint64(j)])
                 nbad += _outside(v, dom)
         else:
             for j in range(i0, i1):
-                v = xs[j]
+                v = xs[np.uint64(j)]
                 u, lh = call(el, (v, p, c))
                 acc = _add_scaled(acc, terms(u, lh), 1.0)
                 nbad += _outside(v, dom)
@@ -635,9 +653,14 @@ def _map_block_grouped(xs, gs, m, el, p, dom, cg, buf):
 
 
 @njit(parallel=True, **_OPTS)
-def sums_1d(x, w, el, p, dom, c, nchunks):
+def sums_1d(x, w, el, p, dom, c, nchunks, nlanes):
     """Raw sums of 1-D contiguous ``x`` (weighted by ``w`` unless ``w`` is empty) by the
     family's element map ``el``, in runs of 128 values (:func:`_run_stats`).
+
+    The data are cut into ``nchunks`` chunks (a partition that depends on ``n`` only);
+    ``nlanes`` parallel lanes take the chunks one at a time (:func:`_next_task`), so a
+    lane whose core is busy with other work takes fewer of them.  Each chunk's sums are
+    its own, whichever lane computes them: the result does not depend on the lanes.
 
     Returns ``(S, C, bad)``: per chunk the sums ``S[c, :ns]`` and their compensations
     ``C[c, :ns]`` (the total is ``fsum(S[:, s]) + fsum(C[:, s])``), and the number of
@@ -650,24 +673,29 @@ def sums_1d(x, w, el, p, dom, c, nchunks):
     S = np.zeros((nchunks, ns))
     C = np.zeros((nchunks, ns))
     bad = np.zeros(nchunks, np.int64)
-    for ch in prange(nchunks):
-        nbad = 0
-        for r in range(ch * nrun // nchunks, (ch + 1) * nrun // nchunks):
-            i0 = r * _RUN
-            t, nb = _run_stats(x, w, i0, min(n, i0 + _RUN), el, p, c, dom)
-            nbad += nb
-            if nbad > 0:  # the result will be discarded: stop early
+    counter = np.zeros(1, np.int64)
+    for _lane in prange(nlanes):
+        while True:
+            ch = _next_task(counter)
+            if ch >= nchunks:
                 break
-            for s in range(ns):
-                u, cc = _two_sum(S[ch, s], C[ch, s], t[s])
-                S[ch, s] = u
-                C[ch, s] = cc
-        bad[ch] = nbad
+            nbad = 0
+            for r in range(ch * nrun // nchunks, (ch + 1) * nrun // nchunks):
+                i0 = r * _RUN
+                t, nb = _run_stats(x, w, i0, min(n, i0 + _RUN), el, p, c, dom)
+                nbad += nb
+                if nbad > 0:  # the result will be discarded: stop early
+                    break
+                for s in range(ns):
+                    u, cc = _two_sum(S[ch, s], C[ch, s], t[s])
+                    S[ch, s] = u
+                    C[ch, s] = cc
+            bad[ch] = nbad
     return S, C, bad
 
 
 @njit(parallel=True, **_OPTS)
-def sums_1d_buffered(x, w, el, blk, p, dom, c, nchunks):
+def sums_1d_buffered(x, w, el, blk, p, dom, c, nchunks, nlanes):
     """Like :func:`sums_1d`, in blocks of ``BLOCK`` values: each block's statistics are
     mapped into a buffer (by the family's block map ``blk`` where it has one, ``None``: its
     element map ``el``, checking the support) and the buffer's rows are then summed in runs.
@@ -686,28 +714,33 @@ def sums_1d_buffered(x, w, el, blk, p, dom, c, nchunks):
     S = np.zeros((nchunks, ns))
     C = np.zeros((nchunks, ns))
     bad = np.zeros(nchunks, np.int64)
-    for ch in prange(nchunks):
+    counter = np.zeros(1, np.int64)
+    for _lane in prange(nlanes):  # the lanes take the chunks one at a time (see sums_1d)
         buf = np.empty((ns, BLOCK))
         runs = np.empty(BLOCK // _RUN)
-        nbad = 0
-        for b in range(ch * nblk // nchunks, (ch + 1) * nblk // nchunks):
-            i0 = b * BLOCK
-            m = min(BLOCK, n - i0)
-            nbad += _block(blk, el, x[i0:i0 + m], m, p, dom, c, buf)
-            if nbad > 0:  # the result will be discarded: stop early
+        while True:
+            ch = _next_task(counter)
+            if ch >= nchunks:
                 break
-            if weighted:
-                ws = w[i0:i0 + m]
+            nbad = 0
+            for b in range(ch * nblk // nchunks, (ch + 1) * nblk // nchunks):
+                i0 = b * BLOCK
+                m = min(BLOCK, n - i0)
+                nbad += _block(blk, el, x[i0:i0 + m], m, p, dom, c, buf)
+                if nbad > 0:  # the result will be discarded: stop early
+                    break
+                if weighted:
+                    ws = w[i0:i0 + m]
+                    for s in range(ns):
+                        row = buf[s]
+                        for j in range(m):  # vectorised
+                            row[j] *= ws[j]
                 for s in range(ns):
-                    row = buf[s]
-                    for j in range(m):  # vectorised
-                        row[j] *= ws[j]
-            for s in range(ns):
-                t, tc = _run_sums(buf[s], m, runs)
-                u, cc = _two_sum(S[ch, s], C[ch, s], t)
-                S[ch, s] = u
-                C[ch, s] = cc + tc
-        bad[ch] = nbad
+                    t, tc = _run_sums(buf[s], m, runs)
+                    u, cc = _two_sum(S[ch, s], C[ch, s], t)
+                    S[ch, s] = u
+                    C[ch, s] = cc + tc
+            bad[ch] = nbad
     return S, C, bad
 
 

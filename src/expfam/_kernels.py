@@ -43,13 +43,15 @@ def _load_jit():
 
 
 @contextmanager
-def kernel_threads(n: int):
-    """Run the kernels launched from this thread on ``n`` threads inside the block.
+def kernel_threads(n: int | None):
+    """Run the kernels launched from this thread on ``n`` threads inside the block
+    (``None``: leave the count as it is).
 
-    The streaming reader decodes the next chunk in a second thread while the current
-    one is summed: with one kernel thread the two overlap instead of competing for the
-    cores (numba's thread count is a per-thread setting)."""
-    _jit = _load_jit()
+    numba's thread count is a per-thread setting.  The 1-D kernels share out their
+    chunks at run time (lanes, see :func:`expfam._jit.sums_1d`), so they can run on every
+    core while the streaming reader decodes the next chunk in a second thread: the
+    lane that shares its core with the reader takes fewer chunks."""
+    _jit = _load_jit() if n is not None else None
     if _jit is None:
         yield
         return
@@ -128,6 +130,14 @@ def _n_chunks(n_units: int) -> int:
     return max(1, min(n_units, 256))
 
 
+def _lanes(nchunks: int) -> int:
+    """Parallel lanes of the 1-D kernels: the kernel thread count of this thread (see
+    :func:`kernel_threads`), at most one per chunk; the lanes share out the chunks."""
+    import numba
+
+    return max(1, min(nchunks, numba.get_num_threads()))
+
+
 def fused_sums(family, x, fixed, *, weights=None, shift=None, min_size: int = MIN_SIZE):
     """One fused pass over ``x``; ``None`` when no kernel applies or the data are bad.
 
@@ -170,11 +180,14 @@ def fused_sums(family, x, fixed, *, weights=None, shift=None, min_size: int = MI
         blk = None if block is None else compiled(block)
         xs = x.reshape(n)
 
+        nchunks = _n_chunks(nblk)
+        lanes = _lanes(nchunks)
+
         def launch(dom):
             # unchecked: the fused loop; checked: the buffered one, faster with the check
             if dom is None and blk is None:
-                return jit.run(jit.sums_1d, xs, w, tok, p, None, c, _n_chunks(nblk))
-            return jit.run(jit.sums_1d_buffered, xs, w, tok, blk, p, dom, c, _n_chunks(nblk))
+                return jit.run(jit.sums_1d, xs, w, tok, p, None, c, nchunks, lanes)
+            return jit.run(jit.sums_1d_buffered, xs, w, tok, blk, p, dom, c, nchunks, lanes)
 
         out = _checked(family, launch, bounds)
         if out is None:

@@ -34,6 +34,11 @@ from .small_csv import _SmallCsv
 
 __all__ = ["stats_from_file", "fit_file", "FileFormatError", "SKIP_REASONS"]
 
+#: kernel threads while a file streams (``None``: all of numba's); the chunk being
+#: decoded in the read-ahead thread and the sums of the current one share the cores, the
+#: kernels' lanes taking their work as they get to it (see ``expfam._jit.sums_1d``)
+_STREAM_THREADS = None
+
 
 def stats_from_file(family, path, *, column=None, by=None, weights=None,
                     chunksize: int = 262_144, format: str | None = None,
@@ -131,7 +136,7 @@ def stats_from_file(family, path, *, column=None, by=None, weights=None,
         with tqdm(total=source.total, unit=source.unit, unit_scale=True,
                   unit_divisor=1024 if source.unit == "B" else 1000,
                   desc=os.path.basename(path), disable=not show, leave=False) as bar, \
-                closing(_prefetch(chunks)) as ahead, kernel_threads(1):
+                closing(_prefetch(chunks)) as ahead, kernel_threads(_STREAM_THREADS):
             done = 0
             for chunk in ahead:
                 acc.add(chunk)
