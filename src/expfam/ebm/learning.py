@@ -269,8 +269,12 @@ class _Context:
         self.Xu_pm = self.Xu if fixed["spins"] == "+-1" else 2.0 * self.Xu - 1.0
         self.cls = Ising
         # sd_data(u_j): every statistic is a spin or a product of spins, so sqrt(1 - m^2)
-        # for +-1 values and sqrt(m - m^2) for 0/1 values (m its data mean)
-        self.spread = np.sqrt(np.maximum(self.second_moment(mu) - mu**2, 1e-24))
+        # for +-1 values and sqrt(m - m^2) for 0/1 values (m its data mean).  A statistic
+        # constant in the data (a pair never on together) has no spread there; its floor is
+        # the spread one differing sample would give (variance 1/W, or 4/W for +-1 values),
+        # so that the Monte Carlo error is not compared with zero
+        floor = (4.0 if fixed["spins"] == "+-1" else 1.0) / W
+        self.spread = np.sqrt(np.maximum(self.second_moment(mu) - mu**2, floor))
 
     def second_moment(self, mean):
         """``E[u_j^2]`` from ``E[u_j]``: 1 for +-1 spin products, ``E[u_j]`` for 0/1 ones."""

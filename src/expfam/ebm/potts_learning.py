@@ -196,8 +196,9 @@ class _PottsPCD:
         self.fixed, self.W, self.mu, self.l2, self.k = fixed, W, mu, l2, mu.size
         self.Xu, inverse = np.unique(X, axis=0, return_inverse=True)
         self.wu = np.bincount(inverse.ravel(), weights=w, minlength=self.Xu.shape[0])
-        # every statistic is an indicator: sd_data = sqrt(m - m^2)
-        self.spread = np.sqrt(np.maximum(mu - mu**2, 1e-24))
+        # every statistic is an indicator: sd_data = sqrt(m - m^2), at least the spread of
+        # one differing sample (variance 1/W) where the data never show the state
+        self.spread = np.sqrt(np.maximum(mu - mu**2, 1.0 / W))
 
     @staticmethod
     def second_moment(mean):
