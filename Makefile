@@ -40,6 +40,7 @@ bench: install-test
 	$(PY) benchmarks/bench_select.py
 	$(PY) benchmarks/bench_ising.py
 	$(PY) benchmarks/bench_ebm_data.py
+	$(PY) benchmarks/bench_coniii.py
 	$(PY) benchmarks/bench_mixture.py
 
 clean:
