@@ -25,7 +25,8 @@ ConIII 3.0.1 needs numpy < 2, so the script makes its own virtual environment
 ``scipy==1.11.4``, numba, multiprocess, mpmath, dill, setuptools, wheel, then
 ``pip install --no-build-isolation coniii==3.0.1`` with ``CONDA_PREFIX`` set to that
 environment.  ConIII runs in a subprocess of it, reading the samples from an ``.npy``
-file (cast to int64: its MCH needs integers).
+file (cast to int64: its MCH needs int64 samples, and its own int8 Metropolis samples are
+cast to int64 before its MCH step, which otherwise raises a numba TypeError).
 
 Run: ``.venv/bin/python benchmarks/bench_coniii.py [--beta B] [--seed S] [--python PY]``.
 """
@@ -68,6 +69,9 @@ m_pl = pseudo.solve()
 out["pseudo"] = {"time_s": time.perf_counter() - t, "multipliers": np.asarray(m_pl).tolist()}
 t = time.perf_counter()
 mch = MCH(x, sample_size=int(sys.argv[2]), iprint=False, rng=np.random.RandomState(0))
+# ConIII's own Metropolis samples are int8, which its compiled MCH step does not accept
+_approx = mch.mch_approximation
+mch.mch_approximation = lambda samples, dlamda: _approx(np.asarray(samples, dtype=np.int64), dlamda)
 m_mch, flag, errs = mch.solve(initial_guess=np.asarray(m_pl), n_iters=10 * n, burn_in=10 * n,
                               maxiter=int(sys.argv[3]), full_output=True)
 out["mch"] = {"time_s": time.perf_counter() - t, "multipliers": np.asarray(m_mch).tolist(),
