@@ -42,6 +42,7 @@ bench: install-test
 	$(PY) benchmarks/bench_ising.py
 	$(PY) benchmarks/bench_mixture_stream.py
 	$(PY) benchmarks/bench_ebm_data.py
+	$(PY) benchmarks/bench_coniii.py
 	$(PY) benchmarks/bench_mixture.py
 	$(PY) benchmarks/bench_small.py
 	$(PY) benchmarks/bench_kl_torch.py

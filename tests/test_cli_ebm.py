@@ -112,7 +112,9 @@ def test_cli_errors_name_the_problem(tmp_path, capsys):
     assert "nan" in capsys.readouterr().err.lower()
     assert main(["ising", "fit", str(tmp_path / "s.txt")]) == 1
     assert main(["ising", "fit", str(const), "-o", str(tmp_path / "p.pkl")]) == 2
-    assert main(["potts", "fit", str(const), "--method", "pcd"]) == 2
+    assert main(["potts", "fit", str(const), "--method", "gibbs"]) == 2
+    assert main(["ising", "fit", str(const), "--checkpoint", str(tmp_path / "c.npz")]) == 2
+    assert "apply to --method pcd" in capsys.readouterr().err
 
 
 def test_demo_energy_based_section():

@@ -114,8 +114,10 @@ def test_potts_pl_rejects_boundary_data_unless_regularised():
         expfam.fit(Potts, X, method="pseudolikelihood")
     res = expfam.fit(Potts, X, method="pseudolikelihood", l2=0.1)
     assert res.converged and np.all(np.isfinite(res.model.natural))
+    with pytest.raises(BoundaryError, match=r"pair \(0, 1\) never shows"):
+        expfam.fit(Potts, X, method="pcd")
     with pytest.raises(ParameterError, match="pcd"):
-        expfam.fit(Potts, X, method="pcd", l2=0.1)
+        expfam.fit(Potts, X, method="gibbs", l2=0.1)
 
 
 def test_anes_report_on_three_columns_against_enumeration():

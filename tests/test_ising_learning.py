@@ -72,15 +72,8 @@ def test_exact_fit_report_and_standard_errors():
     assert "converged=True" in r.summary()
 
 
-def test_pcd_reaches_the_statistical_floor():
-    """KL(truth || PCD fit) within 1.5x KL(truth || exact MLE) on 20,000 samples."""
-    true = sk(6, 4, beta=0.5)
-    x = true.sample(20_000, rng=5)
-    mle = expfam.fit(Ising, x, method="exact")
-    pcd = expfam.fit(Ising, x, method="pcd", rng=6)
-    assert pcd.converged, pcd.message
-    assert pcd.mc_check["chi2"] <= pcd.mc_check["chi2_crit"]
-    assert true.kl(pcd.model) <= 1.5 * true.kl(mle.model)
+# PCD against the statistical floor of the exact MLE (n = 12, 10^5 samples), its Monte
+# Carlo error and checkpoint / resume: tests/test_ising_learning_pcd.py
 
 
 def test_pseudolikelihood_is_consistent():

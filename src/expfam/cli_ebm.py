@@ -2,8 +2,10 @@
 
     expfam ising fit samples.{npy,csv,parquet} [--method pcd|exact|pseudolikelihood]
                      [--l2 X] [--l1 X] [--spins 01|pm] [--columns a,b,...] [-o params.json|.npz]
-    expfam potts fit samples.{npy,csv,parquet} [--method exact|pseudolikelihood] [--l2 X]
+                     [--seed S] [--checkpoint run.npz [--resume]]
+    expfam potts fit samples.{npy,csv,parquet} [--method exact|pcd|pseudolikelihood] [--l2 X]
                      [--q 3 | --q 3,4,2] [--columns ...] [-o params.json|.npz]
+                     [--seed S] [--checkpoint run.npz [--resume]]
 
 A samples file holds one sample per row and one variable per column: ``.npy`` (a 2-D
 numeric array, read without pickle), ``.csv`` (comma-separated numbers, an optional header
@@ -33,7 +35,7 @@ def register(sub, debug) -> None:
     """Add the ``ising`` and ``potts`` commands to the subparsers ``sub`` (``debug``: the
     parent parser with ``--debug``)."""
     for model, methods, default in (("ising", ("pseudolikelihood", "exact", "pcd"), "pseudolikelihood"),
-                                    ("potts", ("exact", "pseudolikelihood"), "exact")):
+                                    ("potts", ("exact", "pseudolikelihood", "pcd"), "exact")):
         p = sub.add_parser(model, parents=[debug], help=f"fit a{'n' if model == 'ising' else ''} "
                                                          f"{model.capitalize()} model to samples")
         fsub = p.add_subparsers(dest="ebm_command", required=True)
@@ -45,10 +47,13 @@ def register(sub, debug) -> None:
             f.add_argument("--l1", type=float, default=0.0, help="L1 penalty per sample (default 0)")
             f.add_argument("--spins", choices=sorted(_SPINS),
                            help="spin values: 01 or pm (-1/+1); default: from the data")
-            f.add_argument("--seed", type=int, default=0, help="seed of the PCD chains")
         else:
             f.add_argument("--q", help="states per variable: one number, or one per column "
                                        "(default: the largest value + 1 of each column)")
+        f.add_argument("--seed", type=int, default=0, help="seed of the PCD chains")
+        f.add_argument("--checkpoint", help="PCD: save the run's state to this .npz file (no pickle)")
+        f.add_argument("--resume", action="store_true",
+                       help="PCD: continue from --checkpoint when the file exists")
         f.add_argument("--columns", help="comma-separated column names (CSV with a header, Parquet)")
         f.add_argument("-o", "--output", help="write the parameters and the report: .json or .npz")
 
@@ -202,6 +207,19 @@ def write_params(path: str, model, report: dict) -> None:
         raise ParameterError(f"-o {path}: expected a .json or .npz file name")
 
 
+def _pcd_options(args) -> dict:
+    if args.method != "pcd":
+        if args.checkpoint or args.resume:
+            raise ParameterError("--checkpoint / --resume apply to --method pcd")
+        return {}
+    if args.resume and not args.checkpoint:
+        raise ParameterError("--resume needs --checkpoint FILE")
+    out = {"rng": args.seed}
+    if args.checkpoint:
+        out.update(checkpoint=args.checkpoint, resume=bool(args.resume))
+    return out
+
+
 def run(args) -> None:
     """Run ``expfam ising fit`` / ``expfam potts fit`` (parsed ``args``)."""
     import expfam
@@ -214,11 +232,10 @@ def run(args) -> None:
         options = {"method": args.method, "l2": args.l2, "l1": args.l1}
         if args.spins:
             options["spins"] = _SPINS[args.spins]
-        if args.method == "pcd":
-            options["rng"] = args.seed
+        options.update(_pcd_options(args))
         result = expfam.fit(expfam.Ising, X, **options)
     else:
-        options = {"method": args.method, "l2": args.l2}
+        options = {"method": args.method, "l2": args.l2, **_pcd_options(args)}
         if args.q:
             try:
                 qs = [int(v) for v in args.q.split(",")]

@@ -12,8 +12,10 @@ importance sampling, learning and evaluation.
 - :func:`ais_log_partition` (:mod:`.ais`): ``log Z`` with its standard error.
 - :func:`fit_ising` / ``expfam.fit(Ising, samples, method=...)`` (:mod:`.learning`):
   ``"exact"``, ``"pcd"``, ``"pseudolikelihood"``, with L1/L2 regularisation and weights;
-  :func:`fit_potts` / ``expfam.fit(Potts, samples)`` (:mod:`.potts_learning`): exact, or
-  ``"pseudolikelihood"`` (:mod:`.potts_pseudolikelihood`).
+  :func:`fit_potts` / ``expfam.fit(Potts, samples)`` (:mod:`.potts_learning`): exact,
+  ``"pcd"`` or ``"pseudolikelihood"`` (:mod:`.potts_pseudolikelihood`).  PCD for both
+  (:mod:`.pcd`): a stopping rule against the batch-means Monte Carlo error, checkpoint /
+  resume.
 - Evaluation (:mod:`.evaluate`): held-out log-likelihood / cross-entropy with its error,
   KL to a known model, connected correlations, coupling reconstruction error.
 - Real data (:mod:`.examples`, loaders of data shipped by scikit-learn and statsmodels):

@@ -221,7 +221,7 @@ def load_anes96(columns=ANES_COLUMNS):
 
 def anes_report(*, columns=ANES_COLUMNS, l2: float = 1e-2, methods=("exact", "pseudolikelihood"),
                 test_fraction: float = 0.2, seed=0, max_iter: int = 100) -> dict:
-    """Potts models of the ANES 1996 answers: exact and pseudolikelihood fits side by side.
+    """Potts models of the ANES 1996 answers: exact, PCD and pseudolikelihood fits side by side.
 
     Parameters
     ----------
@@ -229,9 +229,9 @@ def anes_report(*, columns=ANES_COLUMNS, l2: float = 1e-2, methods=("exact", "ps
         Columns of ``anes96`` (default :data:`ANES_COLUMNS`).
     l2 : float
         L2 penalty (per answer) on every lattice-gas parameter.
-    methods : sequence of {"exact", "pseudolikelihood"}
+    methods : sequence of {"exact", "pcd", "pseudolikelihood"}
     test_fraction, seed :
-        The held-out share of the answers and the seed of the split.
+        The held-out share of the answers and the seed of the split (and of PCD's chains).
     max_iter : int
         Iteration limit of each fit.
 
@@ -253,7 +253,8 @@ def anes_report(*, columns=ANES_COLUMNS, l2: float = 1e-2, methods=("exact", "ps
     out = {"columns": list(columns), "q": list(q), "n_params": Potts.natural_dim(fixed),
            "n_train": int(Xtr.shape[0]), "n_test": int(Xte.shape[0]), "l2": float(l2)}
     for method in methods:
-        res = fit_potts(Xtr, q=q, method=method, l2=l2, max_iter=max_iter)
+        extra = {"rng": seed} if method == "pcd" else {}
+        res = fit_potts(Xtr, q=q, method=method, l2=l2, max_iter=max_iter, **extra)
         model = res.model
         logz = model.log_partition()
         lp_tr = model.unnormalized_log_prob(Xtr) - logz

@@ -16,9 +16,10 @@ differ in where ``E_eta[u]`` comes from:
   Fisher information at the MLE of a well-specified model), Robbins-Monro gain ``1/t``
   after a warm-up (proximal soft-thresholding with ``l1``).  *Stopping rule*: at the
   end of each round the model is frozen and fresh chain samples measure its residual and
-  the Monte Carlo standard error of that residual (from the spread of the chains' own
-  means).  The run has converged when no component of the residual differs from zero by
-  more than its Monte Carlo error allows (a chi-square test at level ``alpha`` of the
+  the Monte Carlo standard error of that residual (batch means over the independent chains
+  and over time, never below the error of independent states; :mod:`.pcd`).  The run has
+  converged when no component of the residual differs from zero by more than its Monte
+  Carlo error allows (a chi-square test at level ``alpha`` of the
   residual in units of that error) *and* the Monte Carlo error of the learned moments is
   at most ``mc_tol`` times the data's own sampling error of each moment
   (``sd_data(u_j) / sqrt(W)``); otherwise another round with twice the samples.
@@ -41,7 +42,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize
 
 from .._validation import check_int
 from ..errors import BoundaryError, ConvergenceWarning, ParameterError
@@ -55,8 +56,6 @@ __all__ = ["fit_ising", "EBMFitResult", "METHODS"]
 METHODS = ("exact", "pcd", "pseudolikelihood")
 #: |eta| beyond which an exact fit is taken to run to infinity (boundary data)
 DIVERGED_ETA = 40.0
-#: PCD: steps per round of the averaging phase (each step records several sweeps)
-STEPS_PER_ROUND = 25
 
 
 @dataclass
@@ -93,7 +92,10 @@ class EBMFitResult:
         PCD: the final check -- ``z`` (residual / its Monte Carlo error, per component),
         ``chi2`` and its critical value ``chi2_crit``, ``max_abs_z``, ``mc_ratio`` (largest
         Monte Carlo error of the learned moments over the data's sampling error),
-        ``n_samples`` (chain samples of the check).
+        ``n_samples`` (chain samples of the check), ``ess`` (smallest effective sample size
+        of a statistic), ``batches`` (batch means per chain), ``residual`` (the check's
+        estimate of ``E_data[u] - E_model[u]``) and ``se`` (its standard error, including
+        the Monte Carlo error of the learned parameters).
     mean_loglik : float or None
         Mean log-likelihood of the training data (exact, ``n <= 24``).
     se_natural : ndarray or None
@@ -156,7 +158,8 @@ def fit_ising(data, weights=None, *, method: str = "pseudolikelihood", spins=Non
               l1: float = 0.0, l2: float = 0.0, init=None, rng=None, tol: float = 1e-10,
               max_iter: int = 200, n_chains: int = 1000, mc_tol: float = 0.5,
               alpha: float = 0.01, max_rounds: int = 6, warmup: int = 50,
-              scan: str = "sequential") -> EBMFitResult:
+              scan: str = "sequential", checkpoint=None, checkpoint_every: int = 25,
+              resume: bool = False, callback=None) -> EBMFitResult:
     """Maximum-likelihood (or penalised) fit of an Ising model to samples.
 
     Parameters
@@ -195,6 +198,18 @@ def fit_ising(data, weights=None, *, method: str = "pseudolikelihood", spins=Non
         PCD: steps with a constant gain before the ``1/t`` averaging phase.
     scan : str
         PCD: Gibbs scan.
+    checkpoint : str or path, optional
+        PCD: an ``.npz`` file (no pickle) to which the parameters, the chains (states and
+        random streams), the gain and round counters, the trace and the state of ``rng``
+        are written every ``checkpoint_every`` steps and after every Monte Carlo check.
+    checkpoint_every : int
+        PCD: steps between two checkpoints.
+    resume : bool
+        PCD: continue from ``checkpoint`` when the file exists (same data and options);
+        the result is the one the uninterrupted run would have given.
+    callback : callable, optional
+        PCD: ``callback(t, eta)`` after every step (progress; raising interrupts the run,
+        the last checkpoint keeps the finished work).
 
     Returns
     -------
@@ -211,6 +226,9 @@ def fit_ising(data, weights=None, *, method: str = "pseudolikelihood", spins=Non
     t0 = time.perf_counter()
     if method not in METHODS:
         raise ParameterError(f"method must be one of {METHODS}; got {method!r}")
+    if method != "pcd" and (checkpoint is not None or resume):
+        raise ParameterError(f"checkpoint / resume apply to method='pcd' (the other methods are "
+                             f"deterministic and short); got method={method!r}")
     l1, l2 = _penalty(l1, "l1"), _penalty(l2, "l2")
     raw = np.asarray(data) if not hasattr(data, "to_numpy") else data.to_numpy()
     if spins is None:
@@ -233,7 +251,8 @@ def fit_ising(data, weights=None, *, method: str = "pseudolikelihood", spins=Non
     else:
         out = _fit_pcd(ctx, eta0, np.random.default_rng(rng), check_int(n_chains, "n_chains", 2),
                        mc_tol, alpha, check_int(max_rounds, "max_rounds", 1),
-                       check_int(warmup, "warmup", 0), scan)
+                       check_int(warmup, "warmup", 0), scan, checkpoint,
+                       check_int(checkpoint_every, "checkpoint_every", 1), bool(resume), callback)
     return _result(ctx, method, out, time.perf_counter() - t0)
 
 
@@ -248,6 +267,27 @@ class _Context:
         # pseudolikelihood, the preconditioner) is a weighted sum over them
         self.Xu, self.wu = _distinct_rows(X, w)
         self.Xu_pm = self.Xu if fixed["spins"] == "+-1" else 2.0 * self.Xu - 1.0
+        self.cls = Ising
+        # sd_data(u_j): every statistic is a spin or a product of spins, so sqrt(1 - m^2)
+        # for +-1 values and sqrt(m - m^2) for 0/1 values (m its data mean).  A statistic
+        # constant in the data (a pair never on together) has no spread there; its floor is
+        # the spread one differing sample would give (variance 1/W, or 4/W for +-1 values),
+        # so that the Monte Carlo error is not compared with zero
+        floor = (4.0 if fixed["spins"] == "+-1" else 1.0) / W
+        self.spread = np.sqrt(np.maximum(self.second_moment(mu) - mu**2, floor))
+
+    def second_moment(self, mean):
+        """``E[u_j^2]`` from ``E[u_j]``: 1 for +-1 spin products, ``E[u_j]`` for 0/1 ones."""
+        return np.ones_like(mean) if self.fixed["spins"] == "+-1" else mean
+
+    def sample_mean(self, x):
+        """Mean of ``u`` over the states ``x``, shape ``(M, n)``."""
+        return ising_data_moments(x, None, self.I, self.J)[0]
+
+    def chain_sums(self, x):
+        """Sums of ``u`` over the records of chain samples ``x``, ``(C, R, n) -> (C, k)``."""
+        s2 = np.matmul(x.transpose(0, 2, 1), x)
+        return np.concatenate([x.sum(axis=1), s2[:, self.I, self.J]], axis=1)
 
     def penalty(self, eta):
         return self.l1 * np.sum(np.abs(eta)) + 0.5 * self.l2 * (eta @ eta)
@@ -454,142 +494,15 @@ def _names(ctx, idx):
     return ", ".join(names) + (" ..." if idx.size > 6 else "")
 
 
-def _stat_block(ctx, x):
-    """Statistics of chain samples ``x`` (model basis), shape ``(..., k)``."""
-    return Ising.sufficient_statistics(x, ctx.fixed)
-
-
-def _data_spread(ctx):
-    """Standard deviation over the data of every statistic, ``sd_data(u_j)``: each is a
-    spin or a product of spins, so ``sqrt(1 - m^2)`` for ``+-1`` values and ``sqrt(m - m^2)``
-    for ``0/1`` values, with ``m`` its data mean."""
-    m = ctx.mu
-    var = 1.0 - m**2 if ctx.fixed["spins"] == "+-1" else m - m**2
-    return np.sqrt(np.maximum(var, 1e-24))
-
-
-def _preconditioner(ctx):
-    """Covariance of ``u`` over the data (+ l2): ``k x k`` up to 600 statistics (chunked
-    products), else its diagonal."""
-    k = ctx.k
-    if k > 600 or ctx.l1 > 0:
-        return None, _data_spread(ctx) ** 2 + ctx.l2 + 1e-10
-    C = np.zeros((k, k))
-    X, w, W = ctx.Xu, ctx.wu, ctx.W
-    for start in range(0, X.shape[0], 8192):
-        U = _stat_block(ctx, X[start:start + 8192]) - ctx.mu
-        Uw = U if w is None else U * w[start:start + 8192, None]
-        C += Uw.T @ U
-    C /= W
-    C += (ctx.l2 + 1e-10) * np.eye(k)
-    return np.linalg.cholesky(C), None
-
-
-def _fit_pcd(ctx, eta0, rng, n_chains, mc_tol, alpha, max_rounds, warmup, scan):
+def _fit_pcd(ctx, eta0, rng, n_chains, mc_tol, alpha, max_rounds, warmup, scan, checkpoint,
+             checkpoint_every, resume, callback):
     from .gibbs import GibbsSampler
-
-    fixed = ctx.fixed
-    chol, diag = _preconditioner(ctx)
-
-    def direction(g):
-        if chol is None:
-            return g / diag
-        from scipy.linalg import cho_solve
-
-        return cho_solve((chol, True), g)
+    from .pcd import run_pcd
 
     sampler = GibbsSampler(n_chains, scan=scan, thin=1, burn_in=max(20, warmup), seed=rng)
-    sd = _data_spread(ctx)
-    # model samples of the first round: their Monte Carlo error is mc_tol times the data's
-    # sampling error (for independent samples); each later round doubles them.  A step
-    # records `sweeps` states of every chain (about STEPS_PER_ROUND steps per round).
-    per_round = max(int(math.ceil(ctx.W / mc_tol**2)), 20 * n_chains)
-    sweeps = max(1, per_round // (n_chains * STEPS_PER_ROUND))
-    eta = eta0.copy()
-    step_norms = []
-    t = 0
-
-    def step(eta, gain, n_sweeps):
-        x = sampler.run(Ising, eta, fixed, n_sweeps, rng).reshape(-1, fixed["n"])
-        g = ctx.mu - ising_data_moments(x, None, ctx.I, ctx.J)[0] - ctx.l2 * eta
-        new = eta + gain * direction(g)
-        if ctx.l1 > 0:  # proximal step of l1 in the diagonal metric
-            thr = gain * ctx.l1 / diag
-            new = np.sign(new) * np.maximum(np.abs(new) - thr, 0.0)
-        step_norms.append(float(np.linalg.norm(new - eta)))
-        return new
-
-    for _ in range(warmup):  # constant gain, one sweep per step: forget the start
-        t += 1
-        eta = step(eta, 0.5, 1)
-    # natural-gradient steps with gain 1/s: to first order in mean-parameter space the
-    # iterate is the running mean of every step's samples since the warm-up (a recursive
-    # MLE), so its Monte Carlo error shrinks like 1/sqrt(samples)
-    steps, s, check = int(math.ceil(per_round / (n_chains * sweeps))), 0, None
-    for rnd in range(max_rounds):
-        for _ in range(steps):
-            s += 1
-            t += 1
-            eta = step(eta, 1.0 / (s + 1), sweeps)
-        check = _mc_check(ctx, sampler, eta, rng, max(steps * sweeps // 2, 10), sd, alpha,
-                          s * sweeps)
-        if check["chi2"] <= check["chi2_crit"] and check["mc_ratio"] <= mc_tol:
-            msg = (f"PCD: the residual is zero within its Monte Carlo error (chi2 = "
-                   f"{check['chi2']:.1f} <= {check['chi2_crit']:.1f} on {ctx.k} components, level "
-                   f"{alpha:g}) and that error is {check['mc_ratio']:.3g} <= mc_tol = {mc_tol:g} of "
-                   f"the data's sampling error, after {rnd + 1} round(s)")
-            return {"eta": eta, "n_iter": t, "converged": True, "message": msg,
-                    "trace": {"step_norm": step_norms}, "mc_check": check, "status": "converged"}
-        steps *= 2
-    msg = (f"PCD: after {max_rounds} round(s) the residual is not yet zero within its Monte Carlo "
-           f"error (chi2 = {check['chi2']:.1f}, critical {check['chi2_crit']:.1f}; Monte Carlo "
-           f"error ratio {check['mc_ratio']:.3g}, mc_tol = {mc_tol:g})")
-    warnings.warn(msg, ConvergenceWarning, stacklevel=3)
-    return {"eta": eta, "n_iter": t, "converged": False, "message": msg,
-            "trace": {"step_norm": step_norms}, "mc_check": check, "status": "not_significant"}
-
-
-def _chain_means(ctx, sampler, eta, rng, rounds):
-    """Per-chain means of ``u`` over ``rounds`` further sweeps at the frozen ``eta``,
-    shape ``(C, k)``, accumulated in pieces (memory independent of ``rounds``)."""
-    n = ctx.fixed["n"]
-    C = sampler.n_chains
-    s1, s2 = np.zeros((C, n)), np.zeros((C, n, n))
-    done = 0
-    while done < rounds:
-        r = min(256, rounds - done)
-        x = sampler.run(Ising, eta, ctx.fixed, r, rng)  # (C, r, n)
-        s1 += x.sum(axis=1)
-        s2 += np.matmul(x.transpose(0, 2, 1), x)
-        done += r
-    return np.concatenate([s1, s2[:, ctx.I, ctx.J]], axis=1) / rounds
-
-
-def _mc_check(ctx, sampler, eta, rng, rounds, sd, alpha, learn_sweeps):
-    """The residual at the frozen ``eta``, from ``rounds`` further sweeps of every chain,
-    against its Monte Carlo error.
-
-    ``se_j``: the standard error of the model moment, from the spread of the (independent)
-    chains' means.  The learned ``eta`` itself carries the Monte Carlo error of the
-    ``learn_sweeps`` sweeps of the chains it averages (to first order a residual of
-    variance ``se_j^2 rounds / learn_sweeps``), so ``z_j = r_j / sqrt(se_j^2 (1 + rounds /
-    learn_sweeps))`` and ``chi2 = sum z_j^2`` is compared with the chi-square quantile at
-    level ``alpha``.  ``mc_ratio``: the largest Monte Carlo error of the learned moments,
-    ``se_j sqrt(rounds / learn_steps)``, in units of the data's sampling error
-    ``sd_data(u_j) / sqrt(W)``."""
-    U = _chain_means(ctx, sampler, eta, rng, rounds)
-    C = U.shape[0]
-    mean = U.mean(axis=0)
-    se = U.std(axis=0, ddof=1) / np.sqrt(C)
-    r = ctx.mu - mean - ctx.l2 * eta
-    if ctx.l1 > 0:  # the l1 subgradient: zero parameters may carry |r| <= l1
-        r = -ctx.subgradient(-r, eta)
-    se_learn = se * np.sqrt(rounds / learn_sweeps)
-    z = r / np.maximum(np.sqrt(se**2 + se_learn**2), 1e-300)
-    data_se = sd / np.sqrt(ctx.W)
-    return {"z": z, "chi2": float(z @ z), "chi2_crit": float(stats.chi2.isf(alpha, ctx.k)),
-            "max_abs_z": float(np.max(np.abs(z))), "mc_ratio": float(np.max(se_learn / data_se)),
-            "n_samples": int(C * rounds), "residual": ctx.mu - mean, "se": se}
+    return run_pcd(ctx, eta0, rng, sampler, mc_tol=mc_tol, alpha=alpha, max_rounds=max_rounds,
+                   warmup=warmup, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+                   resume=resume, callback=callback)
 
 
 def _result(ctx, method, out, elapsed):
@@ -629,8 +542,6 @@ def _result(ctx, method, out, elapsed):
         rel = float(np.linalg.norm(residual) / max(np.linalg.norm(ctx.mu), 1e-300))
     reg = {"l1": ctx.l1, "l2": ctx.l2} if (ctx.l1 or ctx.l2) else None
     check = out.get("mc_check")
-    if check is not None:
-        check = {k: v for k, v in check.items() if k not in ("residual", "se")}
     return EBMFitResult(model=model, method=method, converged=bool(converged), status=status,
                         message=out["message"], n_iter=int(out["n_iter"]), residual=residual,
                         residual_se=residual_se, gradient=grad, residual_norm=rel,

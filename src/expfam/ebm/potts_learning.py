@@ -1,4 +1,4 @@
-"""Learning Potts models: ``expfam.fit(expfam.Potts, samples, method="exact" | "pseudolikelihood")``.
+"""Learning Potts models: ``expfam.fit(expfam.Potts, samples, method="exact" | "pcd" | "pseudolikelihood")``.
 
 The mean of the sufficient statistics (the indicators of the lattice-gas gauge) over the
 weighted samples is matched by Newton's method on the convex objective
@@ -11,9 +11,11 @@ maximum-likelihood estimate (the MLE is at infinity): without ``l2`` the fit rai
 ``method="pseudolikelihood"``: L-BFGS (SciPy) on the exact mean negative log
 pseudolikelihood and its gradient (:mod:`.potts_pseudolikelihood`), with the same ``l2``
 penalty; consistent, and it needs no enumeration (its residual against the model's exact
-moments is reported when the joint states can be enumerated).  (PCD for Potts models is
-not implemented: the model's moment source -- enumeration or persistent Gibbs chains --
-serves :func:`expfam.fit_sgd`.)
+moments is reported when the joint states can be enumerated).
+
+``method="pcd"``: persistent contrastive divergence with the model moments from persistent
+Gibbs chains, the same loop, stopping rule (residual against its Monte Carlo error) and
+checkpoint / resume as the Ising models' (:mod:`.pcd`), from the pseudolikelihood estimate.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ __all__ = ["fit_potts"]
 
 
 def fit_potts(data, weights=None, *, q=None, edges=None, method: str = "exact", l2: float = 0.0,
-              tol: float = 1e-10, max_iter: int = 100):
+              tol: float = 1e-10, max_iter: int = 100, rng=None, n_chains: int = 1000,
+              mc_tol: float = 0.5, alpha: float = 0.01, max_rounds: int = 6, warmup: int = 50,
+              checkpoint=None, checkpoint_every: int = 25, resume: bool = False, callback=None):
     """Maximum-likelihood (or ``l2``-penalised) fit of a Potts model by enumeration.
 
     Parameters
@@ -42,12 +46,14 @@ def fit_potts(data, weights=None, *, q=None, edges=None, method: str = "exact", 
     q : int or sequence of int, optional
         States per variable; default ``max + 1`` of each column.
     edges : array_like of pairs, optional
-    method : {"exact", "pseudolikelihood"}
+    method : {"exact", "pcd", "pseudolikelihood"}
     l2 : float
         Penalty ``l2 / 2 |eta|^2`` (per sample) on the lattice-gas parameters.
     tol, max_iter :
         Tolerance on the largest component of the penalised gradient (Newton's residual,
         or the pseudolikelihood's gradient), and the iteration limit.
+    rng, n_chains, mc_tol, alpha, max_rounds, warmup, checkpoint, checkpoint_every, resume, callback :
+        ``method="pcd"``: as in :func:`~expfam.ebm.learning.fit_ising`.
 
     Returns
     -------
@@ -56,9 +62,11 @@ def fit_potts(data, weights=None, *, q=None, edges=None, method: str = "exact", 
     from .learning import EBMFitResult, _penalty
 
     t0 = time.perf_counter()
-    if method not in ("exact", "pseudolikelihood"):
-        raise ParameterError(f"Potts models are fitted with method='exact' (enumeration) or "
-                             f"'pseudolikelihood'; got {method!r}")
+    if method not in ("exact", "pcd", "pseudolikelihood"):
+        raise ParameterError(f"Potts models are fitted with method='exact' (enumeration), 'pcd' "
+                             f"or 'pseudolikelihood'; got {method!r}")
+    if method != "pcd" and (checkpoint is not None or resume):
+        raise ParameterError(f"checkpoint / resume apply to method='pcd'; got method={method!r}")
     l2 = _penalty(l2, "l2")
     raw = np.asarray(data.to_numpy() if hasattr(data, "to_numpy") else data)
     if raw.ndim != 2:
@@ -88,6 +96,12 @@ def fit_potts(data, weights=None, *, q=None, edges=None, method: str = "exact", 
     eta = _independent(mu, fixed)
     if method == "pseudolikelihood":
         return _fit_pl(X, w, W, mu, eta, l2, fixed, tol, max_iter, t0)
+    if method == "pcd":
+        start = _fit_pl(X, w, W, mu, eta, l2, fixed, max(tol, 1e-6), max_iter, t0).model.natural
+        return _fit_pcd(X, w, W, mu, start, l2, fixed, t0, rng=rng, n_chains=n_chains,
+                        mc_tol=mc_tol, alpha=alpha, max_rounds=max_rounds, warmup=warmup,
+                        checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume,
+                        callback=callback)
     f = _objective(eta, mu, l2, fixed)
     converged, it, message = False, 0, ""
     for it in range(1, max_iter + 1):
@@ -170,6 +184,69 @@ def _fit_pl(X, w, W, mu, eta0, l2, fixed, tol, max_iter, t0):
         n=int(X.shape[0]), weight_sum=W, data_mean=mu,
         regularization={"l1": 0.0, "l2": l2} if l2 else None,
         time_s=time.perf_counter() - t0, trace={"objective": trace})
+
+
+class _PottsPCD:
+    """The model and data as :func:`~expfam.ebm.pcd.run_pcd` sees them (no l1)."""
+
+    cls = Potts
+    l1 = 0.0
+
+    def __init__(self, X, w, W, mu, l2, fixed):
+        self.fixed, self.W, self.mu, self.l2, self.k = fixed, W, mu, l2, mu.size
+        self.Xu, inverse = np.unique(X, axis=0, return_inverse=True)
+        self.wu = np.bincount(inverse.ravel(), weights=w, minlength=self.Xu.shape[0])
+        # every statistic is an indicator: sd_data = sqrt(m - m^2), at least the spread of
+        # one differing sample (variance 1/W) where the data never show the state
+        self.spread = np.sqrt(np.maximum(mu - mu**2, 1.0 / W))
+
+    @staticmethod
+    def second_moment(mean):
+        return mean  # indicators: u^2 = u
+
+    @staticmethod
+    def subgradient(g, eta):
+        return g
+
+    def sample_mean(self, x):
+        return Potts.sufficient_statistics(x, self.fixed).mean(axis=0)
+
+    def chain_sums(self, x):
+        return Potts.sufficient_statistics(x, self.fixed).sum(axis=1)
+
+
+def _fit_pcd(X, w, W, mu, eta0, l2, fixed, t0, *, rng, n_chains, mc_tol, alpha, max_rounds, warmup,
+             checkpoint, checkpoint_every, resume, callback):
+    from .._validation import check_int
+    from .gibbs import GibbsSampler
+    from .learning import EBMFitResult
+    from .pcd import run_pcd
+
+    rng = np.random.default_rng(rng)
+    ctx = _PottsPCD(X, w, W, mu, l2, fixed)
+    sampler = GibbsSampler(check_int(n_chains, "n_chains", 2), scan="sequential", thin=1,
+                           burn_in=max(20, warmup), seed=rng)
+    out = run_pcd(ctx, eta0, rng, sampler, mc_tol=mc_tol, alpha=alpha,
+                  max_rounds=check_int(max_rounds, "max_rounds", 1),
+                  warmup=check_int(warmup, "warmup", 0), checkpoint=checkpoint,
+                  checkpoint_every=check_int(checkpoint_every, "checkpoint_every", 1),
+                  resume=bool(resume), callback=callback)
+    eta = out["eta"]
+    check = out["mc_check"]
+    residual, residual_se, mean_loglik = check["residual"], check["se"], None
+    if Potts.n_states(fixed) <= 2**20:  # the exact residual E_data[u] - E_model[u]
+        logz, mu_m, _ = Potts.exact(eta, fixed)
+        residual, residual_se = mu - mu_m, np.zeros(mu.size)
+        mean_loglik = float(eta @ mu - logz)
+    return EBMFitResult(
+        model=Potts.from_natural(eta, **fixed), method="pcd", converged=out["converged"],
+        status=out["status"], message=out["message"], n_iter=int(out["n_iter"]), residual=residual,
+        residual_se=residual_se, gradient=-residual + l2 * eta,
+        residual_norm=float(np.linalg.norm(residual) / max(np.linalg.norm(mu), 1e-300)),
+        distance_se=None, mc_check=check,
+        mean_loglik=mean_loglik, se_natural=None, n=int(X.shape[0]), weight_sum=W, data_mean=mu,
+        regularization={"l1": 0.0, "l2": l2} if l2 else None,
+        time_s=time.perf_counter() - t0, trace=out["trace"])
 
 
 def _objective(eta, mu, l2, fixed):
