@@ -94,3 +94,28 @@ def test_import_expfam_compiles_nothing():
                           timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.split() == ["False", "False"]
+
+
+PARALLEL = sorted(_module_name(p) for p in ROOT.rglob("*.py")
+                  if "prange" in p.read_text() or "parallel=True" in p.read_text())
+
+
+@pytest.mark.parametrize("module", PARALLEL)
+def test_parallel_kernels_set_the_fork_safe_threading_layer(module):
+    """``import expfam`` loads no numba, so any module with parallel kernels may launch
+    numba's first one: each reaches ``expfam._threading`` (the fork-safe layer; GNU
+    OpenMP would kill the children of a process that forks after a fit)."""
+    assert module == "expfam._threading" or _reaches(module, "expfam._threading")
+
+
+def test_the_threading_layer_is_fork_safe_after_a_bootstrap_kernel():
+    """A fresh process whose first parallel kernel is the bootstrap's EDF statistics runs
+    numba's fork-safe layer (workqueue here), not GNU OpenMP (it was omp before
+    ``expfam._threading``)."""
+    code = ("import numpy as np, numba, expfam\n"
+            "x = np.random.default_rng(0).normal(size=200)\n"
+            "expfam.gof('normal', x, n_bootstrap=199, rng=0)\n"
+            "print(numba.threading_layer())\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-1] != "omp"

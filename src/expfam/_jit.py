@@ -39,7 +39,6 @@ import math
 import os
 import threading
 
-import numba
 import numpy as np
 from llvmlite import ir
 from numba import njit, prange, types
@@ -55,15 +54,10 @@ from numba.extending import (
     unbox,
 )
 
-from . import _special
+from . import _special, _threading  # noqa: F401 (_threading: numba's fork-safe layer)
 
-if "NUMBA_THREADING_LAYER" not in os.environ:
-    # Without TBB numba would pick GNU OpenMP, which is not fork-safe: a process that
-    # forks after a fit (multiprocessing's default on Linux) kills its children.  A
-    # fork-safe layer is chosen instead (workqueue without TBB); it is not thread-safe,
-    # so `run` serialises the launches.  Takes effect only if no parallel numba code ran
-    # before in this process; the user's NUMBA_THREADING_LAYER always wins.
-    numba.config.THREADING_LAYER = "forksafe"
+# the fork-safe threading layer (workqueue without TBB) is not thread-safe: `run`
+# serialises the launches
 _LAUNCH = threading.Lock()
 
 #: values per block (one block's buffers, 3 x 8 KiB, stay in L1)

@@ -34,6 +34,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from .. import _threading  # noqa: F401 (numba's fork-safe threading layer)
 from ._rng import below, uniform
 
 SEQUENTIAL, RANDOM, ORDERED = 0, 1, 2

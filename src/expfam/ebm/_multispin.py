@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from .. import _threading  # noqa: F401 (numba's fork-safe threading layer)
 from ._rng import next_u64_pp
 
 __all__ = ["pack", "unpack", "digit_masks", "sweep_lattice_packed"]

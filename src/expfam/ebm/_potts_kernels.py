@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from .. import _threading  # noqa: F401 (numba's fork-safe threading layer)
 from ._rng import uniform
 
 __all__ = ["potts_gibbs"]

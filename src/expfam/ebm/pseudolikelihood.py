@@ -21,6 +21,8 @@ import math
 import numpy as np
 from numba import get_num_threads, njit, prange
 
+from .. import _threading  # noqa: F401 (numba's fork-safe threading layer)
+
 __all__ = ["neg_log_pseudolikelihood"]
 
 

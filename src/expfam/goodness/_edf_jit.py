@@ -6,6 +6,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from .. import _threading  # noqa: F401 (numba's fork-safe threading layer)
+
 _TINY = 1e-300
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .. import _threading  # noqa: F401 (numba's fork-safe threading layer)
+
 
 @numba.njit(cache=True, fastmath=False)
 def fused_estep(u, lh, wt, eta, const):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .. import _threading  # noqa: F401 (numba's fork-safe threading layer)
 from ..errors import DegenerateComponentError
 
 _LOG2PI = float(np.log(2 * np.pi))
