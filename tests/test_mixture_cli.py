@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 
 import expfam
 from expfam.datasets import old_faithful
+from tests.test_plots import png_size
 
 pytest.importorskip("matplotlib")
 
@@ -38,12 +38,6 @@ def run_expfam(*args):
                        timeout=300)
     return r.returncode, r.stdout, r.stderr
 
-
-def png_size(path):
-    data = Path(path).read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    assert data[12:16] == b"IHDR"
-    return struct.unpack(">II", data[16:24])
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +67,7 @@ def test_cli_json_and_table_match_the_api(faithful_csv, tmp_path):
     m = expfam.Mixture.from_json(json.dumps(d["mixture"]))
     np.testing.assert_allclose(m.logpdf(e).sum(), want.loglik, rtol=1e-9)
 
-    assert png_size(png) == (640, 400)
+    assert png_size(Path(png)) == (640, 400)
 
 
 def test_cli_table_in_process(faithful_csv, capsys):

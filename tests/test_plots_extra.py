@@ -2,9 +2,6 @@
 the drawn numbers checked against SciPy, closed forms and order statistics, and each
 figure written as a valid PNG or SVG of the stated size."""
 
-import struct
-import xml.etree.ElementTree as ET
-
 import numpy as np
 import pytest
 from scipy import stats
@@ -15,18 +12,7 @@ from expfam.errors import ConvergenceWarning, InputTypeError, ModelCapabilityErr
 
 pytest.importorskip("matplotlib")
 from expfam import plots  # noqa: E402
-
-
-def png_size(path):
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
-    return struct.unpack(">II", data[16:24])
-
-
-def svg_size(path):
-    root = ET.parse(path).getroot()
-    assert root.tag.endswith("svg")
-    return tuple(float(root.get(k).rstrip("pt")) for k in ("width", "height"))
+from tests.test_plots import png_size, svg_size  # noqa: E402
 
 
 @pytest.fixture(scope="module")
