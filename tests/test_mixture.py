@@ -205,3 +205,39 @@ def test_user_defined_family_as_component():
     built = expfam.fit_mixture("poisson", x, 2, rng=1, n_init=2)
     assert user.loglik == pytest.approx(built.loglik, rel=1e-10)
     np.testing.assert_allclose(user.mixture.weights, built.mixture.weights, rtol=1e-7)
+
+
+
+def _poisson_mixture_mle(x):
+    """The two-Poisson mixture MLE by SciPy's L-BFGS on the log-likelihood (an optimiser
+    independent of EM): ``(w, rate_1, rate_2)``, rates increasing."""
+    from scipy.optimize import minimize
+
+    def nll(t):
+        w = 1 / (1 + np.exp(-t[0]))
+        return -np.sum(np.logaddexp(np.log(w) + stats.poisson.logpmf(x, np.exp(t[1])),
+                                    np.log1p(-w) + stats.poisson.logpmf(x, np.exp(t[2]))))
+
+    t = minimize(nll, [0.0, np.log(x.mean() / 2), np.log(x.mean() * 1.5)], method="L-BFGS-B",
+                 options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 10_000}).x
+    return 1 / (1 + np.exp(-t[0])), np.exp(t[1]), np.exp(t[2])
+
+
+@pytest.mark.parametrize("rates, max_iter, converged", [((3, 5), 200, False), ((2, 6), 1000, True)])
+def test_converged_means_at_the_optimum(rates, max_iter, converged):
+    """Overlapping Poisson(3) / Poisson(5) halves: EM crawls (fraction of missing
+    information near 1): after 200 steps the objective changes by < 1e-6 per step while
+    the weights are still ~0.1 standard errors from the optimum, so the relative-change
+    rule alone would stop there; ``converged`` must be False.  Poisson(2) / Poisson(6):
+    EM converges, and its answer is the L-BFGS optimum to 0.01 standard errors."""
+    rng = np.random.default_rng(0)
+    x = np.r_[rng.poisson(rates[0], 300), rng.poisson(rates[1], 300)].astype(float)
+    w, r1, r2 = _poisson_mixture_mle(x)
+    res = expfam.fit_mixture(expfam.Poisson, x, 2, tol=1e-6, max_iter=max_iter, rng=0)
+    assert res.rel_change < 1e-6
+    assert res.converged is converged
+    se = res.se
+    err = max(abs(res.weights[0] - w) / se["weights"][0],
+              abs(res.components[0].params["rate"] - r1) / se["params"][0]["rate"],
+              abs(res.components[1].params["rate"] - r2) / se["params"][1]["rate"])
+    assert (err < 0.01) if converged else (err > 0.05)

@@ -39,6 +39,57 @@ from .model import Mixture
 MONOTONE_RTOL = 1e-9
 #: a component whose responsibility sum falls below this fraction of W has lost its weight
 MIN_WEIGHT = 1e-10
+#: convergence also asks that the distance still to go, extrapolated from the last two EM
+#: steps, be under this many (complete-data) standard errors (see :func:`converged_step`):
+#: a slow EM whose objective barely changes is not called converged while its parameters
+#: are still drifting on the scale of their noise
+STEP_Z_TOL = 1e-2
+
+
+def step_z(old: Mixture, new: Mixture, W: float) -> float:
+    """The length of an EM step in standard-error units.
+
+    The M-step sets component ``k``'s mean parameters to the responsibility-weighted mean
+    of ``u``, so the step ``mu_k(new) - mu_k(old)`` is the moment residual (the gradient
+    in ``eta_k``) at the old parameters.  Each coordinate is divided by its complete-data
+    standard error ``sqrt(Var_k[u_j] / N_k)`` (``Var_k[u] = hess A(eta_k)``,
+    ``N_k = w_k W``), the weights' steps by ``sqrt(w_k (1 - w_k) / W)``; the result is the
+    Euclidean norm of these z-values.  Complete-data standard errors are never larger than
+    the observed-data ones, so this overstates the step on the scale of the estimate's noise.
+    """
+    z = [(new.weights - old.weights)
+         / np.sqrt(np.maximum(old.weights * (1 - old.weights), 1e-300) / W)]
+    for a, b, w in zip(old.components, new.components, new.weights):
+        cls, fx = type(a), a.fixed
+        mu_a = np.ravel(cls.mean_from_natural(a.natural, fx))
+        mu_b = np.ravel(cls.mean_from_natural(b.natural, fx))
+        var = np.diagonal(np.reshape(cls.fisher_from_natural(a.natural, fx),
+                                     (mu_a.size, mu_a.size)))
+        z.append((mu_b - mu_a) / np.sqrt(np.maximum(var, 1e-300) / max(w * W, 1e-300)))
+    return float(np.linalg.norm(np.concatenate(z)))
+
+
+class ConvergenceRule:
+    """EM's stopping rule: the objective's relative change below ``tol`` and the distance
+    to the fixed point below :data:`STEP_Z_TOL` standard errors.
+
+    EM converges linearly, ``step_{t+1} ~ rho step_t`` with ``rho`` the largest fraction of
+    missing information (Dempster, Laird and Rubin 1977, sec. 3), so the distance still to
+    go is ``step_t rho / (1 - rho)``; ``rho`` is estimated by the ratio of the last two
+    step lengths (:func:`step_z`).  Overlapping components have ``rho`` near 1: there the
+    objective changes by little per step while the parameters are still far away.
+    """
+
+    def __init__(self, tol: float, W: float):
+        self.tol, self.W, self.previous = tol, W, np.inf
+
+    def __call__(self, old: Mixture, new: Mixture, rel: float) -> bool:
+        if rel >= self.tol:  # steps are measured only once the objective has settled
+            self.previous = np.inf
+            return False
+        z = step_z(old, new, self.W)
+        rho, self.previous = z / self.previous, z
+        return z == 0.0 or (rho < 1.0 and z / (1.0 - rho) < STEP_Z_TOL)
 
 
 def _groups(specs):
@@ -238,14 +289,15 @@ def _run_gaussian(x, wt, mix, *, max_iter, tol, start):
     obj, N, means, covs = gaussian_em_step(x, wt, *params(mix))
     trace = [obj]
     converged, rel, it = False, np.inf, 0
+    done = ConvergenceRule(tol, W)
     for it in range(1, max_iter + 1):
-        mix = _gaussian_mixture(N, W, means, covs, start, it)
+        old, mix = mix, _gaussian_mixture(N, W, means, covs, start, it)
         new, N, means, covs = gaussian_em_step(x, wt, *params(mix))
         _check_step(obj, new, W, it, start)
         rel = abs(new - obj) / max(abs(new), 1.0)
         obj = new
         trace.append(obj)
-        if rel < tol:
+        if done(old, mix, rel):
             converged = True
             break
     R, lse = gaussian_responsibilities(x, *params(mix))
@@ -269,16 +321,17 @@ def run_em(specs, x, wt, start_mix, start_resp, *, max_iter, tol, pseudo_count, 
     obj = ll + log_prior(mix, pseudo_count)
     trace = [obj]
     converged, rel = False, np.inf
+    done = ConvergenceRule(tol, W)
     it = 0
     for it in range(1, max_iter + 1):
-        mix = m_step_stats(specs, stats, W, pseudo_count, start, it)
+        old, mix = mix, m_step_stats(specs, stats, W, pseudo_count, start, it)
         ll, stats, _ = estep_stats(mix, specs, x, wt, need_resp=False)
         new = ll + log_prior(mix, pseudo_count)
         _check_step(obj, new, W, it, start)
         rel = abs(new - obj) / max(abs(new), 1.0)
         obj = new
         trace.append(obj)
-        if rel < tol:
+        if done(old, mix, rel):
             converged = True
             break
     R, _ = estep(mix, specs, x, wt)

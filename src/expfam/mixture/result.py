@@ -26,7 +26,9 @@ class MixtureResult:
     objective : float
         What EM maximised: ``loglik``, plus the log prior with ``pseudo_count``.
     converged : bool
-        The relative change of the objective fell below ``tol``.
+        The relative change of the objective fell below ``tol`` and the distance to the
+        fixed point, extrapolated from the last two EM steps, is under 0.01 (complete-data)
+        standard errors (:class:`expfam.mixture.em.ConvergenceRule`).
     n_iter : int
         EM iterations of the best start.
     rel_change : float

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import DataError, ParameterError, SupportError
 from ..families import resolve_family
-from .em import _check_step, _groups, log_prior, m_step_stats
+from .em import ConvergenceRule, _check_step, _groups, log_prior, m_step_stats
 from .model import Mixture
 from .result import MixtureResult
 from .se import information_from_terms
@@ -101,15 +101,16 @@ def _em(specs, source, mix, W, *, max_iter, tol, pseudo_count):
     obj = sums.loglik + log_prior(mix, pseudo_count)
     trace = [obj]
     converged, rel, it = False, np.inf, 0
+    done = ConvergenceRule(tol, W)
     for it in range(1, max_iter + 1):
-        mix = m_step_stats(specs, sums.stats, W, pseudo_count, "streamed", it)
+        old, mix = mix, m_step_stats(specs, sums.stats, W, pseudo_count, "streamed", it)
         sums = source.estep(mix, specs)
         new = sums.loglik + log_prior(mix, pseudo_count)
         _check_step(obj, new, W, it, "streamed")
         rel = abs(new - obj) / max(abs(new), 1.0)
         obj = new
         trace.append(obj)
-        if rel < tol:
+        if done(old, mix, rel):
             converged = True
             break
     return mix, sums, obj, trace, it, converged, rel
