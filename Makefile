@@ -8,11 +8,18 @@ $(PY):
 	python3 -m venv $(VENV)
 	$(PIP) install --upgrade pip
 
+#: an editable install leaves the bytecode to be written on first import, which never
+#: happens where PYTHONDONTWRITEBYTECODE is set: every process would compile expfam's
+#: sources again (~0.15 s per start); compile them once here, as pip does for a wheel
+BYTECODE := $(PY) -m compileall -q src > /dev/null
+
 install: $(PY)
 	$(PIP) install -e .[plot,pandas,io]
+	$(BYTECODE)
 
 install-test: $(PY)
 	$(PIP) install -e .[test,plot,pandas,io,dask]
+	$(BYTECODE)
 
 demo: install
 	$(VENV)/bin/expfam demo
