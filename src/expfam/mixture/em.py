@@ -278,6 +278,31 @@ def _gaussian_mixture(N, W, means, covs, start, it) -> Mixture:
     return Mixture(N / W, comps)
 
 
+def iterate(mix, e_step, m_step_from, W, *, max_iter, tol, start):
+    """The EM loop shared by every kind of data: ``e_step(mix) -> (objective, state)``,
+    ``m_step_from(state, iteration) -> mix``; the objective is checked to be monotone
+    (:func:`_check_step`) and the loop stops by :class:`ConvergenceRule`.
+
+    Returns ``(mix, state, objective, trace, n_iter, converged, rel_change)``, ``state``
+    that of the returned mixture's E-step.
+    """
+    obj, state = e_step(mix)
+    trace = [obj]
+    converged, rel, it = False, np.inf, 0
+    done = ConvergenceRule(tol, W)
+    for it in range(1, max_iter + 1):
+        old, mix = mix, m_step_from(state, it)
+        new, state = e_step(mix)
+        _check_step(obj, new, W, it, start)
+        rel = abs(new - obj) / max(abs(new), 1.0)
+        obj = new
+        trace.append(obj)
+        if done(old, mix, rel):
+            converged = True
+            break
+    return mix, state, obj, trace, it, converged, rel
+
+
 def _run_gaussian(x, wt, mix, *, max_iter, tol, start):
     """The EM loop of a full-covariance normal mixture with the fused compiled pass."""
     W = float(wt.sum())
@@ -286,20 +311,13 @@ def _run_gaussian(x, wt, mix, *, max_iter, tol, start):
         return (m.weights, np.array([c.params["mean"] for c in m.components]),
                 np.array([c.params["cov"] for c in m.components]))
 
-    obj, N, means, covs = gaussian_em_step(x, wt, *params(mix))
-    trace = [obj]
-    converged, rel, it = False, np.inf, 0
-    done = ConvergenceRule(tol, W)
-    for it in range(1, max_iter + 1):
-        old, mix = mix, _gaussian_mixture(N, W, means, covs, start, it)
-        new, N, means, covs = gaussian_em_step(x, wt, *params(mix))
-        _check_step(obj, new, W, it, start)
-        rel = abs(new - obj) / max(abs(new), 1.0)
-        obj = new
-        trace.append(obj)
-        if done(old, mix, rel):
-            converged = True
-            break
+    def e_step(m):
+        obj, *state = gaussian_em_step(x, wt, *params(m))
+        return obj, state
+
+    mix, _, obj, trace, it, converged, rel = iterate(
+        mix, e_step, lambda st, it: _gaussian_mixture(st[0], W, st[1], st[2], start, it), W,
+        max_iter=max_iter, tol=tol, start=start)
     R, lse = gaussian_responsibilities(x, *params(mix))
     return mix, R, float(np.dot(wt, lse)), obj, np.array(trace), it, converged, rel
 
@@ -317,22 +335,13 @@ def run_em(specs, x, wt, start_mix, start_resp, *, max_iter, tol, pseudo_count, 
     mix = start_mix if start_mix is not None else m_step(specs, x, wt, start_resp, pseudo_count, start, 0)
     if pseudo_count is None and all(cls is MultivariateNormal for cls, _ in specs):
         return _run_gaussian(x, wt, mix, max_iter=max_iter, tol=tol, start=start)
-    ll, stats, _ = estep_stats(mix, specs, x, wt, need_resp=False)
-    obj = ll + log_prior(mix, pseudo_count)
-    trace = [obj]
-    converged, rel = False, np.inf
-    done = ConvergenceRule(tol, W)
-    it = 0
-    for it in range(1, max_iter + 1):
-        old, mix = mix, m_step_stats(specs, stats, W, pseudo_count, start, it)
-        ll, stats, _ = estep_stats(mix, specs, x, wt, need_resp=False)
-        new = ll + log_prior(mix, pseudo_count)
-        _check_step(obj, new, W, it, start)
-        rel = abs(new - obj) / max(abs(new), 1.0)
-        obj = new
-        trace.append(obj)
-        if done(old, mix, rel):
-            converged = True
-            break
+
+    def e_step(m):
+        ll, stats, _ = estep_stats(m, specs, x, wt, need_resp=False)
+        return ll + log_prior(m, pseudo_count), (ll, stats)
+
+    mix, (ll, _), obj, trace, it, converged, rel = iterate(
+        mix, e_step, lambda st, it: m_step_stats(specs, st[1], W, pseudo_count, start, it), W,
+        max_iter=max_iter, tol=tol, start=start)
     R, _ = estep(mix, specs, x, wt)
     return mix, R, ll, obj, np.array(trace), it, converged, rel

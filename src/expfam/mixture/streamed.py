@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import DataError, ParameterError, SupportError
 from ..families import resolve_family
-from .em import ConvergenceRule, _check_step, _groups, log_prior, m_step_stats
+from .em import _groups, iterate, log_prior, m_step_stats
 from .model import Mixture
 from .result import MixtureResult
 from .se import information_from_terms
@@ -96,24 +96,14 @@ def fit_source(family, source, K, *, init, max_iter, tol, rng, pseudo_count, sam
 
 
 def _em(specs, source, mix, W, *, max_iter, tol, pseudo_count):
-    """The EM loop, one pass per iteration; the objective is checked to be monotone."""
-    sums = source.estep(mix, specs)
-    obj = sums.loglik + log_prior(mix, pseudo_count)
-    trace = [obj]
-    converged, rel, it = False, np.inf, 0
-    done = ConvergenceRule(tol, W)
-    for it in range(1, max_iter + 1):
-        old, mix = mix, m_step_stats(specs, sums.stats, W, pseudo_count, "streamed", it)
-        sums = source.estep(mix, specs)
-        new = sums.loglik + log_prior(mix, pseudo_count)
-        _check_step(obj, new, W, it, "streamed")
-        rel = abs(new - obj) / max(abs(new), 1.0)
-        obj = new
-        trace.append(obj)
-        if done(old, mix, rel):
-            converged = True
-            break
-    return mix, sums, obj, trace, it, converged, rel
+    """The EM loop (:func:`.em.iterate`), one pass over the source per iteration."""
+    def e_step(m):
+        sums = source.estep(m, specs)
+        return sums.loglik + log_prior(m, pseudo_count), sums
+
+    return iterate(mix, e_step,
+                   lambda sums, it: m_step_stats(specs, sums.stats, W, pseudo_count, "streamed", it),
+                   W, max_iter=max_iter, tol=tol, start="streamed")
 
 
 def resolve_first(family):
