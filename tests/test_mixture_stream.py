@@ -12,7 +12,6 @@ import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 import pytest
-from distributed import Client, LocalCluster
 
 import expfam
 from expfam.errors import FileFormatError, NonFiniteError, ParameterError, SupportError, WeightError
@@ -149,18 +148,6 @@ def test_bad_values_in_files_name_the_row(tmp_path):
 # ----------------------------------------------------------------------------------
 # Dask on a real LocalCluster
 # ----------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def client():
-    cluster = LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                           host="127.0.0.1", dashboard_address=None)
-    c = Client(cluster)
-    try:
-        yield c
-    finally:
-        c.close()
-        cluster.close()
-
 
 def test_dask_array_and_frame_equal_in_memory(client, gamma_data):
     x, w, start = gamma_data
