@@ -162,7 +162,13 @@ class GibbsSampler(Sampler):
         else:
             order = _order(n, I, J, self.scan)
             small = self.n_chains * n * n_sweeps < K.PARALLEL_UPDATES
-            if fixed["edges"] is None:
+            if fixed["edges"] is None and scan != K.RANDOM:
+                # lock-step blocks of chains in SIMD lanes (float64 fields: no refresh)
+                Jm = cls.coupling_matrix(eta_pm, {**fixed, "spins": "+-1"})
+                kernel = K.sweep_dense_lanes_serial if small else K.sweep_dense_lanes
+                kernel(self.states, h, Jm, self.streams, n_sweeps, order, out, every,
+                       self.global_flip, 0)
+            elif fixed["edges"] is None:
                 Jm = cls.coupling_matrix(eta_pm, {**fixed, "spins": "+-1"})
                 kernel = K.sweep_dense_serial if small else K.sweep_dense
                 kernel(self.states, h, Jm, self.streams, n_sweeps, scan, order, out, every,
