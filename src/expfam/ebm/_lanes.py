@@ -16,12 +16,17 @@ Two steps, for a block of :data:`BLOCK` consecutive sites ``idx[0..BLOCK-1]`` of
 
 - :func:`heat_bath_step`: the heat-bath decision of site ``idx[m]`` for all lanes, from
   its field ``F[i] + sum_{q<m} J[idx[q], i] D[q]`` (the changes ``D`` of the block's
-  earlier sites are not in ``F`` yet), a table bracket as in
-  :func:`._gibbs_kernels.heat_bath_sign` (a bit mask of the lanes it cannot decide is
-  returned: the caller decides them with ``exp``), the spin and its change ``D[m]``;
+  earlier sites are not in ``F`` yet) and a polynomial ``exp`` whose error cannot change
+  a decision it makes (a bit mask of the lanes too close to call is returned: the caller
+  decides them with ``math.exp``), the spin and its change ``D[m]``;
 - :func:`block_update`: ``F[j] += sum_q J[idx[q], j] D[q]`` for every row ``j``, one
   pass over ``F`` per block instead of one per site (loads and stores of ``F`` shared by
   :data:`BLOCK` sites; ``D = 0`` in the lanes where the spin did not change).
+
+Small steps of the global flip: :func:`lanes_uniform`, :func:`lanes_dot`,
+:func:`lanes_scale`.  The arrays passed are C-contiguous, their rows of :data:`LANES`
+elements start on 64-byte boundaries when made by :func:`aligned_zeros` (any alignment
+is correct, but split cache lines cost ~2x in :func:`block_update`).
 """
 
 from __future__ import annotations
@@ -30,9 +35,11 @@ import numpy as np
 from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
+from numba.core.errors import TypingError
 from numba.core.extending import intrinsic
 
-__all__ = ["LANES", "BLOCK", "aligned_zeros", "heat_bath_step", "block_update"]
+__all__ = ["LANES", "BLOCK", "aligned_zeros", "heat_bath_step", "block_update", "lanes_uniform",
+           "lanes_dot", "lanes_scale"]
 
 #: chains per lock-step block (16 float32 = one 512-bit register)
 LANES = 16
@@ -51,6 +58,13 @@ def aligned_zeros(rows, cols, dtype):
     buf = np.zeros(rows * cols + 64, dtype)
     off = ((-buf.ctypes.data) % 64) // buf.itemsize
     return buf[off:off + rows * cols].reshape((rows, cols))
+
+
+def _c_arrays(*arrays):
+    """Typing-time check: the intrinsics address rows by ``data + row * LANES``."""
+    for a in arrays:
+        if not isinstance(a, types.Array) or a.layout != "C":
+            raise TypingError(f"expected a C-contiguous array, got {a}")
 
 
 def _splat(builder, x, vty):
@@ -144,6 +158,7 @@ def heat_bath_step(typingctx, st, F, X, J, idx, D, m, h_i, U, G):
     updates) or for ``|f| > 346`` its bit is set in the result and ``X[i]``, ``D[m]``
     hold spin ``-1``: the caller decides it with ``exp`` from ``U`` and ``G``.
     """
+    _c_arrays(st, F, X, J, idx, D, U, G)
     sig = types.int64(st, F, X, J, idx, D, types.intp, types.float64, U, G)
 
     def codegen(context, builder, signature, args):
@@ -193,6 +208,7 @@ def heat_bath_step(typingctx, st, F, X, J, idx, D, m, h_i, U, G):
 def block_update(typingctx, F, J, idx, D):
     """``F[j] += sum_q J[idx[q], j] D[q]`` for every row ``j`` of ``F`` (``(n, LANES)``),
     ``q < BLOCK`` (fused multiply-adds; ``D`` is ``(BLOCK, LANES)``)."""
+    _c_arrays(F, J, idx, D)
     sig = types.void(F, J, idx, D)
 
     def codegen(context, builder, signature, args):
@@ -219,6 +235,7 @@ def block_update(typingctx, F, J, idx, D):
 @intrinsic
 def lanes_uniform(typingctx, st, U):
     """``U[l]``: one uniform draw of lane ``l``'s stream (``st``, ``(4, LANES)``)."""
+    _c_arrays(st, U)
     sig = types.void(st, U)
 
     def codegen(context, builder, signature, args):
@@ -233,6 +250,7 @@ def lanes_uniform(typingctx, st, U):
 @intrinsic
 def lanes_dot(typingctx, w, X, out):
     """``out = sum_i w[i] X[i]`` (float64 ``(LANES,)``; ``X``: ``(n, LANES)``)."""
+    _c_arrays(w, X, out)
     sig = types.void(w, X, out)
 
     def codegen(context, builder, signature, args):
@@ -258,6 +276,7 @@ def lanes_dot(typingctx, w, X, out):
 def lanes_scale(typingctx, A, s):
     """``A[i] *= s`` for every row of ``A`` (``(n, LANES)``; ``s``: ``(LANES,)``, the
     dtype of ``A``)."""
+    _c_arrays(A, s)
     sig = types.void(A, s)
 
     def codegen(context, builder, signature, args):

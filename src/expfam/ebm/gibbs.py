@@ -9,7 +9,9 @@ same seed gives the same chains whatever the number of threads.
 
 Scans: ``"random"`` (``n`` uniformly drawn sites per sweep), ``"sequential"`` (sites
 ``0..n-1``) and ``"checkerboard"`` (the colour classes of a greedy graph colouring in
-turn; the checkerboard of a lattice).  A periodic ``rows x cols`` lattice Ising model
+turn; the checkerboard of a lattice).  Dense Ising models in sequential or checkerboard
+order run 16 chains in lock-step in SIMD lanes (:mod:`._lanes`; the random scan runs
+chain by chain).  A periodic ``rows x cols`` lattice Ising model
 with uniform coupling and field in checkerboard order runs multi-spin coded
 (:mod:`._multispin`: 64 chains per machine word, heat-bath probabilities from a table of
 five thresholds).
