@@ -380,3 +380,111 @@ def test_xoshiro256pp_matches_the_reference_algorithm_and_every_bit_is_fair():
     ones = ((w[:, None] >> np.arange(64, dtype=np.uint64)) & np.uint64(1)).sum(0)
     p = [stats.binomtest(int(k), m, 0.5).pvalue for k in ones]
     assert min(p) > LEVEL / 64
+
+
+# ----------------------------------------------------------------------------------
+# Dense lock-step kernel (chains in SIMD lanes)
+# ----------------------------------------------------------------------------------
+def test_lanes_kernel_frequencies_with_padding_and_thinning():
+    """Sequential scan, a chain count that is not a multiple of the lanes, n = 7 (not a
+    multiple of the block), thinning and the global flip: chi-square against p."""
+    from expfam.ebm._lanes import BLOCK, LANES
+
+    n, C = 7, 600 * 16 + 5
+    assert C % LANES and n % BLOCK
+    model = sk(n, 21, beta=1.5)
+    g = GibbsSampler(C, scan="sequential", thin=3, burn_in=40, seed=21)
+    assert frequencies_pvalue(model, g) > LEVEL
+
+
+def test_lanes_kernel_runs_the_scalar_kernels_chains():
+    """Same streams and states: the lanes kernel (parallel and serial twins) gives the
+    scalar kernel's chains, records and final streams (float64 fields: the same decisions
+    up to rounding of ~1e-16), for the sequential and the ordered scan."""
+    from expfam.ebm import _gibbs_kernels as K
+    from expfam.ebm._rng import seed_streams
+
+    n, C = 13, 37
+    model = sk(n, 22)
+    h, J = model.fields, model.couplings
+    S0 = np.where(np.random.default_rng(22).random((C, n)) < 0.5, 1, -1).astype(np.int8)
+    for scan, order in ((0, np.arange(n)), (2, np.random.default_rng(1).permutation(n))):
+        runs = []
+        for kernel in ("scalar", K.sweep_dense_lanes, K.sweep_dense_lanes_serial):
+            S, rs = S0.copy(), seed_streams(23, C)
+            out = np.zeros((C, 4, n), np.int8)
+            if kernel == "scalar":
+                K.sweep_dense_serial(S, h, J, rs, 12, scan, order, out, 3, True, K.SIGMA)
+            else:
+                kernel(S, h, J, rs, 12, order, out, 3, True, 0)
+            runs.append((S, rs, out))
+        for other in runs[1:]:
+            for a, b in zip(runs[0], other):
+                np.testing.assert_array_equal(a, b)
+
+
+def test_lane_heat_bath_decisions_equal_the_formula():
+    """The vectorised decision (polynomial exp, exact fallback by the caller) against
+    1[u (1 + exp(-2 f)) < 1] evaluated here, with u the lane streams' xoshiro256+
+    uniforms (checked against the scalar generator); fields random, near the decision
+    boundary (f = logit(u) / 2 + 1e-12 .. 1e-4) and beyond the polynomial's range."""
+    from numba import njit
+
+    from expfam.ebm._lanes import BLOCK, LANES, aligned_zeros, heat_bath_step
+    from expfam.ebm._rng import seed_streams, uniform
+
+    @njit
+    def reference_uniforms(st, m):
+        u = np.empty((m, st.shape[1]))
+        for lane in range(st.shape[1]):
+            s0, s1, s2, s3 = st[0, lane], st[1, lane], st[2, lane], st[3, lane]
+            for k in range(m):
+                u[k, lane], s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
+        return u
+
+    @njit
+    def lanes(f, st, F, X, D, J, idx, U, G):
+        m = f.shape[0]
+        new, us, fs = np.empty((m, LANES)), np.empty((m, LANES)), np.empty((m, LANES))
+        left, change = np.zeros((m, LANES), np.bool_), np.empty((m, LANES))
+        for k in range(m):
+            for lane in range(LANES):
+                X[0, lane] = 1.0
+                F[0, lane] = f[k, lane]
+            bad = heat_bath_step(st, F, X, J, idx, D, 0, 0.0, U, G)
+            for lane in range(LANES):
+                new[k, lane] = X[0, lane]
+                change[k, lane] = D[0, lane]
+                left[k, lane] = (bad >> lane) & 1
+                us[k, lane] = U[lane]
+                fs[k, lane] = G[lane]
+        return new, us, fs, left, change
+
+    m = 40_000
+    st0 = seed_streams(24, LANES).T.copy()
+    u_ref = reference_uniforms(st0, m)
+    rng = np.random.default_rng(24)
+    f = rng.uniform(-30, 30, (m, LANES))
+    near = rng.random((m, LANES)) < 0.5  # half the fields at the boundary of their u
+    eps = 10.0 ** rng.uniform(-12, -4, (m, LANES)) * rng.choice([-1, 1], (m, LANES))
+    with np.errstate(divide="ignore"):
+        f[near] = (0.5 * np.log(u_ref / (1 - u_ref)) + eps)[near]
+    f[:50] = rng.choice([-1e4, -400.0, -346.0, 346.0, 400.0, 1e4, np.inf, -np.inf], (50, LANES))
+    st = aligned_zeros(4, LANES, np.uint64)
+    st[:] = st0
+    work = [aligned_zeros(1, LANES, np.float64), aligned_zeros(1, LANES, np.float64),
+            aligned_zeros(BLOCK, LANES, np.float64), np.zeros((1, 1)), np.zeros(BLOCK, np.int64),
+            np.empty(LANES), np.empty(LANES)]
+    new, us, fs, left, change = lanes(f, st, *work)
+    np.testing.assert_array_equal(change, new - 1.0)  # D: the change from spin +1
+    np.testing.assert_array_equal(us, u_ref)
+    np.testing.assert_array_equal(fs, f)
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = u_ref * (1.0 + np.exp(-2.0 * f))
+    decided = ~left
+    clear = decided & ~(np.abs(z - 1.0) < 1e-13)
+    np.testing.assert_array_equal(new[clear] > 0, (z < 1.0)[clear])
+    assert np.all(left[np.abs(f) > 400])  # beyond the polynomial: left to the caller
+    assert np.mean(left[50:][~near[50:]]) < 1e-4  # away from the boundary: (almost) never
+    tight = (near & (np.abs(eps) < 1e-9))[50:]
+    assert np.all(left[50:][tight])  # within the margin: never guessed
