@@ -47,6 +47,7 @@ bench: install-test
 	$(PY) benchmarks/bench_select.py
 	$(PY) benchmarks/bench_select_vs.py
 	$(PY) benchmarks/bench_ising.py
+	$(PY) benchmarks/bench_gibbs_dense.py
 	$(PY) benchmarks/bench_mixture_stream.py
 	$(PY) benchmarks/bench_ebm_data.py
 	$(PY) benchmarks/bench_coniii.py
