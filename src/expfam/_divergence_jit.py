@@ -829,10 +829,11 @@ def mvn_kl(a, b, p, out, bad):
                 acc += cq[k, r] * x[k]
             maha += acc * acc
         val = 0.5 * (shape + maha)
-        sm = math.sqrt(maha)
-        err = d * ((kp + d) * ny2 + math.sqrt(ny2 * ng2) * (nb + ne2)
-                   + sm * (kp * math.sqrt((1.0 + nb) * abs(hmp)) + kq * math.sqrt(abs(hmq))))
-        err = _C * _EPS * (err + shape + maha)
+        # the means' rounding moves |C_q' S_q^-1 (m_q - m_p)| by at most dm (their sizes in
+        # the norm of Lam_q, through cond R), hence maha by 2 sqrt(maha) dm + dm^2
+        dm = _C * _EPS * d * (kp * math.sqrt((1.0 + nb) * abs(hmp)) + kq * math.sqrt(abs(hmq)))
+        err = _C * _EPS * (d * ((kp + d) * ny2 + math.sqrt(ny2 * ng2) * (nb + ne2)) + shape
+                           + maha) + dm * (2.0 * math.sqrt(maha) + dm)
         out[i] = _kl0(val)
         if not (val * _REL >= err and val < math.inf):
             bad[i] = 1
