@@ -16,6 +16,12 @@ shapes: the terms cancel), the element is declined and the caller evaluates it w
 NumPy form of :mod:`expfam._precise`.  So the kernels keep the accuracy of the NumPy
 code at every parameter (``tests/test_divergence_speed_precision.py`` checks them
 against mpmath), and are fast where the inputs are ordinary.
+
+Compilation: each kernel is its own dispatcher, compiled (or loaded from numba's disk
+cache) on the first call that needs it, and serial (``nogil``): :func:`run` cuts a batch
+into row chunks on a small thread pool.  numba's ``parallel=True`` loops compiled
+about twice as slowly for the same speed (``benchmarks/bench_kl_compile.py`` prints the
+cold compile CPU time per family).
 """
 
 from __future__ import annotations
