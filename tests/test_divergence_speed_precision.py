@@ -477,7 +477,7 @@ def test_multivariate_normal_fast_path_and_scipy():
     from expfam import _divergence_jit
 
     rng = np.random.default_rng(5)
-    n, d = 400, 3
+    n, d = 200, 3
 
     def make():
         A = rng.normal(size=(n, d, d))
@@ -518,3 +518,25 @@ def test_multivariate_normal_not_positive_definite():
     for name, a, b in (("mvn_kl", eta, good), ("mvn_kl", good, eta), ("mvn_entropy", eta, None)):
         _, bad = _divergence_jit.run(name, a, b, par)
         assert bad[0] and not bad[1]
+
+
+def _gamma_kl_first(n):
+    p, q = expfam.Gamma(np.full(n, 2.0), 1.0), expfam.Gamma(np.full(n, 3.0), 2.0)
+    return float(expfam.kl(p, q)[0])
+
+
+def test_kernel_thread_pool_across_threads_and_fork():
+    """The kernels' thread pool (:func:`expfam._divergence_jit.run`) serves concurrent
+    callers, and a process forked after it started (whose pool threads do not exist)
+    makes its own: the same values as the closed form everywhere."""
+    import multiprocessing
+    from concurrent.futures import ThreadPoolExecutor
+
+    n = 16 * divergence.KERNEL_MIN_SIZE  # several chunks per thread
+    want = float(gamma_kl(expfam.Gamma(2.0, 1.0).natural, expfam.Gamma(3.0, 2.0).natural))
+    assert abs(_gamma_kl_first(n) - want) < 1e-15
+    with ThreadPoolExecutor(3) as pool:
+        got = list(pool.map(_gamma_kl_first, [n] * 3))
+    with multiprocessing.get_context("fork").Pool(1) as procs:
+        got += procs.map(_gamma_kl_first, [n])
+    assert all(abs(g - want) < 1e-15 for g in got)
