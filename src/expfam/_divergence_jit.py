@@ -231,8 +231,8 @@ def _log_expit_ratio(x, y):
 
 @njit(inline="always", **_OPTS)
 def _expm1_v(t):
-    """``expm1(t)`` for ``|t| <= 1`` without branches: Taylor (to ``t^19 / 19!``) for
-    ``|t| < 1/2``, ``e^t - 1`` from the compiled ``exp`` beyond (no cancellation there)."""
+    """``expm1(t)`` without branches: Taylor (to ``t^19 / 19!``) for ``|t| < 1/2``, ``e^t -
+    1`` from the compiled ``exp`` beyond (no cancellation there: within a few ulps)."""
     small = abs(t) < 0.5
     ts = t if small else 0.0
     acc = 0.0
@@ -298,18 +298,30 @@ def failure_kl(a, b, p, out, bad):
     """``r`` times the KL of failure counts before one success, ``A(eta) = -log(-expm1(eta))``
     (``r = p[0]``; :func:`expfam.families._failures.geometric_kl`): ``-log1pmx(w) + c (e^d
     - 1 - d)`` with the odds ``c = e^a / -expm1(a)``, ``d = b - a``, ``w = -c expm1(d)``;
-    ``log(-expm1(a)) - log(-expm1(b)) - c d`` where ``d > 1`` or ``w < -1/2``."""
+    ``log(-expm1(a)) - log(-expm1(b)) - c d`` where ``d > 1`` or ``w < -1/2``.  Without
+    branches (both forms computed, one selected) so that LLVM vectorises: ``expm1`` by
+    :func:`_expm1_v`, ``e^d - 1 - d`` by its Taylor series (to ``d^19 / 19!``) for ``|d| <
+    1/2``, from ``expm1(d) - d`` beyond (at most two bits lost there)."""
     r = p[0]
     for i in range(a.shape[0]):
         x, y = a[i, 0], b[i, 0]
         d = y - x
-        c = _jit.fexp(x) / -math.expm1(x)
-        w = -c * math.expm1(min(d, 1.0))
-        if d <= 1.0 and w >= -0.5:
-            val = -_log1pmx_fast(w) + c * _expm1mx(d)
-        else:
-            val = math.log(-math.expm1(x)) - math.log(-math.expm1(y)) - c * d
-        out[i] = _kl0(r * val)
+        dn = min(d, 1.0)
+        emx = _expm1_v(x)
+        c = _jit.fexp(x) / -emx
+        emd = _expm1_v(dn)
+        w = -c * emd
+        near = d <= 1.0 and w >= -0.5
+        small = abs(dn) < 0.5
+        ts = dn if small else 0.0
+        acc = 0.0
+        for k in range(19, 1, -1):
+            acc = acc * ts + _INV_FACT[k]
+        em = acc * ts * ts if small else emd - dn
+        v_near = -_log1pmx_v(w if near else 0.0) + c * em
+        v_far = _jit.flog(-emx) - _jit.flog(-_expm1_v(y)) - c * d
+        val = r * (v_near if near else v_far)
+        out[i] = 0.0 if (val < 0.0 and val > -1e-12) else val
 
 
 @njit(**_OPTS)
@@ -501,14 +513,19 @@ def log_affine_entropy(a, b, p, out, bad):
 def lognormal_entropy(a, b, p, out, bad):
     """``m + (1 + log pi - log(-eta_2)) / 2`` with the mean ``m = -eta_1 / (2 eta_2)`` as a
     double-float quotient ``m + m_lo`` (the residual ``a - m b`` by a fused multiply-add;
-    :func:`expfam._precise.gaussian_location`)."""
+    :func:`expfam._precise.gaussian_location`).  The logarithms in a loop of their own, on
+    contiguous values (as :func:`log_affine_entropy`)."""
+    for i in range(a.shape[0]):
+        out[i] = -a[i, 1]
+    for i in range(a.shape[0]):
+        out[i] = _jit.flog(out[i])
     for i in range(a.shape[0]):
         num, den = -0.5 * a[i, 0], a[i, 1]
         m = num / den
         pr = m * den
         r = ((num - pr) - _jit._fma(m, den, -pr)) / den
         r = r if abs(r) < math.inf else 0.0
-        out[i] = m + (r + (p[0] - 0.5 * _jit.flog(-den)))
+        out[i] = m + (r + (p[0] - 0.5 * out[i]))
 
 
 @njit(**_OPTS)
@@ -621,10 +638,14 @@ def softmax_entropy(a, b, p, out, bad):
 
 @njit(**_OPTS)
 def geometric_entropy(a, b, p, out, bad):
-    """``(-q log q - p log p) / p`` with ``q = e^eta``, ``p = -expm1(eta)``: two terms >= 0."""
+    """``(-q log q - p log p) / p`` with ``q = e^eta``, ``p = -expm1(eta)``: two terms >= 0.
+    The column copied first, then one loop without branches on contiguous values (LLVM
+    vectorises it; ``expm1`` by :func:`_expm1_v`, exact enough for every ``eta < 0``)."""
     for i in range(a.shape[0]):
-        x = a[i, 0]
-        pr = -math.expm1(x)
+        out[i] = a[i, 0]
+    for i in range(a.shape[0]):
+        x = out[i]
+        pr = -_expm1_v(x)
         out[i] = (-_jit.fexp(x) * x - pr * _jit.flog(pr)) / pr
 
 
