@@ -54,6 +54,7 @@ bench: install-test
 	$(PY) benchmarks/bench_mixture.py
 	$(PY) benchmarks/bench_small.py
 	$(PY) benchmarks/bench_kl_torch.py
+	$(PY) benchmarks/bench_kl_compile.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info expfam_demo.png

@@ -16,14 +16,25 @@ shapes: the terms cancel), the element is declined and the caller evaluates it w
 NumPy form of :mod:`expfam._precise`.  So the kernels keep the accuracy of the NumPy
 code at every parameter (``tests/test_divergence_speed_precision.py`` checks them
 against mpmath), and are fast where the inputs are ordinary.
+
+Compilation: each kernel is its own dispatcher, compiled (or loaded from numba's disk
+cache) on the first call that needs it, and serial (``nogil``): :func:`run` cuts a batch
+into row chunks on a small thread pool.  numba's ``parallel=True`` loops compiled
+about twice as slowly for the same speed (``benchmarks/bench_kl_compile.py`` prints the
+cold compile CPU time per family).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
+import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from . import _jit
 
@@ -138,14 +149,14 @@ def _kl0(v):
 # ----------------------------------------------------------------------------------
 # Kernels: kernel(a, b, p, out, bad); the KL kernels return values clamped by _kl0
 # ----------------------------------------------------------------------------------
-@njit(parallel=True, **_OPTS)
+@njit(**_OPTS)
 def gaussian_kl(a, b, p, out, bad):
     """``KL(N_p || N_q) = [(r - 1) - log r] / 2 + (m_p - m_q)^2 / (2 v_q)``, ``r = eta2_q /
     eta2_p`` (:func:`expfam._precise.gaussian_kl`): ``r - 1`` as an exact difference over
     ``eta2_p``, ``log1pmx`` near ``r = 1``, and ``m_p - m_q = (eta1_q eta2_p - eta1_p eta2_q)
     / (2 eta2_p eta2_q)`` with the determinant by fused multiply-adds.  Declined where a
     parameter is outside ``[2^-250, 2^250]`` (nonzero), where the NumPy form rescales."""
-    for i in prange(a.shape[0]):
+    for i in range(a.shape[0]):
         e1p, e2p, e1q, e2q = a[i, 0], a[i, 1], b[i, 0], b[i, 1]
         ok = True
         for v in (e1p, e1q, e2p, e2q):
@@ -160,11 +171,11 @@ def gaussian_kl(a, b, p, out, bad):
         out[i] = _kl0(shape + w * w)
 
 
-@njit(parallel=True, **_OPTS)
+@njit(**_OPTS)
 def neg_log_kl(a, b, p, out, bad):
     """Bregman divergence of ``A(eta) = -log(-eta)``: ``r - 1 - log r``, ``r = eta_q / eta_p``
     (:func:`expfam.families._scale.kl_neg_log`)."""
-    for i in prange(a.shape[0]):
+    for i in range(a.shape[0]):
         ep, eq = a[i, 0], b[i, 0]
         d = (eq - ep) / ep
         if abs(d) < 0.05:
@@ -173,14 +184,14 @@ def neg_log_kl(a, b, p, out, bad):
             out[i] = _kl0((eq / ep - 1.0) - _log_ratio(-eq, -ep))
 
 
-@njit(parallel=True, **_OPTS)
+@njit(**_OPTS)
 def poisson_kl(a, b, p, out, bad):
     """``lam_p (e^d - 1 - d)``, ``d = eta_q - eta_p`` (:func:`expfam._precise.poisson_kl`),
     written without branches (both sides of each choice computed, then selected) so that
     LLVM vectorises the loop: ``e^d - 1 - d`` by its Taylor series (to ``d^19 / 19!``) for
     ``|d| < 1/2``, directly from the compiled ``exp`` beyond (no cancellation there);
     ``e^eta_q - lam_p (1 + d)`` for ``d > 1``."""
-    for i in prange(a.shape[0]):
+    for i in range(a.shape[0]):
         ep, eq = a[i, 0], b[i, 0]
         d = eq - ep
         lam_p = _jit.fexp(ep)
@@ -220,8 +231,8 @@ def _log_expit_ratio(x, y):
 
 @njit(inline="always", **_OPTS)
 def _expm1_v(t):
-    """``expm1(t)`` for ``|t| <= 1`` without branches: Taylor (to ``t^19 / 19!``) for
-    ``|t| < 1/2``, ``e^t - 1`` from the compiled ``exp`` beyond (no cancellation there)."""
+    """``expm1(t)`` without branches: Taylor (to ``t^19 / 19!``) for ``|t| < 1/2``, ``e^t -
+    1`` from the compiled ``exp`` beyond (no cancellation there: within a few ulps)."""
     small = abs(t) < 0.5
     ts = t if small else 0.0
     acc = 0.0
@@ -248,7 +259,7 @@ def _softplus_v(x):
     return max(x, 0.0) + _jit.flog1p(_jit.fexp(-abs(x)))
 
 
-@njit(parallel=True, **_OPTS)
+@njit(**_OPTS)
 def logit_kl(a, b, p, out, bad):
     """``n KL(Bernoulli(expit(a)) || Bernoulli(expit(b)))`` (``n = p[0]``), the form of
     :func:`expfam._precise.logit_kl`: ``p log1pmx(u) + pbar log1pmx(v) + 4 p pbar
@@ -257,7 +268,7 @@ def logit_kl(a, b, p, out, bad):
     softplus(-a)``, from the form whose terms are small when ``a, b <= 0``) beyond.  No
     branches: both forms are computed and one selected, so that LLVM vectorises."""
     n = p[0]
-    for i in prange(a.shape[0]):
+    for i in range(a.shape[0]):
         x, y = a[i, 0], b[i, 0]
         d = y - x
         e = _jit.fexp(-abs(x))
@@ -282,32 +293,44 @@ def logit_kl(a, b, p, out, bad):
         out[i] = 0.0 if (val < 0.0 and val > -1e-12) else val
 
 
-@njit(parallel=True, **_OPTS)
+@njit(**_OPTS)
 def failure_kl(a, b, p, out, bad):
     """``r`` times the KL of failure counts before one success, ``A(eta) = -log(-expm1(eta))``
     (``r = p[0]``; :func:`expfam.families._failures.geometric_kl`): ``-log1pmx(w) + c (e^d
     - 1 - d)`` with the odds ``c = e^a / -expm1(a)``, ``d = b - a``, ``w = -c expm1(d)``;
-    ``log(-expm1(a)) - log(-expm1(b)) - c d`` where ``d > 1`` or ``w < -1/2``."""
+    ``log(-expm1(a)) - log(-expm1(b)) - c d`` where ``d > 1`` or ``w < -1/2``.  Without
+    branches (both forms computed, one selected) so that LLVM vectorises: ``expm1`` by
+    :func:`_expm1_v`, ``e^d - 1 - d`` by its Taylor series (to ``d^19 / 19!``) for ``|d| <
+    1/2``, from ``expm1(d) - d`` beyond (at most two bits lost there)."""
     r = p[0]
-    for i in prange(a.shape[0]):
+    for i in range(a.shape[0]):
         x, y = a[i, 0], b[i, 0]
         d = y - x
-        c = _jit.fexp(x) / -math.expm1(x)
-        w = -c * math.expm1(min(d, 1.0))
-        if d <= 1.0 and w >= -0.5:
-            val = -_log1pmx_fast(w) + c * _expm1mx(d)
-        else:
-            val = math.log(-math.expm1(x)) - math.log(-math.expm1(y)) - c * d
-        out[i] = _kl0(r * val)
+        dn = min(d, 1.0)
+        emx = _expm1_v(x)
+        c = _jit.fexp(x) / -emx
+        emd = _expm1_v(dn)
+        w = -c * emd
+        near = d <= 1.0 and w >= -0.5
+        small = abs(dn) < 0.5
+        ts = dn if small else 0.0
+        acc = 0.0
+        for k in range(19, 1, -1):
+            acc = acc * ts + _INV_FACT[k]
+        em = acc * ts * ts if small else emd - dn
+        v_near = -_log1pmx_v(w if near else 0.0) + c * em
+        v_far = _jit.flog(-emx) - _jit.flog(-_expm1_v(y)) - c * d
+        val = r * (v_near if near else v_far)
+        out[i] = 0.0 if (val < 0.0 and val > -1e-12) else val
 
 
-@njit(parallel=True, **_OPTS)
+@njit(**_OPTS)
 def gamma_kl(a, b, p, out, bad):
     """``KL(Gamma(a_p, b_p) || Gamma(a_q, b_q)) = (a_p - a_q) psi(a_p) - lgamma(a_p) +
     lgamma(a_q) + a_q log(b_p / b_q) + a_p (b_q - b_p) / b_p`` (rates ``b = -eta_1``,
     shapes ``a = eta_2 + 1``), declined where its terms cancel beyond the bound (the caller
     then uses :func:`expfam._precise.gamma_kl`)."""
-    for i in prange(a.shape[0]):
+    for i in range(a.shape[0]):
         bp, bq = -a[i, 0], -b[i, 0]
         ap, aq = a[i, 1] + 1.0, b[i, 1] + 1.0
         delta = b[i, 1] - a[i, 1]  # a_q - a_p from the natural parameters
@@ -323,11 +346,11 @@ def gamma_kl(a, b, p, out, bad):
             bad[i] = 1
 
 
-@njit(parallel=True, **_OPTS)
+@njit(**_OPTS)
 def gamma_entropy(a, b, p, out, bad):
     """``a - log b + lgamma(a) + (1 - a) psi(a)``, declined where its terms cancel beyond
     the bound (the caller uses :func:`expfam._precise.gamma_entropy`)."""
-    for i in prange(a.shape[0]):
+    for i in range(a.shape[0]):
         rate = -a[i, 0]
         sh = a[i, 1] + 1.0
         psi, psi_mag = _digamma(sh)
@@ -400,7 +423,7 @@ def _lgamma_bregman(a, delta):
     return acc + main + r, 64.0 * _EPS * (acc + main) + r_err
 
 
-@njit(parallel=True, **_OPTS)
+@njit(**_OPTS)
 def dirichlet_kl(a, b, p, out, bad):
     """``KL(Dir(alpha_p) || Dir(alpha_q)) = lgamma(s_p) - lgamma(s_q) + sum_j [lgamma(q_j) -
     lgamma(p_j) + (p_j - q_j) (psi(p_j) - psi(s_p))]`` (``alpha = eta + 1``, ``s`` the
@@ -408,7 +431,7 @@ def dirichlet_kl(a, b, p, out, bad):
     ``sum_j G(q_j; p_j) - G(s_q; s_p)`` (:func:`_lgamma_bregman`, each ``G >= 0``); where
     that one cancels too, declined (the caller uses :func:`expfam._precise.dirichlet_kl`)."""
     k = a.shape[1]
-    for i in prange(a.shape[0]):
+    for i in range(a.shape[0]):
         sp = 0.0
         sq = 0.0
         ds = 0.0
@@ -444,13 +467,13 @@ def dirichlet_kl(a, b, p, out, bad):
             bad[i] = 1
 
 
-@njit(parallel=True, **_OPTS)
+@njit(**_OPTS)
 def dirichlet_entropy(a, b, p, out, bad):
     """``sum_j lgamma(alpha_j) - lgamma(s) + (s - K) psi(s) - sum_j (alpha_j - 1)
     psi(alpha_j)`` (Beta: ``K = 2``), declined where its terms cancel beyond the bound (the
     caller uses :func:`expfam._precise.dirichlet_entropy`)."""
     k = a.shape[1]
-    for i in prange(a.shape[0]):
+    for i in range(a.shape[0]):
         s = 0.0
         es = 0.0
         for j in range(k):
@@ -472,7 +495,7 @@ def dirichlet_entropy(a, b, p, out, bad):
             bad[i] = 1
 
 
-@njit(parallel=True, **_OPTS)
+@njit(**_OPTS)
 def log_affine_entropy(a, b, p, out, bad):
     """``p[0] + p[1] log(-eta_j)``, ``j = p[2]``: the entropies that are a constant plus a
     multiple of one log scale (Normal ``(1 + log pi - log(-eta_2)) / 2``, Exponential
@@ -480,31 +503,36 @@ def log_affine_entropy(a, b, p, out, bad):
     c0, c1, j = p[0], p[1], int(p[2])
     # the column first, then the logarithms on contiguous values (where LLVM vectorises
     # flog; a strided read in the same loop keeps it scalar)
-    for i in prange(a.shape[0]):
+    for i in range(a.shape[0]):
         out[i] = -a[i, j]
-    for i in prange(a.shape[0]):
+    for i in range(a.shape[0]):
         out[i] = c0 + c1 * _jit.flog(out[i])
 
 
-@njit(parallel=True, **_OPTS)
+@njit(**_OPTS)
 def lognormal_entropy(a, b, p, out, bad):
     """``m + (1 + log pi - log(-eta_2)) / 2`` with the mean ``m = -eta_1 / (2 eta_2)`` as a
     double-float quotient ``m + m_lo`` (the residual ``a - m b`` by a fused multiply-add;
-    :func:`expfam._precise.gaussian_location`)."""
-    for i in prange(a.shape[0]):
+    :func:`expfam._precise.gaussian_location`).  The logarithms in a loop of their own, on
+    contiguous values (as :func:`log_affine_entropy`)."""
+    for i in range(a.shape[0]):
+        out[i] = -a[i, 1]
+    for i in range(a.shape[0]):
+        out[i] = _jit.flog(out[i])
+    for i in range(a.shape[0]):
         num, den = -0.5 * a[i, 0], a[i, 1]
         m = num / den
         pr = m * den
         r = ((num - pr) - _jit._fma(m, den, -pr)) / den
         r = r if abs(r) < math.inf else 0.0
-        out[i] = m + (r + (p[0] - 0.5 * _jit.flog(-den)))
+        out[i] = m + (r + (p[0] - 0.5 * out[i]))
 
 
-@njit(parallel=True, **_OPTS)
+@njit(**_OPTS)
 def bernoulli_entropy(a, b, p, out, bad):
     """``expit(eta) softplus(-eta) + expit(-eta) softplus(eta)``: two terms >= 0
     (:func:`expfam.families._logit.bernoulli_entropy`)."""
-    for i in prange(a.shape[0]):
+    for i in range(a.shape[0]):
         x = a[i, 0]
         e = _jit.fexp(-abs(x))  # in (0, 1]
         l1 = _jit.flog1p(e)  # softplus(-|x|)
@@ -513,83 +541,123 @@ def bernoulli_entropy(a, b, p, out, bad):
         out[i] = s * l1 + (e * s) * (abs(x) + l1)
 
 
+#: rows per block of the softmax kernels: a block is copied category-major into small
+#: buffers, so that the loops over its rows run on contiguous values (LLVM vectorises the
+#: compiled exp there; a loop over the K categories of one row stays scalar)
+_ROWS = 64
+
+
 @njit(inline="always", **_OPTS)
-def _log_softmax_norm(row):
-    """``(m, log1p(s))`` with ``z = (row, 0)``, ``m = max z``, ``s`` the sum of the other
-    ``e^(z - m)``: ``log p_j = (z_j - m) - log1p(s)`` (as
-    :func:`expfam._precise.log_softmax_and_partition`)."""
-    k = row.shape[0]
-    m = 0.0
-    top = k
+def _softmax_block(src, lo, w, z, e, m, s, ties):
+    """Rows ``lo .. lo + w`` of ``src``, with ``z = (src_i, 0)`` stored category-major in
+    ``z[:, :w]``: ``m = max z``, ``e = e^(z - m)`` (stored unless ``e`` is ``None``) and ``s``
+    the sum of the ``e`` other than one largest (whose ``e`` is exactly 1), so that ``log
+    sum e^z = m + log1p(s)`` with nothing lost when ``s`` is tiny (as
+    :func:`expfam._precise.log_softmax_and_partition`).  The ``e`` equal to 1 are counted
+    instead of summed, in ``ties`` (ties of the largest are exact)."""
+    k = src.shape[1]
+    for i in range(w):
+        z[k, i] = 0.0
+        m[i] = 0.0
+        s[i] = 0.0
+        ties[i] = -1.0  # the largest values less one
     for j in range(k):
-        if row[j] > m:
-            m, top = row[j], j
-    s = 0.0 if top == k else _jit.fexp(-m)
-    for j in range(k):
-        if j != top:
-            s += _jit.fexp(row[j] - m)
-    return m, math.log1p(s)
+        for i in range(w):
+            v = src[lo + i, j]
+            z[j, i] = v
+            m[i] = max(m[i], v)
+    for j in range(k + 1):
+        for i in range(w):
+            y = z[j, i] - m[i]
+            t = _jit.fexp(y)
+            if e is not None:
+                e[j, i] = t
+            s[i] += 0.0 if y == 0.0 else t
+            ties[i] += 1.0 if y == 0.0 else 0.0
+    for i in range(w):
+        s[i] += ties[i]
 
 
-@njit(parallel=True, **_OPTS)
+@njit(**_OPTS)
 def softmax_kl(a, b, p, out, bad):
-    """``n sum_j p_j (e^-delta_j - 1 + delta_j)`` with ``delta_j = log(p_j / q_j) =
-    Delta_j - D``, ``Delta = z_p - z_q``, ``D = log1p(sum_j q_j expm1(Delta_j))`` (``n =
-    p[0]``; :func:`expfam._precise.softmax_kl`): a sum of non-negative terms; ``delta_j``
-    from the log-probabilities where the sum is below -1/2."""
+    """``n sum_j p_j delta_j`` (``n = p[0]``) with ``delta_j = log(p_j / q_j) = Delta_j - D``,
+    ``Delta = z_p - z_q`` (exact inputs), ``D = A_p - A_q = (m_p - m_q) + (log1p(s_p) -
+    log1p(s_q))`` (:func:`_softmax_block`).  The terms cancel for nearby laws: declined
+    where the rounding bound ``_C eps (sum_j p_j (|Delta_j| + |delta_j|) + |m_p - m_q| +
+    log1p(s_p) + log1p(s_q))`` is not below ``_REL`` times the value (the caller uses
+    :func:`expfam._precise.softmax_kl`, a sum of non-negative terms)."""
     n = p[0]
-    k = a.shape[1]
-    for i in prange(a.shape[0]):
-        mp_, lsp = _log_softmax_norm(a[i])
-        mq, lsq = _log_softmax_norm(b[i])
-        s = 0.0
+    rows, k = a.shape
+    zp, ep = np.empty((k + 1, _ROWS)), np.empty((k + 1, _ROWS))
+    zq = np.empty((k + 1, _ROWS))
+    mp_, sp, mq, sq = np.empty(_ROWS), np.empty(_ROWS), np.empty(_ROWS), np.empty(_ROWS)
+    dd, inv, tot, mag = np.empty(_ROWS), np.empty(_ROWS), np.empty(_ROWS), np.empty(_ROWS)
+    for lo in range(0, rows, _ROWS):
+        w = min(_ROWS, rows - lo)
+        _softmax_block(a, lo, w, zp, ep, mp_, sp, inv)
+        _softmax_block(b, lo, w, zq, None, mq, sq, inv)
+        for i in range(w):
+            lp, lq = _jit.flog1p(sp[i]), _jit.flog1p(sq[i])
+            dm = mp_[i] - mq[i]
+            dd[i] = dm + (lp - lq)
+            inv[i] = 1.0 / (1.0 + sp[i])
+            tot[i] = 0.0
+            mag[i] = abs(dm) + lp + lq
         for j in range(k + 1):
-            dz = a[i, j] - b[i, j] if j < k else 0.0
-            zq = b[i, j] if j < k else 0.0
-            s += _jit.fexp((zq - mq) - lsq) * math.expm1(dz)
-        near = s > -0.5
-        dA = math.log1p(s) if near else 0.0
-        total = 0.0
-        for j in range(k + 1):
-            zp = a[i, j] if j < k else 0.0
-            zq = b[i, j] if j < k else 0.0
-            lp = (zp - mp_) - lsp
-            delta = (zp - zq) - dA if near else lp - ((zq - mq) - lsq)
-            total += (n * _jit.fexp(lp)) * _expm1mx(-delta)
-        out[i] = _kl0(total)
+            for i in range(w):
+                big = zp[j, i] - zq[j, i]
+                delta = big - dd[i]
+                pj = ep[j, i] * inv[i]
+                tot[i] += pj * delta
+                mag[i] += pj * (abs(big) + abs(delta))
+        for i in range(w):
+            val = n * tot[i]
+            out[lo + i] = _kl0(val)
+            if not (tot[i] * _REL >= _C * _EPS * mag[i] and val < math.inf):
+                bad[lo + i] = 1
 
 
-@njit(parallel=True, **_OPTS)
+@njit(**_OPTS)
 def softmax_entropy(a, b, p, out, bad):
-    """``-sum_j p_j log p_j`` from the log-softmax (a sum of non-negative terms)."""
-    k = a.shape[1]
-    for i in prange(a.shape[0]):
-        m, ls = _log_softmax_norm(a[i])
-        h = 0.0
+    """``-sum_j p_j log p_j = log1p(s) + sum_j p_j (m - z_j)`` (:func:`_softmax_block`): two
+    non-negative terms, nothing cancels."""
+    rows, k = a.shape
+    z, e = np.empty((k + 1, _ROWS)), np.empty((k + 1, _ROWS))
+    m, s, acc = np.empty(_ROWS), np.empty(_ROWS), np.empty(_ROWS)
+    for lo in range(0, rows, _ROWS):
+        w = min(_ROWS, rows - lo)
+        _softmax_block(a, lo, w, z, e, m, s, acc)
+        for i in range(w):
+            acc[i] = 0.0
         for j in range(k + 1):
-            lp = ((a[i, j] if j < k else 0.0) - m) - ls
-            h -= _jit.fexp(lp) * lp
-        out[i] = h
+            for i in range(w):
+                acc[i] += e[j, i] * (m[i] - z[j, i])
+        for i in range(w):
+            out[lo + i] = _jit.flog1p(s[i]) + acc[i] / (1.0 + s[i])
 
 
-@njit(parallel=True, **_OPTS)
+@njit(**_OPTS)
 def geometric_entropy(a, b, p, out, bad):
-    """``(-q log q - p log p) / p`` with ``q = e^eta``, ``p = -expm1(eta)``: two terms >= 0."""
-    for i in prange(a.shape[0]):
-        x = a[i, 0]
-        pr = -math.expm1(x)
+    """``(-q log q - p log p) / p`` with ``q = e^eta``, ``p = -expm1(eta)``: two terms >= 0.
+    The column copied first, then one loop without branches on contiguous values (LLVM
+    vectorises it; ``expm1`` by :func:`_expm1_v`, exact enough for every ``eta < 0``)."""
+    for i in range(a.shape[0]):
+        out[i] = a[i, 0]
+    for i in range(a.shape[0]):
+        x = out[i]
+        pr = -_expm1_v(x)
         out[i] = (-_jit.fexp(x) * x - pr * _jit.flog(pr)) / pr
 
 
-@njit(parallel=True, **_OPTS)
+@njit(**_OPTS)
 def pareto_entropy(a, b, p, out, bad):
     """``log(x_m / alpha) + 1 / alpha + 1`` (``x_m = p[0]``, ``alpha = -eta``), the log of the
     quotient in one piece where it is a normal float."""
     xm = p[0]
     lxm = math.log(xm)
-    for i in prange(a.shape[0]):
+    for i in range(a.shape[0]):
         out[i] = -a[i, 0]
-    for i in prange(a.shape[0]):
+    for i in range(a.shape[0]):
         al = out[i]
         r = xm / al
         l1 = _jit.flog(r)
@@ -598,11 +666,244 @@ def pareto_entropy(a, b, p, out, bad):
         out[i] = (l1 if ok else l2) + 1.0 / al + 1.0
 
 
+# -- multivariate normal: natural parameters (Lam m, theta), theta packed over i <= j in
+# numpy.triu_indices order (expfam.families.multivariate_normal), p = [d]
+_LN2_HI, _LN2_LO = 0.6931471803691238, 1.9082149292705877e-10
+_LOG_2PI = 1.8378770664093453
+
+
+@njit(**_OPTS)
+def _precision(eta, i, d, lam):
+    """``Lam = -(T + T')`` from the packed ``theta`` of row ``i`` (exact)."""
+    n = d
+    for r in range(d):
+        for c in range(r, d):
+            v = eta[i, n]
+            n += 1
+            lam[r, c] = -2.0 * v if r == c else -v
+            lam[c, r] = lam[r, c]
+
+
+@njit(**_OPTS)
+def _scaled_cholesky(lam, e, sc, c, x):
+    """The lower Cholesky factor ``c`` of ``R = S Lam S`` with ``S = diag(sc)``, ``sc_i =
+    2^-e_i`` and ``e_i = floor(log2(Lam_ii) / 2)`` (an exact scaling: ``R_ii`` in ``[1, 4)``),
+    and ``tr(R^-1) = |c^-1|_F^2``, the bound on ``cond(R) / d`` that the rounding bounds
+    use (``R`` has a diagonal near 1).  ``tr = inf`` where ``Lam`` is not positive definite
+    (or its diagonal not a finite normal float)."""
+    d = lam.shape[0]
+    for r in range(d):
+        v = lam[r, r]
+        if not (v >= _TINY and v < math.inf):
+            return math.inf
+        e[r] = (((_jit._f2i(v) >> 52) & 0x7FF) - 1023) >> 1
+        sc[r] = _jit._i2f((1023 - e[r]) << 52)
+    for j in range(d):
+        s = lam[j, j] * sc[j] * sc[j]
+        for k in range(j):
+            s -= c[j, k] * c[j, k]
+        if not (s > 0.0 and s < math.inf):
+            return math.inf
+        c[j, j] = math.sqrt(s)
+        for r in range(j + 1, d):
+            s = lam[r, j] * sc[r] * sc[j]
+            for k in range(j):
+                s -= c[r, k] * c[j, k]
+            c[r, j] = s / c[j, j]
+    return _inverse_norm2(c, 0.0, x)
+
+
+@njit(**_OPTS)
+def _inverse_norm2(c, shift, x):
+    """``|(shift I + c)^-1|_F^2`` for a lower triangular ``c``, column by column by forward
+    substitution (``x``: scratch of length ``d``)."""
+    d = c.shape[0]
+    total = 0.0
+    for col in range(d):
+        for r in range(col, d):
+            acc = 1.0 if r == col else 0.0
+            for k in range(col, r):
+                acc -= c[r, k] * x[k]
+            x[r] = acc / (shift + c[r, r])
+            total += x[r] * x[r]
+    return total
+
+
+@njit(**_OPTS)
+def _solve_lower(c, m):
+    """``m <- c^-1 m`` (every column of ``m``, forward substitution)."""
+    d = c.shape[0]
+    for col in range(m.shape[1]):
+        for r in range(d):
+            acc = m[r, col]
+            for k in range(r):
+                acc -= c[r, k] * m[k, col]
+            m[r, col] = acc / c[r, r]
+
+
+@njit(**_OPTS)
+def _mvn_mean(eta, i, sc, c, m):
+    """``m = Lam^-1 h = S R^-1 S h`` (``h`` the first ``d`` natural parameters of row ``i``;
+    ``R = c c'`` from :func:`_scaled_cholesky`): two triangular solves."""
+    d = c.shape[0]
+    for r in range(d):
+        acc = eta[i, r] * sc[r]
+        for k in range(r):
+            acc -= c[r, k] * m[k]
+        m[r] = acc / c[r, r]
+    for r in range(d - 1, -1, -1):
+        acc = m[r]
+        for k in range(r + 1, d):
+            acc -= c[k, r] * m[k]
+        m[r] = acc / c[r, r]
+    for r in range(d):
+        m[r] *= sc[r]
+
+
+@njit(**_OPTS)
+def mvn_kl(a, b, p, out, bad):
+    """``KL(N_p || N_q) = sum_i (t_i - log1p t_i) / 2 + (m_q - m_p)' Lam_q (m_q - m_p) / 2``,
+    ``t_i`` the eigenvalues of the whitened difference ``B = C_p^-1 S_p (Lam_q - Lam_p) S_p
+    C_p^-T`` (``d = p[0]``; :func:`_scaled_cholesky`; :func:`expfam._precise.mvn_kl` in
+    double-floats).  With the Cholesky factor ``I + E`` of ``I + B`` (``E`` lower, by the
+    recurrences in ``B`` itself, so that a small ``B`` loses nothing), ``sum_i (t_i - log1p
+    t_i) = tr B - log det(I + B) = sum_j -2 log1pmx(E_jj) + sum_{k <= j} E_jk^2``: a sum of
+    non-negative terms, no eigenvalues.  The means by triangular solves.  Declined where
+    the rounding bound (``cond R_p`` through ``tr R_p^-1``, ``|(I + E)^-1|``, and the means'
+    sizes ``m' Lam m`` against the Mahalanobis term) is not below ``_REL`` times the value,
+    or where a precision matrix is not positive definite."""
+    d = int(p[0])
+    lp, lq, cp, cq = np.zeros((d, d)), np.zeros((d, d)), np.zeros((d, d)), np.zeros((d, d))
+    w, bm, em = np.zeros((d, d)), np.zeros((d, d)), np.zeros((d, d))
+    ep, eq = np.zeros(d, dtype=np.int64), np.zeros(d, dtype=np.int64)
+    x, mp_, mq = np.zeros(d), np.zeros(d), np.zeros(d)
+    sp, sq = np.zeros(d), np.zeros(d)
+    for i in range(a.shape[0]):
+        out[i] = 0.0
+        _precision(a, i, d, lp)
+        _precision(b, i, d, lq)
+        kp = _scaled_cholesky(lp, ep, sp, cp, x)
+        kq = _scaled_cholesky(lq, eq, sq, cq, x)
+        if not (kp < math.inf and kq < math.inf):
+            bad[i] = 1
+            continue
+        for r in range(d):
+            for c in range(d):
+                w[r, c] = (lq[r, c] - lp[r, c]) * sp[r] * sp[c]
+        _solve_lower(cp, w)  # C^-1 D
+        for r in range(d):
+            for c in range(d):
+                bm[r, c] = w[c, r]
+        _solve_lower(cp, bm)  # C^-1 (C^-1 D)' = B
+        nb = 0.0
+        for r in range(d):
+            for c in range(r + 1):
+                v = 0.5 * (bm[r, c] + bm[c, r])
+                bm[r, c] = v
+                nb += v * v * (1.0 if r == c else 2.0)
+        nb = math.sqrt(nb)
+        ok = True
+        shape = 0.0
+        ne2 = 0.0
+        for j in range(d):
+            sj = bm[j, j]
+            for k in range(j):
+                sj -= em[j, k] * em[j, k]
+            ok = ok and sj > -1.0
+            if not ok:
+                break
+            ejj = sj / (1.0 + math.sqrt(1.0 + sj))  # sqrt(1 + s) - 1
+            em[j, j] = ejj
+            for r in range(j + 1, d):
+                acc = bm[r, j]
+                for k in range(j):
+                    acc -= em[r, k] * em[j, k]
+                em[r, j] = acc / (1.0 + ejj)
+            shape -= 2.0 * _log1pmx(ejj)
+            for k in range(j + 1):
+                ne2 += em[j, k] * em[j, k]
+        if not ok:
+            bad[i] = 1
+            continue
+        shape += ne2
+        # rounding: the factorisation and the solves of B perturb it by a congruence,
+        # B (1 + F), |F| <~ d eps tr(R_p^-1), so that sum t_i^2 / (1 + t_i) = |Y|_F^2, Y =
+        # (I + E)^-1 B, bounds the change of the value per unit |F|; the recurrences of E
+        # are backward stable, |I + B - (I + E)(I + E)'| <~ d eps (|B| + |E|^2), which moves
+        # the value by at most |Y|_F |(I + E)^-1|_F that much
+        for r in range(d):
+            for c in range(d):
+                w[r, c] = bm[max(r, c), min(r, c)]
+                em[r, c] += 1.0 if r == c else 0.0  # I + E
+        _solve_lower(em, w)
+        ny2 = 0.0
+        for r in range(d):
+            for c in range(d):
+                ny2 += w[r, c] * w[r, c]
+        ng2 = _inverse_norm2(em, 0.0, x)
+        _mvn_mean(a, i, sp, cp, mp_)
+        _mvn_mean(b, i, sq, cq, mq)
+        hmp = 0.0
+        hmq = 0.0
+        for r in range(d):
+            hmp += a[i, r] * mp_[r]
+            hmq += b[i, r] * mq[r]
+            x[r] = (mq[r] - mp_[r]) / sq[r]  # S_q^-1 (m_q - m_p)
+        maha = 0.0
+        for r in range(d):
+            acc = 0.0
+            for k in range(r, d):
+                acc += cq[k, r] * x[k]
+            maha += acc * acc
+        val = 0.5 * (shape + maha)
+        # the means' rounding moves |C_q' S_q^-1 (m_q - m_p)| by at most dm (their sizes in
+        # the norm of Lam_q, through cond R), hence maha by 2 sqrt(maha) dm + dm^2
+        dm = _C * _EPS * d * (kp * math.sqrt((1.0 + nb) * abs(hmp)) + kq * math.sqrt(abs(hmq)))
+        err = _C * _EPS * (d * ((kp + d) * ny2 + math.sqrt(ny2 * ng2) * (nb + ne2)) + shape
+                           + maha) + dm * (2.0 * math.sqrt(maha) + dm)
+        out[i] = _kl0(val)
+        if not (val * _REL >= err and val < math.inf):
+            bad[i] = 1
+
+
+@njit(**_OPTS)
+def mvn_entropy(a, b, p, out, bad):
+    """``(d (1 + log 2 pi) - log det Lam) / 2`` with ``log det Lam = 2 sum_j log C_jj +
+    2 sum_j e_j log 2`` (:func:`_scaled_cholesky`; ``d = p[0]``), declined where the bound
+    on its rounding (the terms, and ``d tr(R^-1)`` for the factorisation) is not below
+    ``_REL`` of the value (:func:`expfam._precise.mvn_logdet_entropy` in double-floats)."""
+    d = int(p[0])
+    lam, c = np.zeros((d, d)), np.zeros((d, d))
+    e = np.zeros(d, dtype=np.int64)
+    x, sc = np.zeros(d), np.zeros(d)
+    const = d * (1.0 + _LOG_2PI)
+    for i in range(a.shape[0]):
+        _precision(a, i, d, lam)
+        kp = _scaled_cholesky(lam, e, sc, c, x)
+        if not kp < math.inf:
+            out[i] = 0.0
+            bad[i] = 1
+            continue
+        prod = 1.0  # det C: each C_jj in (0, 2), the product normal unless cond R is huge
+        n = 0
+        for j in range(d):
+            prod *= c[j, j]
+            n += 2 * e[j]
+        small = math.log(prod)
+        mag = abs(small) + d
+        logdet = n * _LN2_HI + (n * _LN2_LO + 2.0 * small)
+        val = 0.5 * (const - logdet)
+        out[i] = val
+        err = _C * _EPS * (const + abs(n) * _LN2_HI + 2.0 * mag + d * kp)
+        if not (abs(val) * _REL >= err and prod >= _TINY and kp < 1e100):
+            bad[i] = 1
+
+
 #: the largest number of trials whose entropy is summed over the support here
 BINOMIAL_MAX_N = 1000
 
 
-@njit(parallel=True, **_OPTS)
+@njit(**_OPTS)
 def binomial_entropy(a, b, p, out, bad):
     """``-sum_x f(x) log f(x)`` over ``x = 0..n`` (``p = [n, log C(n, 0), ..., log C(n,
     n)]``), ``log f(x) = log C(n, x) + x log p + (n - x) log q`` with ``log p =
@@ -611,7 +912,7 @@ def binomial_entropy(a, b, p, out, bad):
     ``_REL`` of the sum, or for ``n > BINOMIAL_MAX_N`` (the caller uses
     :func:`expfam._precise.binomial_entropy`)."""
     n = int(p[0])
-    for i in prange(a.shape[0]):
+    for i in range(a.shape[0]):
         if n > BINOMIAL_MAX_N:
             out[i] = 0.0
             bad[i] = 1
@@ -634,14 +935,68 @@ def binomial_entropy(a, b, p, out, bad):
             bad[i] = 1
 
 
+#: rows per task of :func:`run` (at least; a batch is cut into about four tasks per thread
+#: so that a thread held up by other work on its core does not hold up the others)
+MIN_CHUNK = 4096
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _threads() -> int:
+    """Threads of :func:`run`: numba's configured number (``NUMBA_NUM_THREADS``, by
+    default the number of CPUs)."""
+    return max(1, int(numba.config.NUMBA_NUM_THREADS))
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=max(_threads() - 1, 1), thread_name_prefix="expfam-kl")
+        return _POOL
+
+
+def _forget_pool() -> None:
+    """In a forked child: the parent's pool threads do not exist there."""
+    global _POOL, _POOL_LOCK
+    _POOL, _POOL_LOCK = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
 def run(name: str, eta_p: np.ndarray, eta_q: np.ndarray | None, params: np.ndarray):
     """Run the kernel ``name`` on natural parameters of shape ``(n, k)`` (``eta_q`` is
     ``None`` for an entropy); ``(out, bad)`` with ``bad`` a boolean mask of the declined
-    elements."""
+    elements.
+
+    The kernels are serial (``nogil``: they compile several times faster than numba's
+    ``parallel=True`` loops); large batches are cut into row chunks run on a small
+    thread pool, the calling thread taking a share."""
     kernel = globals()[name]
     n = eta_p.shape[0]
     out = np.empty(n)
     bad = np.zeros(n, dtype=np.uint8)
-    q = eta_p if eta_q is None else eta_q
-    _jit.run(kernel, eta_p, q, np.asarray(params, dtype=np.float64), out, bad)
+    a = np.ascontiguousarray(eta_p, dtype=np.float64)
+    b = a if eta_q is None else np.ascontiguousarray(eta_q, dtype=np.float64)
+    p = np.ascontiguousarray(params, dtype=np.float64)
+    threads = _threads()
+    tasks = min(4 * threads, n // MIN_CHUNK) if threads > 1 else 1
+    if tasks <= 1:
+        kernel(a, b, p, out, bad)
+        return out, bad.view(bool)
+    cuts = np.linspace(0, n, tasks + 1).astype(np.int64)
+    counter = itertools.count()  # next() is atomic under the GIL
+
+    def drain():
+        for t in iter(counter.__next__, None):
+            if t >= tasks:
+                return
+            lo, hi = cuts[t], cuts[t + 1]
+            kernel(a[lo:hi], b[lo:hi], p, out[lo:hi], bad[lo:hi])
+
+    futures = [_pool().submit(drain) for _ in range(min(threads, tasks) - 1)]
+    drain()
+    for f in futures:
+        f.result()
     return out, bad.view(bool)

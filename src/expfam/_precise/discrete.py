@@ -262,10 +262,19 @@ def softmax_kl(eta_p, eta_q, n=1.0):
     delta_z = np.concatenate([eta_p - eta_q, zeros], axis=-1)
     with np.errstate(all="ignore"):
         s = np.sum(np.exp(lq) * np.expm1(delta_z), axis=-1, keepdims=True)
-        dA = np.where(s > -0.5, np.log1p(np.maximum(s, -0.5)), 0.0)
+        # the first form where |D| < log 2 (nearby laws); an s that overflowed (or is
+        # NaN: 0 * inf, logits more than 709 apart) takes the direct one
+        near = (s > -0.5) & (s < 1.0)
+        dA = np.where(near, np.log1p(np.clip(s, -0.5, 1.0)), 0.0)
         delta_direct = lp - lq
-        delta = np.where(s > -0.5, delta_z - dA, delta_direct)
-        terms = (n * np.exp(lp)) * expm1mx(-delta)
+        delta = np.where(near, delta_z - dA, delta_direct)
+        pn = n * np.exp(lp)
+        terms = pn * expm1mx(-delta)
+        # p (e^-delta - 1 + delta) = q - p + p delta: for -delta > 1 (nothing cancels there)
+        # without e^-delta, which overflows where p underflows (0 * inf)
+        far = -delta > 1.0
+        if np.any(far):
+            terms = np.where(far, (n * np.exp(lq) - pn) + pn * delta, terms)
     return np.sum(terms, axis=-1)
 
 

@@ -684,6 +684,7 @@ class ExponentialFamily(SufficientStatisticModel):
         if bad.any():
             if any(np.ndim(v) for v in fixed.values()):  # fixed arrays follow the batch
                 return None
+            bad = np.flatnonzero(bad)  # (few: indices gather faster than a mask)
             out[bad] = (cls.entropy_natural(a[bad], fixed) if b is None
                         else _clamp_kl(cls.kl_natural(a[bad], b[bad], fixed)))
         return out.reshape(shape)

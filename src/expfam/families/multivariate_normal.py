@@ -312,6 +312,20 @@ class MultivariateNormal(ExponentialFamily):
         m, S, _, _ = cls._mean_cov(eta, fixed)
         return m, S
 
+    # expfam._divergence_jit: a float64 Cholesky per element with a rounding bound; the
+    # elements it declines (ill-conditioned, nearby laws, far means) by the forms below
+    entropy_kernel = "mvn_entropy"
+    kl_kernel = "mvn_kl"
+
+    @classmethod
+    def divergence_params(cls, fixed):
+        """``p = [d]`` for the compiled KL and entropy."""
+        return np.array([float(fixed["dim"])])
+
+    @classmethod
+    def entropy_params(cls, fixed):
+        return cls.divergence_params(fixed)
+
     @classmethod
     def entropy_natural(cls, eta, fixed):
         """Differential entropy ``log det(2 pi e cov) / 2`` in nats (closed form, free of the
