@@ -519,9 +519,11 @@ def _ol_outside(v, dom):
     return lambda v, dom: not _special.in_interval(v, dom)
 
 
-def _run_stats(xs, ws, i0, i1, el, p, c, dom):
-    """Sums of the statistics of ``xs[i0:i1]`` (weighted by ``ws`` unless it is empty):
-    ``((sum u_0, ..., [sum log h]), n_outside)``."""
+def _chunk_stats(x, w, r0, r1, el, p, c, dom, S, C):
+    """Add the sums of the statistics of runs ``r0 .. r1 - 1`` (128 values each) of ``x``
+    (weighted by ``w`` unless it is empty) into ``S, C`` (sums and their compensations,
+    one per statistic); returns the number of values outside the support.  One chunk of
+    :func:`sums_1d`."""
 
 
 _TERMS = {  # (k, with log h) -> the tuple of per-value terms of the sums
@@ -534,33 +536,47 @@ _TERMS = {  # (k, with log h) -> the tuple of per-value terms of the sums
 }
 
 
-def _fused_runs(k, with_lh):
-    """The implementation of :func:`_run_stats` for ``k`` statistics (and ``log h``).
+def _fused_chunk(k, with_lh):
+    """The implementation of :func:`_chunk_stats` for ``k`` statistics (and ``log h``).
 
-    The loop adds each value's statistics straight into its accumulators with
+    Each run's loop adds the values' statistics straight into its accumulators with
     :func:`_radd`, the one operation that may be reassociated, so that LLVM sums in
     vector lanes (the bound of :func:`_runs`); the element's own arithmetic keeps its
-    IEEE semantics."""
+    IEEE semantics.  The run sums are added with Neumaier's method.  The loops over the
+    runs and over their values are one function: a call per run (with the reference
+    counting of its array arguments) cost more than the run's arithmetic."""
     terms = register_jitable(inline="always")(_TERMS[k, with_lh])
     zero = (0.0,) * (k + with_lh)
+    ns = k + with_lh
 
-    def impl(xs, ws, i0, i1, el, p, c, dom):
+    def impl(x, w, r0, r1, el, p, c, dom, S, C):
+        n = x.shape[0]
+        weighted = w.shape[0] > 0
         nbad = 0
-        acc = zero
-        # unsigned indices: no wraparound of negative ones, so the loads vectorise
-        if ws.shape[0] > 0:
-            for j in range(i0, i1):
-                v = xs[np.uint64(j)]
-                u, lh = call(el, (v, p, c))
-                acc = _add_scaled(acc, terms(u, lh), ws[np.uint64(j)])
-                nbad += _outside(v, dom)
-        else:
-            for j in range(i0, i1):
-                v = xs[np.uint64(j)]
-                u, lh = call(el, (v, p, c))
-                acc = _add_scaled(acc, terms(u, lh), 1.0)
-                nbad += _outside(v, dom)
-        return acc, nbad
+        for r in range(r0, r1):
+            i0 = r * _RUN
+            i1 = min(n, i0 + _RUN)
+            acc = zero
+            # unsigned indices: no wraparound of negative ones, so the loads vectorise
+            if weighted:
+                for j in range(i0, i1):
+                    v = x[np.uint64(j)]
+                    u, lh = call(el, (v, p, c))
+                    acc = _add_scaled(acc, terms(u, lh), w[np.uint64(j)])
+                    nbad += _outside(v, dom)
+            else:
+                for j in range(i0, i1):
+                    v = x[np.uint64(j)]
+                    u, lh = call(el, (v, p, c))
+                    acc = _add_scaled(acc, terms(u, lh), 1.0)
+                    nbad += _outside(v, dom)
+            if nbad > 0:  # the result will be discarded: stop early
+                break
+            for s in range(ns):
+                u_s, c_s = _two_sum(S[s], C[s], acc[s])
+                S[s] = u_s
+                C[s] = c_s
+        return nbad
 
     return impl
 
@@ -583,11 +599,11 @@ def _ol_add_scaled(acc, t, w):
                               _radd(acc[2], w * t[2]), _radd(acc[3], w * t[3]))
 
 
-@overload(_run_stats, jit_options=_OPTS)
-def _ol_run_stats(xs, ws, i0, i1, el, p, c, dom):
+@overload(_chunk_stats, jit_options=_OPTS)
+def _ol_chunk_stats(x, w, r0, r1, el, p, c, dom, S, C):
     if not isinstance(el, CompiledType):
         return None
-    return _fused_runs(el.n_stats, not el.log_h_constant)
+    return _fused_chunk(el.n_stats, not el.log_h_constant)
 
 
 @njit(**_OPTS)
@@ -649,7 +665,7 @@ def _map_block_grouped(xs, gs, m, el, p, dom, cg, buf):
 @njit(parallel=True, **_OPTS)
 def sums_1d(x, w, el, p, dom, c, nchunks, nlanes):
     """Raw sums of 1-D contiguous ``x`` (weighted by ``w`` unless ``w`` is empty) by the
-    family's element map ``el``, in runs of 128 values (:func:`_run_stats`).
+    family's element map ``el``, in runs of 128 values (:func:`_chunk_stats`).
 
     The data are cut into ``nchunks`` chunks (a partition that depends on ``n`` only);
     ``nlanes`` parallel lanes take the chunks one at a time (:func:`_next_task`), so a
@@ -673,18 +689,8 @@ def sums_1d(x, w, el, p, dom, c, nchunks, nlanes):
             ch = _next_task(counter)
             if ch >= nchunks:
                 break
-            nbad = 0
-            for r in range(ch * nrun // nchunks, (ch + 1) * nrun // nchunks):
-                i0 = r * _RUN
-                t, nb = _run_stats(x, w, i0, min(n, i0 + _RUN), el, p, c, dom)
-                nbad += nb
-                if nbad > 0:  # the result will be discarded: stop early
-                    break
-                for s in range(ns):
-                    u, cc = _two_sum(S[ch, s], C[ch, s], t[s])
-                    S[ch, s] = u
-                    C[ch, s] = cc
-            bad[ch] = nbad
+            bad[ch] = _chunk_stats(x, w, ch * nrun // nchunks, (ch + 1) * nrun // nchunks,
+                                   el, p, c, dom, S[ch], C[ch])
     return S, C, bad
 
 
