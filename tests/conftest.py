@@ -12,3 +12,11 @@ from hypothesis import settings
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+if os.environ.get("EXPFAM_TEST_PROFILE"):
+    # where the suite's time goes (numba compilations, CPU per test): tests/_profile.py
+    def pytest_configure(config):
+        from . import _profile
+
+        _profile.configure(config, os.environ["EXPFAM_TEST_PROFILE"])
