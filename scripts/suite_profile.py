@@ -11,7 +11,15 @@ import collections
 import glob
 import json
 import os
+import re
 import sys
+
+
+def _short(args):
+    """Argument types in brief: ``f8[:]`` for a 1-D float64 array, a token by its function."""
+    args = re.sub(r"Array\((\w+), (\d), '(\w)', \w+, aligned=True\)",
+                  lambda m: f"{m[1]}[{','.join(':' * int(m[2]))}]{'' if m[3] == 'C' else m[3]}", args)
+    return re.sub(r"Compiled\[expfam\.families\.\w+\.(\w+\.\w+)@\w+\]", r"\1", args)
 
 
 def main(directory, top=30):
@@ -34,16 +42,17 @@ def main(directory, top=30):
         by_file[r["test"].split("::")[0]] += r["cpu"]
     for r in comp:
         comp_file[(r["test"] or "?").split("::")[0]] += r["cpu"]
-    print(f"\ntest files by CPU seconds (top {top}; compile = numba seconds inside them)")
+    print(f"\ntest files by CPU seconds (top {top}; compile = numba CPU seconds inside them)")
     for name, s in by_file.most_common(top):
         print(f"{s:7.1f}  compile {comp_file[name]:6.1f}  {name}")
     by_fn = collections.defaultdict(list)
     for r in comp:
         by_fn[(r["fn"], r["args"])].append(r)
-    print(f"\ncompilations by seconds (top {top}, top-level; workers)")
+    print(f"\ncompilations by CPU seconds (top {top}, top-level; workers)")
     ranked = sorted(by_fn.items(), key=lambda kv: -sum(r["cpu"] for r in kv[1]))
     for (fn, args), rs in ranked[:top]:
-        print(f"{sum(r['cpu'] for r in rs):6.1f}  {'/'.join(r['w'] for r in rs):10s} {fn} {args[:70]}")
+        workers = "/".join(r["w"] for r in rs)
+        print(f"{sum(r['cpu'] for r in rs):6.1f}  {workers:10s} {fn} {_short(args)[:90]}")
     dup = [(k, rs) for k, rs in by_fn.items() if len({r["w"] for r in rs}) > 1]
     waste = sum(sum(r["cpu"] for r in rs) - max(r["cpu"] for r in rs) for _, rs in dup)
     print(f"\ncompiled in more than one worker: {len(dup)} of {len(by_fn)} signatures, "
