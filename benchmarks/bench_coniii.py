@@ -58,25 +58,25 @@ import json, sys, time, warnings
 warnings.filterwarnings("ignore")
 import numpy as np
 from coniii.solvers import Pseudo, MCH
-from coniii.utils import vec2mat
 
 x = np.load(sys.argv[1]).astype(np.int64)
 n = x.shape[1]
-out = {}
-t = time.perf_counter()
+# one JSON line per method, printed as soon as it is done (a later failure keeps it)
+t, c = time.perf_counter(), time.process_time()
 pseudo = Pseudo(x, iprint=False)
 m_pl = pseudo.solve()
-out["pseudo"] = {"time_s": time.perf_counter() - t, "multipliers": np.asarray(m_pl).tolist()}
-t = time.perf_counter()
+print(json.dumps({"pseudo": {"time_s": time.perf_counter() - t, "cpu_s": time.process_time() - c,
+                             "multipliers": np.asarray(m_pl).tolist()}}), flush=True)
+t, c = time.perf_counter(), time.process_time()
 mch = MCH(x, sample_size=int(sys.argv[2]), iprint=False, rng=np.random.RandomState(0))
 # ConIII's own Metropolis samples are int8, which its compiled MCH step does not accept
 _approx = mch.mch_approximation
 mch.mch_approximation = lambda samples, dlamda: _approx(np.asarray(samples, dtype=np.int64), dlamda)
 m_mch, flag, errs = mch.solve(initial_guess=np.asarray(m_pl), n_iters=10 * n, burn_in=10 * n,
                               maxiter=int(sys.argv[3]), full_output=True)
-out["mch"] = {"time_s": time.perf_counter() - t, "multipliers": np.asarray(m_mch).tolist(),
-              "errflag": int(flag), "final_max_error": float(np.max(np.abs(errs[-1])))}
-print(json.dumps(out))
+print(json.dumps({"mch": {"time_s": time.perf_counter() - t, "cpu_s": time.process_time() - c,
+                          "multipliers": np.asarray(m_mch).tolist(), "errflag": int(flag),
+                          "final_max_error": float(np.max(np.abs(errs[-1])))}}), flush=True)
 '''
 
 
@@ -185,7 +185,10 @@ def main():
                                str(args.mch_maxiter)], capture_output=True, text=True)
         if proc.returncode != 0:
             sys.exit(f"ConIII worker failed:\n{proc.stderr[-3000:]}")
-        out = json.loads(proc.stdout.strip().splitlines()[-1])
+        out = {}
+        for line in proc.stdout.splitlines():
+            if line.startswith("{"):
+                out.update(json.loads(line))
     for key, label in (("pseudo", "ConIII Pseudo"), ("mch", "ConIII MCH")):
         J = coniii_to_matrix(out[key]["multipliers"], args.n)
         note = ""
