@@ -94,20 +94,25 @@ def chain_moments(ctx, sampler, eta, rounds: int, rng=None) -> dict:
                                                          max(1, rounds // MIN_BATCH)))
     L = rounds // B
     sums = np.zeros((C, B, ctx.k))
+    sq = np.zeros(ctx.k)
     for b in range(B):
         n_r = L if b < B - 1 else rounds - L * (B - 1)
         done = 0
         while done < n_r:
             r = min(256, n_r - done)
             x = sampler.run(ctx.cls, eta, ctx.fixed, r, rng)  # (C, r, n)
-            sums[:, b] += ctx.chain_sums(x)
+            s, q = _chain_stats(ctx, x, eta)
+            sums[:, b] += s
+            sq = None if q is None or sq is None else sq + q
             done += r
         sums[:, b] /= n_r
     lengths = np.array([L] * (B - 1) + [rounds - L * (B - 1)], dtype=np.float64)
     total = C * rounds
     mean = np.einsum("cbk,b->k", sums, lengths) / total
-    # every statistic is a spin product (u^2 = 1) or an indicator (u^2 = u)
-    pooled_var = np.maximum(ctx.second_moment(mean) - mean**2, 0.0)
+    if sq is None:  # every statistic is a spin product (u^2 = 1) or an indicator (u^2 = u)
+        pooled_var = np.maximum(ctx.second_moment(mean) - mean**2, 0.0)
+    else:  # Rao-Blackwellised statistics: their own second moments
+        pooled_var = np.maximum(sq / total - mean**2, 0.0)
     bm = sums.reshape(C * B, ctx.k)
     se_batch = bm.std(axis=0, ddof=1) / math.sqrt(C * B) if C * B > 1 else np.full(ctx.k, np.inf)
     se_iid = np.sqrt(pooled_var / total)
@@ -115,6 +120,14 @@ def chain_moments(ctx, sampler, eta, rounds: int, rng=None) -> dict:
     varies = pooled_var > 1e-12
     ess = float(np.min(pooled_var[varies] / se[varies] ** 2)) if np.any(varies) else float(total)
     return {"mean": mean, "se": se, "ess": ess, "n_samples": int(total), "batches": int(B)}
+
+
+def _chain_stats(ctx, x, eta):
+    """Per-chain sums of the statistics of ``x`` (``(C, R, n)``) and the sums of their
+    squares (``None``: the context's ``second_moment`` gives them): Rao-Blackwellised
+    when the context offers it (``rao_blackwell_sums``), else ``u`` itself."""
+    rb = getattr(ctx, "rao_blackwell_sums", None)
+    return (ctx.chain_sums(x), None) if rb is None else rb(x, eta)
 
 
 def _check(ctx, sampler, eta, rng, rounds, alpha, learn_sweeps):
@@ -170,8 +183,8 @@ def run_pcd(ctx, eta0, rng, sampler, *, mc_tol, alpha, max_rounds, warmup,
         st = _load(checkpoint, settings, sampler, rng)
 
     def step(eta, gain, n_sweeps):
-        x = sampler.run(ctx.cls, eta, ctx.fixed, n_sweeps, rng).reshape(-1, ctx.fixed["n"])
-        g = ctx.mu - ctx.sample_mean(x) - ctx.l2 * eta
+        x = sampler.run(ctx.cls, eta, ctx.fixed, n_sweeps, rng)  # (C, n_sweeps, n)
+        g = ctx.mu - _chain_stats(ctx, x, eta)[0].sum(axis=0) / (C * n_sweeps) - ctx.l2 * eta
         new = eta + gain * direction(g)
         if ctx.l1 > 0:  # proximal step of l1 in the diagonal metric
             thr = gain * ctx.l1 / diag
