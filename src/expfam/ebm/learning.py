@@ -157,7 +157,7 @@ class EBMFitResult:
 def fit_ising(data, weights=None, *, method: str = "pseudolikelihood", spins=None, edges=None,
               l1: float = 0.0, l2: float = 0.0, init=None, rng=None, tol: float = 1e-10,
               max_iter: int = 200, n_chains: int = 1000, mc_tol: float = 0.5,
-              alpha: float = 0.01, max_rounds: int = 6, warmup: int = 50,
+              alpha: float = 0.01, max_rounds: int = 6, warmup: int | None = None,
               scan: str = "sequential", checkpoint=None, checkpoint_every: int = 25,
               resume: bool = False, callback=None) -> EBMFitResult:
     """Maximum-likelihood (or penalised) fit of an Ising model to samples.
@@ -194,8 +194,12 @@ def fit_ising(data, weights=None, *, method: str = "pseudolikelihood", spins=Non
         PCD: level of the test that the residual is zero within its Monte Carlo error.
     max_rounds : int
         PCD: rounds (each doubling the samples) before giving up.
-    warmup : int
-        PCD: steps with a constant gain before the ``1/t`` averaging phase.
+    warmup : int, optional
+        PCD: steps with a constant gain (0.5, one sweep each) before the ``1/t`` averaging
+        phase, to forget a poor start.  Default: 0 from the pseudolikelihood start (the
+        default ``init``; already within the data's sampling error of the MLE, so
+        constant-gain steps would only throw it off by their Monte Carlo noise, which the
+        averaging phase then has to undo), 50 from a given ``init``.
     scan : str
         PCD: Gibbs scan.
     checkpoint : str or path, optional
@@ -251,7 +255,8 @@ def fit_ising(data, weights=None, *, method: str = "pseudolikelihood", spins=Non
     else:
         out = _fit_pcd(ctx, eta0, np.random.default_rng(rng), check_int(n_chains, "n_chains", 2),
                        mc_tol, alpha, check_int(max_rounds, "max_rounds", 1),
-                       check_int(warmup, "warmup", 0), scan, checkpoint,
+                       check_int((0 if init is None else 50) if warmup is None else warmup,
+                                 "warmup", 0), scan, checkpoint,
                        check_int(checkpoint_every, "checkpoint_every", 1), bool(resume), callback)
     return _result(ctx, method, out, time.perf_counter() - t0)
 
