@@ -52,11 +52,12 @@ class _Ctx:
         return np.ones_like(mean)
 
 
-@pytest.mark.parametrize("chains", [4, 64])
+@pytest.mark.parametrize("chains", [4, 64, 200])
 def test_reported_se_matches_the_spread_over_seeds(chains):
     """The batch-means standard error of the sampled moments agrees with their spread over
     30 independent seeds (within a factor 1.5 per statistic on the median, 2 for every one),
-    for few chains (batches in time) and many chains (one batch per chain); the means are
+    for few chains (batches in time), many chains (one batch per chain) and more chains than
+    batches (100 groups of 2 chains); the means are
     centred on the exact moments (chi-square test at level 0.001)."""
     rng = np.random.default_rng(1)
     n = 8
