@@ -294,7 +294,7 @@ class _Context:
         s2 = np.matmul(x.transpose(0, 2, 1), x)
         return np.concatenate([x.sum(axis=1), s2[:, self.I, self.J]], axis=1)
 
-    def rao_blackwell_sums(self, x, eta):
+    def rao_blackwell_sums(self, x, eta, squares=True):
         """Sums over the records of chain samples ``x`` (``(C, R, n)``) of the
         Rao-Blackwellised statistics of the model ``eta`` and the sums of their squares.
 
@@ -308,7 +308,8 @@ class _Context:
         -------
         sums : ndarray, shape (C, k)
         sq : ndarray, shape (k,) or None
-            Sums of the squared statistics over all records of all chains.
+            Sums of the squared statistics over all records of all chains (``None``
+            without ``squares``).
         """
         if self.fixed["spins"] != "+-1" or self.fixed["edges"] is not None:
             return self.chain_sums(x), None
@@ -316,6 +317,8 @@ class _Context:
         T = np.tanh(x @ Ising.coupling_matrix(eta, self.fixed) + eta[:n])
         st = np.matmul(x.transpose(0, 2, 1), T)  # per chain: sum_r s_i t_j
         sums = np.concatenate([T.sum(axis=1), 0.5 * (st[:, I, J] + st[:, J, I])], axis=1)
+        if not squares:
+            return sums, None
         Tf = T.reshape(-1, n)
         q = np.einsum("ri,ri->i", Tf, Tf)
         P = (x.reshape(-1, n) * Tf).T @ (x.reshape(-1, n) * Tf)

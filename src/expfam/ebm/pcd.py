@@ -138,12 +138,12 @@ def _groups(C):
     return next((d for d in range(MIN_GROUPS, C) if C % d == 0), C)
 
 
-def _chain_stats(ctx, x, eta):
+def _chain_stats(ctx, x, eta, squares=True):
     """Per-chain sums of the statistics of ``x`` (``(C, R, n)``) and the sums of their
-    squares (``None``: the context's ``second_moment`` gives them): Rao-Blackwellised
-    when the context offers it (``rao_blackwell_sums``), else ``u`` itself."""
+    squares (``None``: the context's ``second_moment`` gives them, or not ``squares``):
+    Rao-Blackwellised when the context offers it (``rao_blackwell_sums``), else ``u``."""
     rb = getattr(ctx, "rao_blackwell_sums", None)
-    return (ctx.chain_sums(x), None) if rb is None else rb(x, eta)
+    return (ctx.chain_sums(x), None) if rb is None else rb(x, eta, squares)
 
 
 def _check(ctx, sampler, eta, rng, rounds, alpha, learn_sweeps):
@@ -201,7 +201,7 @@ def run_pcd(ctx, eta0, rng, sampler, *, mc_tol, alpha, max_rounds, warmup,
     def step(eta, gain, n_sweeps):
         x = sampler.run(ctx.cls, eta, ctx.fixed, n_sweeps, rng)  # (C, n_sweeps, n)
         x = x.reshape(1, -1, x.shape[-1])  # only the total is needed: one matrix product
-        g = ctx.mu - _chain_stats(ctx, x, eta)[0][0] / (C * n_sweeps) - ctx.l2 * eta
+        g = ctx.mu - _chain_stats(ctx, x, eta, False)[0][0] / (C * n_sweeps) - ctx.l2 * eta
         new = eta + gain * direction(g)
         if ctx.l1 > 0:  # proximal step of l1 in the diagonal metric
             thr = gain * ctx.l1 / diag
