@@ -11,10 +11,12 @@ differ in where ``E_eta[u]`` comes from:
   machine precision, from the independent-spin model.  With ``l1 > 0``: L-BFGS-B on
   the split parameters ``eta = p - q``, ``p, q >= 0``.
 - ``"pcd"``: persistent contrastive divergence (stochastic maximum likelihood): model
-  moments from persistent Gibbs chains (:class:`~expfam.ebm.gibbs.GibbsSampler`), one
-  sweep per step; steps preconditioned by the covariance of ``u`` over the data (the
-  Fisher information at the MLE of a well-specified model), Robbins-Monro gain ``1/t``
-  after a warm-up (proximal soft-thresholding with ``l1``).  *Stopping rule*: at the
+  moments from persistent Gibbs chains (:class:`~expfam.ebm.gibbs.GibbsSampler`;
+  Rao-Blackwellised for dense ``+-1`` models: ``tanh`` of the local fields in place of
+  the spins); steps preconditioned by the covariance of ``u`` over the data (the Fisher
+  information at the MLE of a well-specified model), Robbins-Monro gain ``1/t`` (after a
+  constant-gain warm-up only from a given ``init``: the pseudolikelihood start is already
+  within the data's error of the MLE) (proximal soft-thresholding with ``l1``).  *Stopping rule*: at the
   end of each round the model is frozen and fresh chain samples measure its residual and
   the Monte Carlo standard error of that residual (batch means over the independent chains
   and over time, never below the error of independent states; :mod:`.pcd`).  The run has
