@@ -102,7 +102,7 @@ def chain_moments(ctx, sampler, eta, rounds: int, rng=None) -> dict:
     L = rounds // B
     G = _groups(C) if B == 1 else C
     sums = np.zeros((G, B, ctx.k))
-    sq = np.zeros(ctx.k)
+    sq: np.ndarray | None = np.zeros(ctx.k)
     for b in range(B):
         n_r = L if b < B - 1 else rounds - L * (B - 1)
         done = 0
