@@ -11,10 +11,12 @@ differ in where ``E_eta[u]`` comes from:
   machine precision, from the independent-spin model.  With ``l1 > 0``: L-BFGS-B on
   the split parameters ``eta = p - q``, ``p, q >= 0``.
 - ``"pcd"``: persistent contrastive divergence (stochastic maximum likelihood): model
-  moments from persistent Gibbs chains (:class:`~expfam.ebm.gibbs.GibbsSampler`), one
-  sweep per step; steps preconditioned by the covariance of ``u`` over the data (the
-  Fisher information at the MLE of a well-specified model), Robbins-Monro gain ``1/t``
-  after a warm-up (proximal soft-thresholding with ``l1``).  *Stopping rule*: at the
+  moments from persistent Gibbs chains (:class:`~expfam.ebm.gibbs.GibbsSampler`;
+  Rao-Blackwellised for dense ``+-1`` models: ``tanh`` of the local fields in place of
+  the spins); steps preconditioned by the covariance of ``u`` over the data (the Fisher
+  information at the MLE of a well-specified model), Robbins-Monro gain ``1/t`` (after a
+  constant-gain warm-up only from a given ``init``: the pseudolikelihood start is already
+  within the data's error of the MLE) (proximal soft-thresholding with ``l1``).  *Stopping rule*: at the
   end of each round the model is frozen and fresh chain samples measure its residual and
   the Monte Carlo standard error of that residual (batch means over the independent chains
   and over time, never below the error of independent states; :mod:`.pcd`).  The run has
@@ -157,7 +159,7 @@ class EBMFitResult:
 def fit_ising(data, weights=None, *, method: str = "pseudolikelihood", spins=None, edges=None,
               l1: float = 0.0, l2: float = 0.0, init=None, rng=None, tol: float = 1e-10,
               max_iter: int = 200, n_chains: int = 1000, mc_tol: float = 0.5,
-              alpha: float = 0.01, max_rounds: int = 6, warmup: int = 50,
+              alpha: float = 0.01, max_rounds: int = 6, warmup: int | None = None,
               scan: str = "sequential", checkpoint=None, checkpoint_every: int = 25,
               resume: bool = False, callback=None) -> EBMFitResult:
     """Maximum-likelihood (or penalised) fit of an Ising model to samples.
@@ -194,8 +196,12 @@ def fit_ising(data, weights=None, *, method: str = "pseudolikelihood", spins=Non
         PCD: level of the test that the residual is zero within its Monte Carlo error.
     max_rounds : int
         PCD: rounds (each doubling the samples) before giving up.
-    warmup : int
-        PCD: steps with a constant gain before the ``1/t`` averaging phase.
+    warmup : int, optional
+        PCD: steps with a constant gain (0.5, one sweep each) before the ``1/t`` averaging
+        phase, to forget a poor start.  Default: 0 from the pseudolikelihood start (the
+        default ``init``; already within the data's sampling error of the MLE, so
+        constant-gain steps would only throw it off by their Monte Carlo noise, which the
+        averaging phase then has to undo), 50 from a given ``init``.
     scan : str
         PCD: Gibbs scan.
     checkpoint : str or path, optional
@@ -251,7 +257,8 @@ def fit_ising(data, weights=None, *, method: str = "pseudolikelihood", spins=Non
     else:
         out = _fit_pcd(ctx, eta0, np.random.default_rng(rng), check_int(n_chains, "n_chains", 2),
                        mc_tol, alpha, check_int(max_rounds, "max_rounds", 1),
-                       check_int(warmup, "warmup", 0), scan, checkpoint,
+                       check_int((0 if init is None else 50) if warmup is None else warmup,
+                                 "warmup", 0), scan, checkpoint,
                        check_int(checkpoint_every, "checkpoint_every", 1), bool(resume), callback)
     return _result(ctx, method, out, time.perf_counter() - t0)
 
@@ -288,6 +295,38 @@ class _Context:
         """Sums of ``u`` over the records of chain samples ``x``, ``(C, R, n) -> (C, k)``."""
         s2 = np.matmul(x.transpose(0, 2, 1), x)
         return np.concatenate([x.sum(axis=1), s2[:, self.I, self.J]], axis=1)
+
+    def rao_blackwell_sums(self, x, eta, squares=True):
+        """Sums over the records of chain samples ``x`` (``(C, R, n)``) of the
+        Rao-Blackwellised statistics of the model ``eta`` and the sums of their squares.
+
+        With the local field ``f_i = h_i + sum_j J_ij s_j`` (``s_i`` not in it),
+        ``E[s_i | rest] = tanh(f_i)``, so ``t_i = tanh(f_i)`` and ``(s_i t_j + s_j t_i) / 2``
+        have the means of ``s_i`` and ``s_i s_j`` (``s_i`` is in the rest of ``j``) and
+        less variance (conditioning never adds any).  Dense ``+-1`` models only
+        (elsewhere ``(chain_sums(x), None)``).
+
+        Returns
+        -------
+        sums : ndarray, shape (C, k)
+        sq : ndarray, shape (k,) or None
+            Sums of the squared statistics over all records of all chains (``None``
+            without ``squares``).
+        """
+        if self.fixed["spins"] != "+-1" or self.fixed["edges"] is not None:
+            return self.chain_sums(x), None
+        n, I, J = self.fixed["n"], self.I, self.J
+        T = np.tanh(x @ Ising.coupling_matrix(eta, self.fixed) + eta[:n])
+        st = np.matmul(x.transpose(0, 2, 1), T)  # per chain: sum_r s_i t_j
+        sums = np.concatenate([T.sum(axis=1), 0.5 * (st[:, I, J] + st[:, J, I])], axis=1)
+        if not squares:
+            return sums, None
+        Tf = T.reshape(-1, n)
+        q = np.einsum("ri,ri->i", Tf, Tf)
+        P = (x.reshape(-1, n) * Tf).T @ (x.reshape(-1, n) * Tf)
+        # ((s_i t_j + s_j t_i) / 2)^2 = (t_i^2 + t_j^2 + 2 (s_i t_i)(s_j t_j)) / 4 for s = +-1
+        sq = np.concatenate([q, 0.25 * (q[I] + q[J] + 2.0 * P[I, J])])
+        return sums, sq
 
     def penalty(self, eta):
         return self.l1 * np.sum(np.abs(eta)) + 0.5 * self.l2 * (eta @ eta)

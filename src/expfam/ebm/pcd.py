@@ -13,7 +13,12 @@ frozen and further sweeps of the chains estimate its moments.  The chains are
 independent, but the states of one chain are correlated, so the standard error comes from
 *batch means*: every chain's record is cut into ``B`` consecutive batches (``B = 1``, the
 whole chain, when there are at least 32 chains; more batches, each at least 20 sweeps long,
-for fewer chains) and ``se_j = sd(batch means_j) / sqrt(C B)``.  It is never taken below
+for fewer chains) and ``se_j = sd(batch means_j) / sqrt(C B)``.  With one batch per chain,
+equal groups of chains (at least 100 groups where ``C`` allows) take the place of the
+chains: the means of groups of independent chains are independent batch means too.
+For dense ``+-1`` Ising models the statistics are Rao-Blackwellised (the conditional
+means given the other spins, :meth:`~expfam.ebm.learning._Context.rao_blackwell_sums`):
+the same means with less Monte Carlo variance.  It is never taken below
 the value for independent states, ``sd_pooled(u_j) / sqrt(C R)``; the ratio of the two is
 the effective-sample-size factor reported as ``ess`` (``C R / ess`` is the integrated
 autocorrelation time of the least-mixed statistic).
@@ -45,6 +50,8 @@ __all__ = ["run_pcd", "chain_moments", "PCDContext"]
 STEPS_PER_ROUND = 25
 #: chains from which the chain means alone give the standard error (one batch per chain)
 MIN_CHAINS_ONE_BATCH = 32
+#: fewest groups of chains whose means give the standard error when one batch per chain
+MIN_GROUPS = 100
 #: shortest batch (sweeps) of the batch means
 MIN_BATCH = 20
 _FORMAT = "expfam-pcd-checkpoint-1"
@@ -93,28 +100,50 @@ def chain_moments(ctx, sampler, eta, rounds: int, rng=None) -> dict:
     B = 1 if C >= MIN_CHAINS_ONE_BATCH else int(np.clip(-(-MIN_CHAINS_ONE_BATCH // C), 1,
                                                          max(1, rounds // MIN_BATCH)))
     L = rounds // B
-    sums = np.zeros((C, B, ctx.k))
+    G = _groups(C) if B == 1 else C
+    sums = np.zeros((G, B, ctx.k))
+    sq: np.ndarray | None = np.zeros(ctx.k)
     for b in range(B):
         n_r = L if b < B - 1 else rounds - L * (B - 1)
         done = 0
         while done < n_r:
             r = min(256, n_r - done)
             x = sampler.run(ctx.cls, eta, ctx.fixed, r, rng)  # (C, r, n)
-            sums[:, b] += ctx.chain_sums(x)
+            # G groups of C / G independent chains: their records laid end to end
+            s, q = _chain_stats(ctx, x.reshape(G, -1, x.shape[-1]), eta)
+            sums[:, b] += s
+            sq = None if q is None or sq is None else sq + q
             done += r
-        sums[:, b] /= n_r
+        sums[:, b] /= n_r * (C // G)  # the mean over the group's records
     lengths = np.array([L] * (B - 1) + [rounds - L * (B - 1)], dtype=np.float64)
     total = C * rounds
-    mean = np.einsum("cbk,b->k", sums, lengths) / total
-    # every statistic is a spin product (u^2 = 1) or an indicator (u^2 = u)
-    pooled_var = np.maximum(ctx.second_moment(mean) - mean**2, 0.0)
-    bm = sums.reshape(C * B, ctx.k)
-    se_batch = bm.std(axis=0, ddof=1) / math.sqrt(C * B) if C * B > 1 else np.full(ctx.k, np.inf)
+    mean = np.einsum("cbk,b->k", sums, lengths) / (G * rounds)
+    if sq is None:  # every statistic is a spin product (u^2 = 1) or an indicator (u^2 = u)
+        pooled_var = np.maximum(ctx.second_moment(mean) - mean**2, 0.0)
+    else:  # Rao-Blackwellised statistics: their own second moments
+        pooled_var = np.maximum(sq / total - mean**2, 0.0)
+    bm = sums.reshape(G * B, ctx.k)
+    se_batch = bm.std(axis=0, ddof=1) / math.sqrt(G * B) if G * B > 1 else np.full(ctx.k, np.inf)
     se_iid = np.sqrt(pooled_var / total)
     se = np.maximum(se_batch, se_iid)
     varies = pooled_var > 1e-12
     ess = float(np.min(pooled_var[varies] / se[varies] ** 2)) if np.any(varies) else float(total)
     return {"mean": mean, "se": se, "ess": ess, "n_samples": int(total), "batches": int(B)}
+
+
+def _groups(C):
+    """Batches of the one-batch-per-chain case: the smallest divisor of ``C`` from
+    :data:`MIN_GROUPS` (``C`` when none): equal groups of independent chains, whose means
+    are independent batch means, with fewer (larger) matrix products than one per chain."""
+    return next((d for d in range(MIN_GROUPS, C) if C % d == 0), C)
+
+
+def _chain_stats(ctx, x, eta, squares=True):
+    """Per-chain sums of the statistics of ``x`` (``(C, R, n)``) and the sums of their
+    squares (``None``: the context's ``second_moment`` gives them, or not ``squares``):
+    Rao-Blackwellised when the context offers it (``rao_blackwell_sums``), else ``u``."""
+    rb = getattr(ctx, "rao_blackwell_sums", None)
+    return (ctx.chain_sums(x), None) if rb is None else rb(x, eta, squares)
 
 
 def _check(ctx, sampler, eta, rng, rounds, alpha, learn_sweeps):
@@ -170,8 +199,9 @@ def run_pcd(ctx, eta0, rng, sampler, *, mc_tol, alpha, max_rounds, warmup,
         st = _load(checkpoint, settings, sampler, rng)
 
     def step(eta, gain, n_sweeps):
-        x = sampler.run(ctx.cls, eta, ctx.fixed, n_sweeps, rng).reshape(-1, ctx.fixed["n"])
-        g = ctx.mu - ctx.sample_mean(x) - ctx.l2 * eta
+        x = sampler.run(ctx.cls, eta, ctx.fixed, n_sweeps, rng)  # (C, n_sweeps, n)
+        x = x.reshape(1, -1, x.shape[-1])  # only the total is needed: one matrix product
+        g = ctx.mu - _chain_stats(ctx, x, eta, False)[0][0] / (C * n_sweeps) - ctx.l2 * eta
         new = eta + gain * direction(g)
         if ctx.l1 > 0:  # proximal step of l1 in the diagonal metric
             thr = gain * ctx.l1 / diag
