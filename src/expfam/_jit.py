@@ -243,6 +243,13 @@ def fsincos(x):
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 
+#: the per-chunk sums of the parallel 1-D kernels are rows of this many doubles (128
+#: bytes): two lanes update their chunks' sums after every run of values, and rows that
+#: shared a cache line made the lanes wait on each other (false sharing; the 2-thread
+#: pass was slower than the 1-thread one)
+_ROW = 16
+
+
 # ----------------------------------------------------------------------------------
 # Summation
 # ----------------------------------------------------------------------------------
@@ -680,8 +687,8 @@ def sums_1d(x, w, el, p, dom, c, nchunks, nlanes):
     n = x.shape[0]
     nrun = (n + _RUN - 1) // _RUN
     ns = n_sums(el)
-    S = np.zeros((nchunks, ns))
-    C = np.zeros((nchunks, ns))
+    S = np.zeros((nchunks, _ROW))  # a row per chunk, rows in different cache lines
+    C = np.zeros((nchunks, _ROW))
     bad = np.zeros(nchunks, np.int64)
     counter = np.zeros(1, np.int64)
     for _lane in prange(nlanes):
@@ -691,7 +698,7 @@ def sums_1d(x, w, el, p, dom, c, nchunks, nlanes):
                 break
             bad[ch] = _chunk_stats(x, w, ch * nrun // nchunks, (ch + 1) * nrun // nchunks,
                                    el, p, c, dom, S[ch], C[ch])
-    return S, C, bad
+    return S[:, :ns], C[:, :ns], bad
 
 
 @njit(parallel=True, **_OPTS)
@@ -711,8 +718,8 @@ def sums_1d_buffered(x, w, el, blk, p, dom, c, nchunks, nlanes):
     nblk = (n + BLOCK - 1) // BLOCK
     ns = n_sums(el)
     weighted = w.shape[0] > 0
-    S = np.zeros((nchunks, ns))
-    C = np.zeros((nchunks, ns))
+    S = np.zeros((nchunks, _ROW))  # as in sums_1d
+    C = np.zeros((nchunks, _ROW))
     bad = np.zeros(nchunks, np.int64)
     counter = np.zeros(1, np.int64)
     for _lane in prange(nlanes):  # the lanes take the chunks one at a time (see sums_1d)
@@ -741,7 +748,7 @@ def sums_1d_buffered(x, w, el, blk, p, dom, c, nchunks, nlanes):
                     S[ch, s] = u
                     C[ch, s] = cc + tc
             bad[ch] = nbad
-    return S, C, bad
+    return S[:, :ns], C[:, :ns], bad
 
 
 @njit(parallel=True, **_OPTS)
